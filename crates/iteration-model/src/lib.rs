@@ -1,0 +1,1 @@
+//! Types, validation and resolution for LaunchDarkly's Experiments API.
