@@ -1,0 +1,118 @@
+//! Metrics and metric groups as an iteration shows them.
+
+use crate::link::Links;
+use crate::wire::{representation, wire_enum};
+
+wire_enum! {
+    /// What a metric tracks, or for a group, what kind of group it is.
+    pub enum MetricKind {
+        /// Page views.
+        Pageview = "pageview",
+        /// Clicks.
+        Click = "click",
+        /// A custom event.
+        Custom = "custom",
+        /// An ordered funnel of metrics (groups only).
+        Funnel = "funnel",
+        /// A plain set of metrics (groups only).
+        Standard = "standard",
+    }
+}
+
+wire_enum! {
+    /// How a numeric metric aggregates values per unit.
+    pub enum UnitAggregationType {
+        /// The sum of values.
+        Sum = "sum",
+        /// The average of values.
+        Average = "average",
+    }
+}
+
+representation! {
+    /// A single metric (`MetricV2Rep`).
+    pub struct MetricV2Rep {
+        /// The metric key.
+        req key: String = "key",
+        /// The version ID of the metric.
+        opt version_id: String = "_versionId",
+        /// The metric name.
+        req name: String = "name",
+        /// The kind of event the metric tracks.
+        req kind: MetricKind = "kind",
+        /// For custom metrics, whether it tracks a numeric value.
+        opt is_numeric: bool = "isNumeric",
+        /// The unit aggregation of a numeric metric.
+        opt unit_aggregation_type: UnitAggregationType = "unitAggregationType",
+        /// The event key of a custom metric.
+        opt event_key: String = "eventKey",
+        /// Related resources.
+        req links: Links = "_links",
+    }
+}
+
+representation! {
+    /// A metric inside a metric group (`MetricInGroupRep`).
+    pub struct MetricInGroupRep {
+        /// The metric key.
+        req key: String = "key",
+        /// The version ID of the metric.
+        opt version_id: String = "_versionId",
+        /// The metric name.
+        req name: String = "name",
+        /// The kind of event the metric tracks.
+        req kind: MetricKind = "kind",
+        /// For custom metrics, whether it tracks a numeric value.
+        opt is_numeric: bool = "isNumeric",
+        /// The unit aggregation of a numeric metric.
+        opt unit_aggregation_type: UnitAggregationType = "unitAggregationType",
+        /// The event key of a custom metric.
+        opt event_key: String = "eventKey",
+        /// Related resources.
+        req links: Links = "_links",
+        /// The metric's name within the group (funnels only).
+        opt name_in_group: String = "nameInGroup",
+        /// The randomization units the metric supports.
+        opt randomization_units: Vec<String> = "randomizationUnits",
+    }
+}
+
+representation! {
+    /// A metric or a metric group that an iteration uses (`DependentMetricOrMetricGroupRep`).
+    pub struct DependentMetricOrMetricGroupRep {
+        /// The metric or group key.
+        req key: String = "key",
+        /// The version ID.
+        req version_id: String = "_versionId",
+        /// The name.
+        req name: String = "name",
+        /// For a metric, the event kind; for a group, the group kind.
+        req kind: MetricKind = "kind",
+        /// For custom metrics, whether it tracks a numeric value.
+        opt is_numeric: bool = "isNumeric",
+        /// The event key of a custom metric.
+        opt event_key: String = "eventKey",
+        /// Related resources.
+        req links: Links = "_links",
+        /// Whether this is a metric group.
+        req is_group: bool = "isGroup",
+        /// A group's metrics, in order.
+        opt metrics: Vec<MetricInGroupRep> = "metrics",
+    }
+}
+
+representation! {
+    /// A metric group with its metrics (`DependentMetricGroupRepWithMetrics`).
+    pub struct DependentMetricGroupRepWithMetrics {
+        /// The group key.
+        req key: String = "key",
+        /// The group name.
+        req name: String = "name",
+        /// The group kind (`funnel` or `standard`).
+        req kind: MetricKind = "kind",
+        /// Related resources.
+        req links: Links = "_links",
+        /// The group's metrics, in order.
+        opt metrics: Vec<MetricInGroupRep> = "metrics",
+    }
+}
