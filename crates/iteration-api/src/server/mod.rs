@@ -1,0 +1,4 @@
+//! The LaunchDarkly-compatible server.
+
+pub mod store;
+pub mod world;

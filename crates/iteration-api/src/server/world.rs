@@ -1,0 +1,1 @@
+//! Worlds: the projects, flags, metrics and tokens a server starts with.
