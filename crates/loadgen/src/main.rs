@@ -6,7 +6,7 @@
 //! `BENCH_RESULT {json}` with requests per second and latency percentiles,
 //! which `cargo xtask bench` reads.
 //!
-//! `{conn}` in `--path` or `--setup-path` is replaced by the connection's
+//! `{conn}` in `--path`, `--setup-path` or the setup body is replaced by the connection's
 //! index, so that each connection can work on its own resource (created by
 //! the optional setup request the connection sends first).
 
