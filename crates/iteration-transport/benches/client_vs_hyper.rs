@@ -27,7 +27,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 /// A ~1 KiB JSON document, built once.
 fn payload() -> Bytes {
-    let items: Vec<String> = (0..24).map(|i| format!(r#"{{"key":"flag-{i:03}","value":{i}}}"#)).collect();
+    let items: Vec<String> = (0..34).map(|i| format!(r#"{{"key":"flag-{i:03}","value":{i}}}"#)).collect();
     Bytes::from(format!(r#"{{"name":"benchmark","items":[{}]}}"#, items.join(",")))
 }
 
