@@ -1,1 +1,139 @@
 //! Storage of experiments.
+//!
+//! The server keeps one [`ExperimentRecord`] per experiment, each with a
+//! version that every write increases by one. Writers use optimistic locking:
+//! read a [`Versioned`] record, change it, and [`Store::compare_and_swap`] it
+//! against the version they read; a writer that lost the race gets
+//! [`StoreError::Conflict`] and retries against the new state. So two requests
+//! that change one experiment at once never both win on a stale read.
+//!
+//! Two implementations: [`MemoryStore`] for tests and throwaway servers, and
+//! [`SqliteStore`], which is durable. For both, a write whose future resolved
+//! `Ok` is never lost (for SQLite: it is committed to disk), and nothing
+//! half-written is ever visible.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use crate::server::world::World;
+
+mod memory;
+mod sqlite;
+
+#[cfg(test)]
+mod conformance;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// A value with the version the store holds it at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    /// The version: 1 when inserted, one more after each write.
+    pub version: u64,
+    /// The value.
+    pub value: T,
+}
+
+/// One experiment and where it lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExperimentRecord {
+    /// The project key.
+    pub project_key: String,
+    /// The environment key.
+    pub environment_key: String,
+    /// The full experiment: every iteration with its treatments, the
+    /// analysis configuration and so on. Handlers trim it per `expand` when
+    /// they answer.
+    pub experiment: iteration_model::Experiment,
+}
+
+impl ExperimentRecord {
+    /// The experiment key.
+    pub fn key(&self) -> &str {
+        &self.experiment.key
+    }
+}
+
+/// Why a store operation failed.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An experiment with this key already exists in this environment.
+    #[error(
+        "an experiment with key `{key}` already exists in project `{project}`, environment `{environment}`"
+    )]
+    KeyExists {
+        /// The project key.
+        project: String,
+        /// The environment key.
+        environment: String,
+        /// The experiment key.
+        key: String,
+    },
+    /// The experiment changed since it was read.
+    #[error(
+        "the experiment changed since it was read: expected version {expected}, it is at version {actual}"
+    )]
+    Conflict {
+        /// The version the writer read.
+        expected: u64,
+        /// The version the store holds.
+        actual: u64,
+    },
+    /// There is no such experiment.
+    #[error("no such experiment")]
+    NotFound,
+    /// The storage failed (IO, database); the operation may be retried later.
+    #[error("the storage is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub(crate) fn unavailable(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+        StoreError::Unavailable(source.into())
+    }
+}
+
+/// What every [`Store`] operation returns: a boxed future, so that the trait
+/// stays usable as `Arc<dyn Store>`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Durable, versioned storage of experiments and of the world they live in.
+pub trait Store: Send + Sync + 'static {
+    /// The experiment `key` of `project` and `environment`, if it exists.
+    fn get(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+    ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>>;
+
+    /// All experiments of a project, or of one environment when given,
+    /// ordered by creation (oldest first).
+    fn list(
+        &self,
+        project: &str,
+        environment: Option<&str>,
+    ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>>;
+
+    /// Inserts a new experiment at version 1; [`StoreError::KeyExists`] when
+    /// (project, environment, key) is taken.
+    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>>;
+
+    /// Replaces the experiment only if its version is still `expected`, and
+    /// returns the new version (`expected + 1`); [`StoreError::Conflict`]
+    /// when it is at another version, [`StoreError::NotFound`] when it does
+    /// not exist.
+    fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64>;
+
+    /// The world stored with the data, so that a restart without a world
+    /// argument still knows it.
+    fn load_world(&self) -> StoreFuture<'_, Option<World>>;
+
+    /// Replaces the stored world.
+    fn save_world(&self, world: &World) -> StoreFuture<'_, ()>;
+}

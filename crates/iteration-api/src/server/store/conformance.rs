@@ -1,0 +1,339 @@
+//! What every [`Store`] must do, checked against each implementation, and
+//! what only the SQLite store does (durability, group commit).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{ExperimentRecord, MemoryStore, SqliteStore, Store, StoreError, Versioned};
+use crate::server::world::World;
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("iteration-store-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let path = std::env::temp_dir().join(name);
+        // A leftover from an earlier run with the same process id must not leak in.
+        let _ = std::fs::remove_dir_all(&path);
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn record(project: &str, environment: &str, key: &str) -> ExperimentRecord {
+    let experiment = serde_json::json!({
+        "_id": format!("id-{key}"),
+        "key": key,
+        "name": format!("Experiment {key}"),
+        "_maintainerId": "maintainer",
+        "_creationDate": 1654104600000_i64,
+        "environmentKey": environment,
+        "_links": {},
+        "tags": [],
+    });
+    ExperimentRecord {
+        project_key: project.to_owned(),
+        environment_key: environment.to_owned(),
+        experiment: serde_json::from_value(experiment).expect("a valid experiment"),
+    }
+}
+
+fn renamed(mut record: ExperimentRecord, name: &str) -> ExperimentRecord {
+    record.experiment.name = name.to_owned();
+    record
+}
+
+fn keys(records: &[Versioned<ExperimentRecord>]) -> Vec<(&str, &str)> {
+    records.iter().map(|r| (r.value.environment_key.as_str(), r.value.key())).collect()
+}
+
+/// Runs each property against a fresh store of each kind.
+macro_rules! conformance {
+    ($($property:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $property() {
+                    super::$property(std::sync::Arc::new(super::MemoryStore::new())).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $property() {
+                    let dir = super::TempDir::new();
+                    let store = super::SqliteStore::open(dir.path()).expect("the store opens");
+                    super::$property(std::sync::Arc::new(store)).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    inserted_experiment_is_got_at_version_1,
+    duplicate_key_is_key_exists_only_within_an_environment,
+    list_is_in_creation_order_per_environment_and_per_project,
+    compare_and_swap_increments_the_version,
+    compare_and_swap_with_a_stale_version_is_a_conflict,
+    compare_and_swap_of_a_missing_experiment_is_not_found,
+    world_is_saved_and_loaded,
+    exactly_one_of_concurrent_swaps_from_one_version_wins,
+    concurrent_retry_loops_all_land,
+);
+
+async fn inserted_experiment_is_got_at_version_1(store: Arc<dyn Store>) {
+    let inserted = store.insert(record("p", "production", "x")).await.unwrap();
+    assert_eq!(inserted, Versioned { version: 1, value: record("p", "production", "x") });
+
+    let got = store.get("p", "production", "x").await.unwrap();
+    assert_eq!(got, Some(inserted));
+    assert_eq!(store.get("p", "test", "x").await.unwrap(), None);
+    assert_eq!(store.get("q", "production", "x").await.unwrap(), None);
+    assert_eq!(store.get("p", "production", "y").await.unwrap(), None);
+}
+
+async fn duplicate_key_is_key_exists_only_within_an_environment(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+
+    let err = store.insert(renamed(record("p", "production", "x"), "Another")).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "an experiment with key `x` already exists in project `p`, environment `production`"
+    );
+    let StoreError::KeyExists { project, environment, key } = err else { panic!("not KeyExists: {err:?}") };
+    assert_eq!((project.as_str(), environment.as_str(), key.as_str()), ("p", "production", "x"));
+    // The first one is untouched.
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.value.experiment.name, "Experiment x");
+
+    assert_eq!(store.insert(record("p", "test", "x")).await.unwrap().version, 1);
+    assert_eq!(store.insert(record("q", "production", "x")).await.unwrap().version, 1);
+}
+
+async fn list_is_in_creation_order_per_environment_and_per_project(store: Arc<dyn Store>) {
+    for (project, environment, key) in
+        [("p", "production", "b"), ("p", "test", "a"), ("q", "production", "c"), ("p", "production", "a")]
+    {
+        store.insert(record(project, environment, key)).await.unwrap();
+    }
+    // A write does not move an experiment in the order.
+    store.compare_and_swap(1, renamed(record("p", "production", "b"), "Changed")).await.unwrap();
+
+    let production = store.list("p", Some("production")).await.unwrap();
+    assert_eq!(keys(&production), [("production", "b"), ("production", "a")]);
+    assert_eq!(production[0].version, 2);
+    assert_eq!(production[0].value.experiment.name, "Changed");
+    let all = store.list("p", None).await.unwrap();
+    assert_eq!(keys(&all), [("production", "b"), ("test", "a"), ("production", "a")]);
+    assert_eq!(keys(&store.list("q", None).await.unwrap()), [("production", "c")]);
+    assert!(store.list("p", Some("staging")).await.unwrap().is_empty());
+    assert!(store.list("unknown", None).await.unwrap().is_empty());
+}
+
+async fn compare_and_swap_increments_the_version(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+
+    assert_eq!(
+        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Second")).await.unwrap(),
+        2
+    );
+    assert_eq!(store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third")).await.unwrap(), 3);
+
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got, Versioned { version: 3, value: renamed(record("p", "production", "x"), "Third") });
+}
+
+async fn compare_and_swap_with_a_stale_version_is_a_conflict(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+    store.compare_and_swap(1, renamed(record("p", "production", "x"), "Winner")).await.unwrap();
+
+    let err = store.compare_and_swap(1, renamed(record("p", "production", "x"), "Loser")).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the experiment changed since it was read: expected version 1, it is at version 2"
+    );
+    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2 }), "{err:?}");
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.experiment.name.as_str()), (2, "Winner"));
+}
+
+async fn compare_and_swap_of_a_missing_experiment_is_not_found(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+
+    for missing in [record("p", "production", "y"), record("p", "test", "x"), record("q", "production", "x")]
+    {
+        let err = store.compare_and_swap(1, missing).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound), "{err:?}");
+        assert_eq!(err.to_string(), "no such experiment");
+    }
+    assert_eq!(store.list("p", None).await.unwrap().len(), 1);
+}
+
+async fn world_is_saved_and_loaded(store: Arc<dyn Store>) {
+    assert_eq!(store.load_world().await.unwrap(), None);
+
+    store.save_world(&World::demo()).await.unwrap();
+    assert_eq!(store.load_world().await.unwrap(), Some(World::demo()));
+
+    let small = World::from_json(
+        br#"{"formatVersion": 1, "projects": [{"key": "p", "name": "P", "environments": [{"key": "e", "name": "E"}]}]}"#,
+    )
+    .unwrap();
+    store.save_world(&small).await.unwrap();
+    assert_eq!(store.load_world().await.unwrap(), Some(small));
+}
+
+async fn exactly_one_of_concurrent_swaps_from_one_version_wins(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .compare_and_swap(1, renamed(record("p", "production", "x"), &format!("writer {i}")))
+                    .await
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(version) => winners.push((i, version)),
+            Err(StoreError::Conflict { expected: 1, actual: 2 }) => {}
+            Err(other) => panic!("writer {i}: {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let (winner, version) = winners[0];
+    assert_eq!(version, 2);
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.experiment.name), (2, format!("writer {winner}")));
+}
+
+async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                loop {
+                    let Versioned { version, mut value } = store.get("p", "production", "x").await?.unwrap();
+                    value.experiment.tags.get_or_insert_default().push(format!("writer-{i}"));
+                    match store.compare_and_swap(version, value).await {
+                        Ok(_) => return Ok::<(), StoreError>(()),
+                        Err(StoreError::Conflict { .. }) => continue,
+                        Err(other) => return Err(other),
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.version, 65);
+    let mut tags = got.value.experiment.tags.unwrap();
+    tags.sort_by_key(|tag| tag["writer-".len()..].parse::<u32>().unwrap());
+    assert_eq!(tags, (0..64).map(|i| format!("writer-{i}")).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_data_survives_reopening() {
+    let dir = TempDir::new();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.insert(record("p", "production", "x")).await.unwrap();
+        store.insert(record("p", "test", "y")).await.unwrap();
+        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Changed")).await.unwrap();
+        store.save_world(&World::demo()).await.unwrap();
+    }
+    assert!(dir.path().join("iteration.sqlite3").is_file());
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let all = store.list("p", None).await.unwrap();
+    assert_eq!(keys(&all), [("production", "x"), ("test", "y")]);
+    assert_eq!(all[0], Versioned { version: 2, value: renamed(record("p", "production", "x"), "Changed") });
+    assert_eq!(store.load_world().await.unwrap(), Some(World::demo()));
+    // Creation order continues after the rows already there.
+    store.insert(record("p", "production", "z")).await.unwrap();
+    assert_eq!(
+        keys(&store.list("p", Some("production")).await.unwrap()),
+        [("production", "x"), ("production", "z")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_queued_together_share_one_commit() {
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.commits(), 0);
+
+    let held = store.hold_writer();
+    let writes: Vec<_> = (0..64).map(|i| store.insert(record("p", "production", &format!("x{i}")))).collect();
+    drop(held);
+    for write in writes {
+        assert_eq!(write.await.unwrap().version, 1);
+    }
+    assert_eq!(store.commits(), 1);
+    assert_eq!(store.list("p", None).await.unwrap().len(), 64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_failed_write_in_a_batch_fails_alone() {
+    let dir = TempDir::new();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let held = store.hold_writer();
+        let first = store.insert(record("p", "production", "a"));
+        let duplicate = store.insert(renamed(record("p", "production", "a"), "Duplicate"));
+        let missing = store.compare_and_swap(1, record("p", "production", "missing"));
+        let stale = store.compare_and_swap(7, record("p", "production", "a"));
+        let second = store.insert(record("p", "production", "b"));
+        drop(held);
+
+        assert_eq!(first.await.unwrap().version, 1);
+        assert!(matches!(duplicate.await, Err(StoreError::KeyExists { .. })));
+        assert!(matches!(missing.await, Err(StoreError::NotFound)));
+        assert!(matches!(stale.await, Err(StoreError::Conflict { expected: 7, actual: 1 })));
+        assert_eq!(second.await.unwrap().version, 1);
+        assert_eq!(store.commits(), 1);
+    }
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let all = store.list("p", None).await.unwrap();
+    assert_eq!(keys(&all), [("production", "a"), ("production", "b")]);
+    assert_eq!(all[0], Versioned { version: 1, value: record("p", "production", "a") });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_refuses_a_newer_schema() {
+    let dir = TempDir::new();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
+    connection.pragma_update(None, "user_version", 2).unwrap();
+    drop(connection);
+
+    let err = SqliteStore::open(dir.path()).unwrap_err();
+    let StoreError::Unavailable(source) = err else { panic!("not Unavailable: {err:?}") };
+    assert_eq!(
+        source.to_string(),
+        "the database has schema version 2, newer than this program's 1; use a newer version of the program"
+    );
+}
