@@ -179,3 +179,6 @@ fn seed_record(project: &str, seed: &SeedExperiment) -> ExperimentRecord {
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

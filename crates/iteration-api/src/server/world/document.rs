@@ -108,6 +108,9 @@ impl Project {
 pub struct ContextKind {
     /// The kind's key.
     pub key: String,
+    /// Its display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Whether experiments may randomize by it.
     #[serde(default)]
     pub enabled_for_experiments: bool,

@@ -1,0 +1,237 @@
+//! The demo world is what DEMO_WORLD.md says, and broken world files are
+//! rejected with every problem named.
+
+use iteration_model::{ExperimentType, LayerSnapshotRep, UnixMillis};
+
+use super::{Role, World, WorldError, WorldProblem};
+
+fn problems(json: &str) -> Vec<(String, String)> {
+    match World::from_json(json.as_bytes()) {
+        Err(WorldError::Invalid { problems }) => {
+            problems.into_iter().map(|WorldProblem { path, message }| (path, message)).collect()
+        }
+        other => panic!("not Invalid: {other:?}"),
+    }
+}
+
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(path, message)| (path.to_string(), message.to_string())).collect()
+}
+
+#[test]
+fn demo_tokens_are_a_writer_and_a_reader_for_every_project() {
+    let world = World::demo();
+    let writer = world.token("api-demo-writer").unwrap();
+    assert_eq!(
+        (writer.role, writer.role.can_write(), writer.allows_project("my-project")),
+        (Role::Writer, true, true)
+    );
+    let reader = world.token("api-demo-reader").unwrap();
+    assert_eq!((reader.role, reader.role.can_write(), reader.projects.as_ref()), (Role::Reader, false, None));
+    assert!(world.token("api-demo-admin").is_none());
+    assert!(world.token("").is_none());
+}
+
+#[test]
+fn demo_has_my_project_with_production_and_test() {
+    let world = World::demo();
+    assert!(world.has_project("my-project"));
+    assert!(!world.has_project("other-project"));
+    assert!(world.has_environment("my-project", "production"));
+    assert!(world.has_environment("my-project", "test"));
+    assert!(!world.has_environment("my-project", "staging"));
+    assert!(!world.has_environment("other-project", "production"));
+    let project = world.project("my-project").unwrap();
+    assert_eq!(project.name, "My project");
+    assert_eq!(project.default_randomization_unit(), "user");
+    let kinds: Vec<_> =
+        project.context_kinds.iter().map(|k| (k.key.as_str(), k.enabled_for_experiments)).collect();
+    assert_eq!(kinds, [("user", true), ("organization", true), ("device", false)]);
+}
+
+#[test]
+fn demo_layer_reserves_10_for_example_experiment_and_70_for_others() {
+    let world = World::demo();
+    let expected = LayerSnapshotRep {
+        key: "checkout-flow".to_owned(),
+        name: "Checkout Flow".to_owned(),
+        reservation_percent: 10,
+        other_reservation_percent: 70,
+        extra: Default::default(),
+    };
+    assert_eq!(world.layer_for("my-project", "production", "example-experiment"), Some(expected));
+    assert_eq!(world.layer_for("my-project", "production", "example-bandit"), None);
+    assert_eq!(world.layer_for("my-project", "test", "example-experiment"), None);
+    assert_eq!(world.layer_for("other-project", "production", "example-experiment"), None);
+}
+
+#[test]
+fn demo_seeds_three_production_experiments_without_iterations() {
+    let seeds = World::demo().seed_experiments();
+    let summary: Vec<_> = seeds
+        .iter()
+        .map(|r| {
+            let e = &r.experiment;
+            (
+                r.project_key.as_str(),
+                r.environment_key.as_str(),
+                e.key.as_str(),
+                e.name.as_str(),
+                e.r#type.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "my-project",
+                "production",
+                "example-experiment",
+                "Example experiment",
+                Some(ExperimentType::Experiment)
+            ),
+            ("my-project", "production", "example-bandit", "Example bandit", Some(ExperimentType::Mab)),
+            (
+                "my-project",
+                "production",
+                "retired-experiment",
+                "Retired experiment",
+                Some(ExperimentType::Experiment)
+            ),
+        ]
+    );
+    let archived: Vec<_> = seeds.iter().map(|r| r.experiment.archived_date).collect();
+    assert_eq!(archived, [None, None, Some(UnixMillis(1654191000000))]);
+    for record in &seeds {
+        let e = &record.experiment;
+        assert_eq!(e.creation_date, UnixMillis(1654104600000));
+        assert_eq!(e.environment_key, "production");
+        assert!(
+            e.current_iteration.is_none() && e.draft_iteration.is_none() && e.previous_iterations.is_none()
+        );
+    }
+    let first = &seeds[0].experiment;
+    assert_eq!(first.id.as_deref(), Some("6297ed79dee7dc14e1f9a801"));
+    assert_eq!(first.maintainer_id, "12ab3c45de678910fgh12345");
+    let link = |rel: &str| first.links[rel].href.clone().unwrap();
+    assert_eq!(
+        link("self"),
+        "/api/v2/projects/my-project/environments/production/experiments/example-experiment"
+    );
+    assert_eq!(link("parent"), "/api/v2/projects/my-project/environments/production");
+}
+
+#[test]
+fn world_file_round_trips() {
+    let demo = World::demo();
+    let written = demo.to_json().unwrap();
+    assert_eq!(World::from_json(written.as_bytes()).unwrap(), demo);
+}
+
+#[test]
+fn not_json_names_line_and_column() {
+    let err = World::from_json(b"{\n  \"formatVersion\": 1,\n  oops\n}").unwrap_err();
+    assert_eq!(err.to_string(), "the world file is not valid JSON: key must be a string at line 3 column 3");
+    assert!(matches!(err, WorldError::Syntax { line: 3, column: 3, .. }), "{err:?}");
+}
+
+#[test]
+fn shape_problems_are_all_reported_with_their_paths() {
+    let json = r#"{
+        "formatVersion": 2,
+        "tokens": [{"token": "t", "role": "admin"}],
+        "projects": [{"name": "P", "enviroments": [], "flags": [{"key": "f"}]}]
+    }"#;
+    assert_eq!(
+        problems(json),
+        owned(&[
+            ("/formatVersion", "format version 2 is not supported; this program reads version 1"),
+            ("/tokens/0", "unknown variant `admin`, expected `reader` or `writer`"),
+            (
+                "/projects/0/enviroments",
+                "unknown field `enviroments`; expected one of key, name, defaultRandomizationUnit, contextKinds, \
+                 environments, flags, metrics, metricGroups, layers, covariates, experiments",
+            ),
+            ("/projects/0/key", "`key` is required"),
+            ("/projects/0/environments", "`environments` is required"),
+            ("/projects/0/flags/0", "missing field `name`"),
+        ])
+    );
+}
+
+#[test]
+fn dangling_references_are_all_reported_with_their_paths() {
+    let json = r#"{
+        "formatVersion": 1,
+        "tokens": [
+            {"token": "w", "role": "writer", "projects": ["nope"]},
+            {"token": "w", "role": "reader"}
+        ],
+        "projects": [{
+            "key": "p", "name": "P", "defaultRandomizationUnit": "device",
+            "contextKinds": [{"key": "user", "enabledForExperiments": true}, {"key": "device"}],
+            "environments": [{"key": "production", "name": "Production"}],
+            "flags": [{
+                "key": "f", "name": "F",
+                "variations": [{"_id": "v", "value": true}, {"_id": "v", "value": false}],
+                "environments": {
+                    "staging": {"on": true, "version": 0, "rules": [{"_id": "fallthrough"}]}
+                }
+            }],
+            "metrics": [
+                {"key": "m", "name": "M", "kind": "click", "randomizationUnits": ["team"], "_versionId": "1"}
+            ],
+            "metricGroups": [
+                {"key": "g", "name": "G", "kind": "funnel", "_versionId": "1",
+                 "metrics": [{"key": "m"}, {"key": "missing"}, {"key": "g"}]},
+                {"key": "m", "name": "Clash", "kind": "sideways", "_versionId": "1", "metrics": []}
+            ],
+            "layers": [{"key": "l", "name": "L", "environmentKey": "production",
+                        "reservations": {"x": 10, "ghost": 120}, "otherReservationPercent": 70}],
+            "covariates": [{"environmentKey": "staging", "id": "c", "fileName": "c.csv", "createdAt": 1}],
+            "experiments": [{"environmentKey": "production", "key": "x", "name": "X", "type": "experiment",
+                             "_id": "1", "_creationDate": 1, "_maintainerId": "me"}]
+        }]
+    }"#;
+    assert_eq!(
+        problems(json),
+        owned(&[
+            ("/tokens/0/projects/0", "unknown project `nope`"),
+            ("/tokens/1/token", "this token is defined twice"),
+            (
+                "/projects/0/defaultRandomizationUnit",
+                "`device` is not a context kind of this project enabled for experiments"
+            ),
+            ("/projects/0/flags/0/variations/1/_id", "variation `v` is defined twice"),
+            (
+                "/projects/0/flags/0/environments/staging",
+                "unknown environment `staging`; this project has production"
+            ),
+            ("/projects/0/flags/0/environments/staging/version", "version 0 must be at least 1"),
+            (
+                "/projects/0/flags/0/environments/staging/rules/0/_id",
+                "`fallthrough` names the default rule; pick another id",
+            ),
+            ("/projects/0/flags/0/environments", "no configuration for environment `production`"),
+            ("/projects/0/metricGroups/1/key", "metric or metric group `m` is defined twice"),
+            ("/projects/0/metrics/0/randomizationUnits/0", "unknown context kind `team`"),
+            ("/projects/0/metricGroups/0/metrics/1/key", "`missing` is not a metric of this project"),
+            (
+                "/projects/0/metricGroups/0/metrics/2/key",
+                "`g` is a metric group; a group's members must be single metrics"
+            ),
+            ("/projects/0/metricGroups/1/kind", "kind `sideways` is not one of funnel, standard"),
+            ("/projects/0/metricGroups/1/metrics", "a metric group needs at least one metric"),
+            (
+                "/projects/0/layers/0/reservations/ghost",
+                "`ghost` is not an experiment of environment `production`"
+            ),
+            ("/projects/0/layers/0/reservations/ghost", "120 is not a percentage from 0 to 100"),
+            (
+                "/projects/0/covariates/0/environmentKey",
+                "unknown environment `staging`; this project has production"
+            ),
+        ])
+    );
+}
