@@ -16,8 +16,11 @@
 mod wire;
 
 mod allocation;
+mod builder;
+pub mod catalog;
 mod error_rep;
 mod experiment;
+mod ids;
 mod input;
 mod iteration;
 mod key;
@@ -26,14 +29,23 @@ mod metric;
 mod millis;
 mod patch;
 mod reader;
+mod resolve;
+mod validate;
 mod violation;
 
 pub use allocation::{AllocationPercent, AllocationTotal, InvalidAllocation, MAX_DECIMALS};
+pub use builder::{IterationInputBuilder, Treatment};
+pub use catalog::demo::{demo_catalog, demo_experiment};
+pub use catalog::{
+    Catalog, CatalogFlag, CatalogMetric, CatalogMetricGroup, ContextKind, ExperimentContext, GroupMember,
+    TargetingRule, Variation,
+};
 pub use error_rep::{ErrorRep, FieldErrorRep, codes};
 pub use experiment::{
     AnalysisConfigInput, AnalysisConfigRep, DataSource, Experiment, ExperimentCollectionRep, ExperimentPost,
     ExperimentType, Methodology, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
 };
+pub use ids::{IdSource, SequentialIds};
 pub use input::{FlagInput, IterationInput, MetricInput, TreatmentInput, TreatmentParameterInput};
 pub use iteration::{
     CovariateInfoRep, FlagRep, IterationRep, IterationStatus, LayerSnapshotRep, ParameterRep, TreatmentRep,
@@ -46,4 +58,6 @@ pub use metric::{
 };
 pub use millis::UnixMillis;
 pub use patch::{ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction};
+pub use resolve::{FALLTHROUGH, ResolveError, VersionConflict, resolve_iteration};
+pub use validate::{EXPERIMENT_FIELDS, ITERATION_FIELDS};
 pub use violation::{Violation, ViolationCode, Violations, pointer};

@@ -30,6 +30,58 @@ wire_enum! {
         OutOfRange = "out_of_range",
         /// A value that is not one of the allowed values.
         NotAllowed = "not_allowed",
+        /// No primary metric: neither `primarySingleMetricKey` nor
+        /// `primaryFunnelKey` is given, and no single metric has `primary: true`.
+        PrimaryMetricMissing = "primary_metric_missing",
+        /// More than one primary metric: both primary keys are given, or
+        /// several metrics have `primary: true`.
+        PrimaryMetricAmbiguous = "primary_metric_ambiguous",
+        /// The primary metric key is not one of the iteration's `metrics`.
+        PrimaryMetricNotInMetrics = "primary_metric_not_in_metrics",
+        /// The primary metric is of the wrong kind: a group named by
+        /// `primarySingleMetricKey`, a single metric named by `primaryFunnelKey`,
+        /// or a group that is not a funnel.
+        PrimaryMetricKind = "primary_metric_kind",
+        /// Not exactly one treatment has `baseline: true`.
+        BaselineCount = "baseline_count",
+        /// The treatments' allocations do not sum to exactly 100.
+        AllocationSum = "allocation_sum",
+        /// A treatment has no parameter for one of the iteration's flags.
+        ParameterMissing = "parameter_missing",
+        /// A treatment parameter names a flag that is not in `flags`.
+        ParameterUnknownFlag = "parameter_unknown_flag",
+        /// A treatment has two parameters for the same flag.
+        ParameterDuplicateFlag = "parameter_duplicate_flag",
+        /// Two treatments serve the same variation of a flag.
+        VariationReused = "variation_reused",
+        /// A semantic-patch instruction of a `kind` the API does not know.
+        UnknownInstruction = "unknown_instruction",
+        /// An `updateExperimentFields` field that cannot be changed this way.
+        UnknownField = "unknown_field",
+        /// No metric or metric group of the project has this key.
+        UnknownMetric = "unknown_metric",
+        /// The key names a metric group where `isGroup` says a single metric, or the reverse.
+        MetricKindMismatch = "metric_kind_mismatch",
+        /// No flag of the project has this key.
+        UnknownFlag = "unknown_flag",
+        /// The flag is archived.
+        FlagArchived = "flag_archived",
+        /// `ruleId` is neither `fallthrough` nor a targeting rule of the flag in this environment.
+        UnknownRule = "unknown_rule",
+        /// The variation ID is not one of the flag's variations.
+        UnknownVariation = "unknown_variation",
+        /// The randomization unit is not a context kind of the project.
+        UnknownContextKind = "unknown_context_kind",
+        /// The randomization unit is a context kind not enabled for experiments.
+        ContextKindNotForExperiments = "context_kind_not_for_experiments",
+        /// A metric used by the iteration does not support its randomization unit.
+        RandomizationUnitUnsupported = "randomization_unit_unsupported",
+        /// `reallocationFrequencyMillis` is given for an experiment that is not a bandit (`mab`).
+        ReallocationNotBandit = "reallocation_not_bandit",
+        /// The covariate ID names no covariate file of this environment.
+        UnknownCovariate = "unknown_covariate",
+        /// The experiment is archived, so it cannot get a new iteration.
+        ExperimentArchived = "experiment_archived",
     }
 }
 
