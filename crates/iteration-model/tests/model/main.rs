@@ -3,4 +3,6 @@
 
 mod expect;
 mod fixtures;
+mod proptests;
 mod schema;
+mod strategies;

@@ -1,0 +1,613 @@
+//! proptest strategies for every wire type, shared by every property test
+//! (and so by `cargo xtask proptest`, which runs them with more cases).
+//!
+//! Representations come with unknown fields (`extra`) and unknown enum
+//! values, because keeping those is what their round trip must prove.
+//! JSON numbers inside free-form values are integers: a float's text round
+//! trip is exact in serde_json only with a feature this workspace does not
+//! enable, and free-form values are carried, never computed on.
+
+use std::collections::BTreeMap;
+
+use iteration_model::{
+    AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, CovariateInfoRep, DataSource,
+    DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, ErrorRep, Experiment,
+    ExperimentCollectionRep, ExperimentPatchInput, ExperimentPost, ExperimentType, FieldErrorRep,
+    FieldOperation, FieldUpdate, FlagInput, FlagRep, Instruction, IterationInput, IterationRep,
+    IterationStatus, LayerSnapshotRep, Link, Links, Methodology, MetricInGroupRep, MetricInput, MetricKind,
+    MetricV2Rep, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope, ParameterRep,
+    TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
+};
+use proptest::collection::{btree_map, vec};
+use proptest::option::of as maybe;
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+/// How many cases each property runs: `PROPTEST_CASES`, else 64, so that
+/// plain `cargo test` stays quick and `cargo xtask proptest` goes deep.
+pub(crate) fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64);
+    ProptestConfig {
+        cases,
+        // Relative to the crate directory, where cargo runs the tests.
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/model.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
+/// Short free text, any Unicode.
+pub(crate) fn text() -> impl Strategy<Value = String> {
+    "\\PC{0,12}"
+}
+
+/// A key as the API accepts it.
+pub(crate) fn key() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9._-]{1,16}"
+}
+
+/// Any timestamp, including negative ones.
+pub(crate) fn millis() -> impl Strategy<Value = UnixMillis> {
+    any::<i64>().prop_map(UnixMillis)
+}
+
+/// An allocation's canonical text: `0` to `100` with 0 to 4 decimals.
+pub(crate) fn allocation_text() -> impl Strategy<Value = String> {
+    (0u32..=100, 0usize..=4, 0u32..10_000).prop_map(|(whole, decimals, fraction)| {
+        let fraction = if whole == 100 { 0 } else { fraction };
+        if decimals == 0 {
+            whole.to_string()
+        } else {
+            let digits = format!("{fraction:04}");
+            format!("{whole}.{}", &digits[..decimals])
+        }
+    })
+}
+
+/// Any valid allocation.
+pub(crate) fn allocation() -> impl Strategy<Value = AllocationPercent> {
+    allocation_text()
+        .prop_map(|text| AllocationPercent::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}")))
+}
+
+/// A JSON value without floats (see the module comment), nested a little.
+pub(crate) fn json_value() -> BoxedStrategy<Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..4).prop_map(Value::Array),
+            btree_map(text(), inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+    .boxed()
+}
+
+/// Any JSON at all, floats included: for "never panics" properties.
+pub(crate) fn any_json() -> BoxedStrategy<Value> {
+    let leaf = prop_oneof![
+        json_value(),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+    ];
+    leaf.prop_recursive(3, 32, 5, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..5).prop_map(Value::Array),
+            btree_map(prop_oneof![text(), key()], inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+    .boxed()
+}
+
+/// Fields no version of the model knows: names start with `zz`, which no
+/// field of the spec does.
+pub(crate) fn extra() -> impl Strategy<Value = Map<String, Value>> {
+    btree_map("zz[A-Za-z0-9_]{0,8}", json_value(), 0..3).prop_map(|m| m.into_iter().collect())
+}
+
+/// Any value of a string enum: a known one, or an unknown one kept as `Other`.
+macro_rules! wire_enum_strategy {
+    ($name:ident, $ty:ty) => {
+        pub(crate) fn $name() -> impl Strategy<Value = $ty> {
+            prop_oneof![
+                3 => proptest::sample::select(<$ty>::KNOWN.to_vec()),
+                1 => "[a-z_-]{0,10}".prop_filter_map("a known value", |s| {
+                    let value = <$ty>::from(s.as_str());
+                    (!value.is_known()).then_some(value)
+                }),
+            ]
+        }
+    };
+}
+
+wire_enum_strategy!(iteration_status, IterationStatus);
+wire_enum_strategy!(metric_kind, MetricKind);
+wire_enum_strategy!(unit_aggregation_type, UnitAggregationType);
+wire_enum_strategy!(experiment_type, ExperimentType);
+wire_enum_strategy!(methodology, Methodology);
+wire_enum_strategy!(data_source, DataSource);
+wire_enum_strategy!(correction_method, MultipleComparisonCorrectionMethod);
+wire_enum_strategy!(correction_scope, MultipleComparisonCorrectionScope);
+wire_enum_strategy!(field_operation, FieldOperation);
+
+pub(crate) fn link() -> impl Strategy<Value = Link> {
+    (maybe(text()), maybe(text()), extra()).prop_map(|(href, r#type, extra)| Link { href, r#type, extra })
+}
+
+pub(crate) fn links() -> impl Strategy<Value = Links> {
+    btree_map(prop_oneof![Just("self".to_owned()), Just("parent".to_owned()), key()], link(), 0..3)
+}
+
+pub(crate) fn metric_v2_rep() -> BoxedStrategy<MetricV2Rep> {
+    (
+        (key(), maybe(text()), text(), metric_kind(), maybe(any::<bool>())),
+        (maybe(unit_aggregation_type()), maybe(key()), links(), extra()),
+    )
+        .prop_map(
+            |(
+                (key, version_id, name, kind, is_numeric),
+                (unit_aggregation_type, event_key, links, extra),
+            )| {
+                MetricV2Rep {
+                    key,
+                    version_id,
+                    name,
+                    kind,
+                    is_numeric,
+                    unit_aggregation_type,
+                    event_key,
+                    links,
+                    extra,
+                }
+            },
+        )
+        .boxed()
+}
+
+pub(crate) fn metric_in_group_rep() -> BoxedStrategy<MetricInGroupRep> {
+    (metric_v2_rep(), maybe(text()), maybe(vec(key(), 0..3)))
+        .prop_map(|(m, name_in_group, randomization_units)| MetricInGroupRep {
+            key: m.key,
+            version_id: m.version_id,
+            name: m.name,
+            kind: m.kind,
+            is_numeric: m.is_numeric,
+            unit_aggregation_type: m.unit_aggregation_type,
+            event_key: m.event_key,
+            links: m.links,
+            name_in_group,
+            randomization_units,
+            extra: m.extra,
+        })
+        .boxed()
+}
+
+pub(crate) fn dependent_metric_rep() -> BoxedStrategy<DependentMetricOrMetricGroupRep> {
+    (
+        (key(), text(), text(), metric_kind(), maybe(any::<bool>())),
+        (maybe(key()), links(), any::<bool>(), maybe(vec(metric_in_group_rep(), 0..3)), extra()),
+    )
+        .prop_map(
+            |((key, version_id, name, kind, is_numeric), (event_key, links, is_group, metrics, extra))| {
+                DependentMetricOrMetricGroupRep {
+                    key,
+                    version_id,
+                    name,
+                    kind,
+                    is_numeric,
+                    event_key,
+                    links,
+                    is_group,
+                    metrics,
+                    extra,
+                }
+            },
+        )
+        .boxed()
+}
+
+pub(crate) fn group_with_metrics() -> BoxedStrategy<DependentMetricGroupRepWithMetrics> {
+    (key(), text(), metric_kind(), links(), maybe(vec(metric_in_group_rep(), 0..3)), extra())
+        .prop_map(|(key, name, kind, links, metrics, extra)| DependentMetricGroupRepWithMetrics {
+            key,
+            name,
+            kind,
+            links,
+            metrics,
+            extra,
+        })
+        .boxed()
+}
+
+pub(crate) fn parameter_rep() -> impl Strategy<Value = ParameterRep> {
+    (maybe(text()), maybe(key()), extra()).prop_map(|(variation_id, flag_key, extra)| ParameterRep {
+        variation_id,
+        flag_key,
+        extra,
+    })
+}
+
+pub(crate) fn treatment_rep() -> BoxedStrategy<TreatmentRep> {
+    (
+        maybe(text()),
+        text(),
+        prop_oneof![allocation_text(), text()],
+        maybe(any::<bool>()),
+        maybe(vec(parameter_rep(), 0..3)),
+        extra(),
+    )
+        .prop_map(|(id, name, allocation_percent, baseline, parameters, extra)| TreatmentRep {
+            id,
+            name,
+            allocation_percent,
+            baseline,
+            parameters,
+            extra,
+        })
+        .boxed()
+}
+
+pub(crate) fn flag_rep() -> BoxedStrategy<FlagRep> {
+    (
+        maybe(text()),
+        maybe(text()),
+        maybe(vec(json_value(), 0..3)),
+        maybe(any::<i64>()),
+        maybe(text()),
+        links(),
+        extra(),
+    )
+        .prop_map(
+            |(
+                targeting_rule,
+                targeting_rule_description,
+                targeting_rule_clauses,
+                flag_config_version,
+                not_in_experiment_variation_id,
+                links,
+                extra,
+            )| FlagRep {
+                targeting_rule,
+                targeting_rule_description,
+                targeting_rule_clauses,
+                flag_config_version,
+                not_in_experiment_variation_id,
+                links,
+                extra,
+            },
+        )
+        .boxed()
+}
+
+pub(crate) fn layer_snapshot() -> impl Strategy<Value = LayerSnapshotRep> {
+    (key(), text(), any::<i64>(), any::<i64>(), extra()).prop_map(
+        |(key, name, reservation_percent, other_reservation_percent, extra)| LayerSnapshotRep {
+            key,
+            name,
+            reservation_percent,
+            other_reservation_percent,
+            extra,
+        },
+    )
+}
+
+pub(crate) fn covariate_info() -> impl Strategy<Value = CovariateInfoRep> {
+    (text(), text(), millis(), extra()).prop_map(|(id, file_name, created_at, extra)| CovariateInfoRep {
+        id,
+        file_name,
+        created_at,
+        extra,
+    })
+}
+
+pub(crate) fn iteration_rep() -> BoxedStrategy<IterationRep> {
+    let head = (
+        (maybe(text()), text(), iteration_status(), millis(), maybe(millis()), maybe(millis())),
+        (maybe(text()), maybe(text()), maybe(any::<bool>()), maybe(btree_map(key(), flag_rep(), 0..3))),
+        (maybe(any::<i64>()), maybe(any::<i64>()), maybe(key()), maybe(vec(text(), 0..4))),
+    );
+    let metrics = (
+        maybe(dependent_metric_rep()),
+        maybe(metric_v2_rep()),
+        maybe(group_with_metrics()),
+        maybe(vec(treatment_rep(), 0..4)),
+        maybe(vec(metric_v2_rep(), 0..3)),
+        maybe(vec(dependent_metric_rep(), 0..3)),
+        maybe(layer_snapshot()),
+        maybe(covariate_info()),
+        extra(),
+    );
+    (head, metrics)
+        .prop_map(
+            |(
+                (
+                    (id, hypothesis, status, created_at, started_at, ended_at),
+                    (winning_treatment_id, winning_reason, can_reshuffle_traffic, flags),
+                    (reallocation_frequency_millis, version, randomization_unit, attributes),
+                ),
+                (
+                    primary_metric,
+                    primary_single_metric,
+                    primary_funnel,
+                    treatments,
+                    secondary_metrics,
+                    metrics,
+                    layer_snapshot,
+                    covariate_info,
+                    extra,
+                ),
+            )| IterationRep {
+                id,
+                hypothesis,
+                status,
+                created_at,
+                started_at,
+                ended_at,
+                winning_treatment_id,
+                winning_reason,
+                can_reshuffle_traffic,
+                flags,
+                reallocation_frequency_millis,
+                version,
+                primary_metric,
+                primary_single_metric,
+                primary_funnel,
+                randomization_unit,
+                attributes,
+                treatments,
+                secondary_metrics,
+                metrics,
+                layer_snapshot,
+                covariate_info,
+                extra,
+            },
+        )
+        .boxed()
+}
+
+pub(crate) fn analysis_config_rep() -> BoxedStrategy<AnalysisConfigRep> {
+    (
+        maybe(text()),
+        maybe(text()),
+        maybe(text()),
+        maybe(correction_method()),
+        maybe(correction_scope()),
+        maybe(any::<bool>()),
+        extra(),
+    )
+        .prop_map(|(bayesian, significance, direction, method, scope, sequential, extra)| AnalysisConfigRep {
+            bayesian_threshold: bayesian,
+            significance_threshold: significance,
+            test_direction: direction,
+            multiple_comparison_correction_method: method,
+            multiple_comparison_correction_scope: scope,
+            sequential_testing_enabled: sequential,
+            extra,
+        })
+        .boxed()
+}
+
+pub(crate) fn experiment() -> BoxedStrategy<Experiment> {
+    let head = (
+        (maybe(text()), key(), text(), maybe(text()), text(), millis(), key()),
+        (maybe(methodology()), maybe(data_source()), maybe(millis()), maybe(vec(text(), 0..3)), links()),
+    );
+    let tail = (
+        maybe(text()),
+        maybe(iteration_rep()),
+        maybe(experiment_type()),
+        maybe(iteration_rep()),
+        maybe(vec(iteration_rep(), 0..2)),
+        maybe(analysis_config_rep()),
+        extra(),
+    );
+    (head, tail)
+        .prop_map(
+            |(
+                (
+                    (id, key, name, description, maintainer_id, creation_date, environment_key),
+                    (methodology, data_source, archived_date, tags, links),
+                ),
+                (
+                    holdout_id,
+                    current_iteration,
+                    r#type,
+                    draft_iteration,
+                    previous_iterations,
+                    analysis_config,
+                    extra,
+                ),
+            )| Experiment {
+                id,
+                key,
+                name,
+                description,
+                maintainer_id,
+                creation_date,
+                environment_key,
+                methodology,
+                data_source,
+                archived_date,
+                tags,
+                links,
+                holdout_id,
+                current_iteration,
+                r#type,
+                draft_iteration,
+                previous_iterations,
+                analysis_config,
+                extra,
+            },
+        )
+        .boxed()
+}
+
+pub(crate) fn experiment_collection() -> BoxedStrategy<ExperimentCollectionRep> {
+    (vec(experiment(), 0..2), maybe(any::<i64>()), maybe(links()), extra())
+        .prop_map(|(items, total_count, links, extra)| ExperimentCollectionRep {
+            items,
+            total_count,
+            links,
+            extra,
+        })
+        .boxed()
+}
+
+pub(crate) fn error_rep() -> impl Strategy<Value = ErrorRep> {
+    let field_error = (text(), text(), maybe(key())).prop_map(|(path, message, code)| FieldErrorRep {
+        path,
+        message,
+        code,
+    });
+    (key(), text(), maybe(text()), maybe(vec(field_error, 0..3)), extra())
+        .prop_map(|(code, message, id, errors, extra)| ErrorRep { code, message, id, errors, extra })
+}
+
+pub(crate) fn metric_input() -> impl Strategy<Value = MetricInput> {
+    (text(), maybe(any::<bool>()), maybe(any::<bool>())).prop_map(|(key, is_group, primary)| MetricInput {
+        key,
+        is_group,
+        primary,
+    })
+}
+
+pub(crate) fn treatment_input() -> impl Strategy<Value = TreatmentInput> {
+    let parameter = (text(), text())
+        .prop_map(|(flag_key, variation_id)| TreatmentParameterInput { flag_key, variation_id });
+    (text(), any::<bool>(), allocation(), vec(parameter, 0..3)).prop_map(
+        |(name, baseline, allocation_percent, parameters)| TreatmentInput {
+            name,
+            baseline,
+            allocation_percent,
+            parameters,
+        },
+    )
+}
+
+pub(crate) fn flag_input() -> impl Strategy<Value = FlagInput> {
+    (text(), any::<i64>(), maybe(text())).prop_map(
+        |(rule_id, flag_config_version, not_in_experiment_variation_id)| FlagInput {
+            rule_id,
+            flag_config_version,
+            not_in_experiment_variation_id,
+        },
+    )
+}
+
+/// Any input, valid or not: every field of every type, free text included.
+pub(crate) fn iteration_input() -> BoxedStrategy<IterationInput> {
+    (
+        (text(), maybe(any::<bool>()), vec(metric_input(), 0..3), maybe(text()), maybe(text())),
+        (vec(treatment_input(), 0..4), btree_map(text(), flag_input(), 0..3), maybe(text())),
+        (maybe(any::<i64>()), maybe(text()), maybe(vec(text(), 0..6))),
+    )
+        .prop_map(
+            |(
+                (hypothesis, can_reshuffle_traffic, metrics, primary_single_metric_key, primary_funnel_key),
+                (treatments, flags, randomization_unit),
+                (reallocation_frequency_millis, covariate_id, attributes),
+            )| IterationInput {
+                hypothesis,
+                can_reshuffle_traffic,
+                metrics,
+                primary_single_metric_key,
+                primary_funnel_key,
+                treatments,
+                flags,
+                randomization_unit,
+                reallocation_frequency_millis,
+                covariate_id,
+                attributes,
+            },
+        )
+        .boxed()
+}
+
+pub(crate) fn experiment_post() -> BoxedStrategy<ExperimentPost> {
+    let analysis = (
+        maybe(text()),
+        maybe(text()),
+        maybe(text()),
+        maybe(correction_method()),
+        maybe(correction_scope()),
+        maybe(any::<bool>()),
+    )
+        .prop_map(|(bayesian, significance, direction, method, scope, sequential)| AnalysisConfigInput {
+            bayesian_threshold: bayesian,
+            significance_threshold: significance,
+            test_direction: direction,
+            multiple_comparison_correction_method: method,
+            multiple_comparison_correction_scope: scope,
+            sequential_testing_enabled: sequential,
+        });
+    (
+        (text(), maybe(text()), maybe(text()), key(), iteration_input()),
+        (maybe(text()), maybe(vec(text(), 0..3)), maybe(methodology()), maybe(analysis)),
+        (maybe(data_source()), maybe(experiment_type())),
+    )
+        .prop_map(
+            |(
+                (name, description, maintainer_id, key, iteration),
+                (holdout_id, tags, methodology, analysis_config),
+                (data_source, r#type),
+            )| ExperimentPost {
+                name,
+                description,
+                maintainer_id,
+                key,
+                iteration,
+                holdout_id,
+                tags,
+                methodology,
+                analysis_config,
+                data_source,
+                r#type,
+            },
+        )
+        .boxed()
+}
+
+/// A JSON value that is not `null`: an optional field set to `null` reads
+/// as absent, so `Some(null)` has no round trip by design.
+fn present_json() -> impl Strategy<Value = Value> {
+    json_value().prop_filter("not null", |v| !v.is_null())
+}
+
+pub(crate) fn field_updates() -> impl Strategy<Value = BTreeMap<String, FieldUpdate>> {
+    let update = (field_operation(), maybe(present_json()))
+        .prop_map(|(operation, value)| FieldUpdate { operation, value });
+    btree_map(key(), update, 0..3)
+}
+
+pub(crate) fn instruction() -> impl Strategy<Value = Instruction> {
+    prop_oneof![
+        text().prop_map(|value| Instruction::UpdateName { value }),
+        text().prop_map(|value| Instruction::UpdateDescription { value }),
+        maybe(text()).prop_map(|change_justification| Instruction::StartIteration { change_justification }),
+        (text(), maybe(text())).prop_map(|(winning_treatment_id, winning_reason)| {
+            Instruction::StopIteration { winning_treatment_id, winning_reason }
+        }),
+        Just(Instruction::ArchiveExperiment),
+        Just(Instruction::RestoreExperiment),
+        field_updates().prop_map(|value| Instruction::UpdateExperimentFields { value }),
+        (maybe(text()), maybe(field_updates())).prop_map(|(change_justification, value)| {
+            Instruction::SaveAndStartNewIteration { change_justification, value }
+        }),
+        ("zz[a-zA-Z]{0,8}", btree_map("[a-z]{1,6}", json_value(), 0..3)).prop_map(|(kind, fields)| {
+            let mut map: Map<String, Value> = fields.into_iter().collect();
+            map.insert("kind".to_owned(), Value::String(kind));
+            Instruction::Other(map)
+        }),
+    ]
+}
+
+pub(crate) fn patch() -> impl Strategy<Value = ExperimentPatchInput> {
+    (maybe(text()), vec(instruction(), 0..4))
+        .prop_map(|(comment, instructions)| ExperimentPatchInput { comment, instructions })
+}
