@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::server::store::ExperimentRecord;
 
+mod catalog;
 mod document;
 mod read;
 
