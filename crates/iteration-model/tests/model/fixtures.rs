@@ -5,4 +5,5 @@
 
 mod docs;
 mod invalid;
+mod resolve;
 mod spec;
