@@ -1,4 +1,25 @@
 //! The LaunchDarkly-compatible server.
+//!
+//! [`App`] answers the Experiments endpoints from a [`store::Store`] in a
+//! [`world::World`]; it is the transport's [`Handler`](iteration_transport::Handler)
+//! and can be called without a socket through [`App::handle`].
 
 pub mod store;
 pub mod world;
+
+mod app;
+mod clock;
+mod expand;
+mod handlers;
+mod ids;
+mod lifecycle;
+mod openapi;
+mod rate_limit;
+mod response;
+mod route;
+mod seed;
+
+pub use app::{App, AppConfig, SUPPORTED_API_VERSIONS};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use rate_limit::{RateLimits, WINDOW_MILLIS};
+pub use seed::seed_store;

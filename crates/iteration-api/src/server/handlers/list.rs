@@ -1,0 +1,214 @@
+//! `GET .../experiments`: a page of experiments with filters and links.
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Link, Links};
+
+use super::{Context, store_error};
+use crate::server::expand::Expand;
+use crate::server::lifecycle::is_archived;
+use crate::server::response::{ApiError, json};
+
+const DEFAULT_LIMIT: usize = 20;
+const MAX_LIMIT: usize = 50;
+
+/// Which experiments a `filter` keeps.
+#[derive(Debug, Default, PartialEq)]
+struct Filter {
+    flag_key: Option<String>,
+    metric_key: Option<String>,
+    status: Option<String>,
+}
+
+impl Filter {
+    /// Reads `flagKey:k,metricKey:m,status:running`.
+    fn parse(text: &str) -> Result<Filter, ApiError> {
+        let mut filter = Filter::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((field, value)) = part.split_once(':') else {
+                return Err(ApiError::invalid(format!("filter `{part}` must have the form field:value")));
+            };
+            let value = value.trim().to_owned();
+            match field.trim() {
+                "flagKey" => filter.flag_key = Some(value),
+                "metricKey" => filter.metric_key = Some(value),
+                "status" if ["not_started", "running", "stopped"].contains(&value.as_str()) => {
+                    filter.status = Some(value)
+                }
+                "status" => {
+                    return Err(ApiError::invalid(format!(
+                        "filter status `{value}` is not one of not_started, running, stopped"
+                    )));
+                }
+                other => {
+                    return Err(ApiError::invalid(format!(
+                        "cannot filter by `{other}`; filter by flagKey, metricKey or status"
+                    )));
+                }
+            }
+        }
+        Ok(filter)
+    }
+
+    fn keeps(&self, experiment: &Experiment) -> bool {
+        let iterations = || iterations(experiment);
+        self.flag_key.as_ref().is_none_or(|flag| {
+            iterations().any(|i| i.flags.as_ref().is_some_and(|flags| flags.contains_key(flag)))
+        }) && self.metric_key.as_ref().is_none_or(|metric| {
+            iterations().any(|i| {
+                i.metrics.iter().flatten().any(|m| {
+                    m.key == *metric || m.metrics.iter().flatten().any(|member| member.key == *metric)
+                })
+            })
+        }) && self.status.as_deref().is_none_or(|status| status == experiment_status(experiment))
+    }
+}
+
+fn iterations(experiment: &Experiment) -> impl Iterator<Item = &IterationRep> {
+    experiment
+        .current_iteration
+        .iter()
+        .chain(experiment.draft_iteration.iter())
+        .chain(experiment.previous_iterations.iter().flatten())
+}
+
+/// `running` while an iteration runs; `stopped` when the last one stopped
+/// and no draft waits; `not_started` otherwise.
+fn experiment_status(experiment: &Experiment) -> &'static str {
+    if experiment.current_iteration.is_some() {
+        "running"
+    } else if experiment.draft_iteration.is_none()
+        && experiment.previous_iterations.iter().flatten().count() > 0
+    {
+        "stopped"
+    } else {
+        "not_started"
+    }
+}
+
+/// `lifecycleState`: `active` (default), `archived`, or both.
+fn lifecycle_states(text: Option<&str>) -> Result<(bool, bool), ApiError> {
+    let Some(text) = text else { return Ok((true, false)) };
+    let (mut active, mut archived) = (false, false);
+    for state in text.split(',').map(str::trim) {
+        match state {
+            "active" => active = true,
+            "archived" => archived = true,
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "lifecycleState `{other}` is not one of active, archived"
+                )));
+            }
+        }
+    }
+    Ok((active, archived))
+}
+
+fn number(ctx: &Context<'_>, name: &str, default: usize) -> Result<usize, ApiError> {
+    match ctx.query(name) {
+        None => Ok(default),
+        Some(text) => text
+            .parse()
+            .map_err(|_| ApiError::invalid(format!("{name} `{text}` must be a whole number of 0 or more"))),
+    }
+}
+
+pub(super) async fn list(
+    ctx: &Context<'_>,
+    project: &str,
+    environment: Option<&str>,
+) -> Result<Response<Bytes>, ApiError> {
+    match environment {
+        Some(environment) => ctx.environment(project, environment)?,
+        None => ctx.project(project)?,
+    };
+    let limit = number(ctx, "limit", DEFAULT_LIMIT)?;
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(format!("limit {limit} must be between 1 and {MAX_LIMIT}")));
+    }
+    let offset = number(ctx, "offset", 0)?;
+    let filter = Filter::parse(&ctx.query("filter").unwrap_or_default())?;
+    let (active, archived) = lifecycle_states(ctx.query("lifecycleState").as_deref())?;
+    let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
+
+    let records = ctx.app.store.list(project, environment).await.map_err(store_error)?;
+    let matching: Vec<Experiment> = records
+        .into_iter()
+        .map(|r| r.value.experiment)
+        .filter(|e| if is_archived(e) { archived } else { active })
+        .filter(|e| filter.keeps(e))
+        .collect();
+    let total = matching.len();
+    let items = matching.into_iter().skip(offset).take(limit).map(|e| expand.apply(e)).collect();
+
+    let base = match environment {
+        Some(environment) => format!("/api/v2/projects/{project}/environments/{environment}/experiments"),
+        None => format!("/api/v2/projects/{project}/experiments"),
+    };
+    let kept: Vec<String> = ["filter", "expand", "lifecycleState"]
+        .into_iter()
+        .filter_map(|name| ctx.query(name).map(|value| format!("{name}={}", encode(&value))))
+        .collect();
+    let page = |offset: usize| {
+        let mut query = vec![format!("limit={limit}"), format!("offset={offset}")];
+        query.extend(kept.iter().cloned());
+        Link::json(format!("{base}?{}", query.join("&")))
+    };
+    let last = if total == 0 { 0 } else { (total - 1) / limit * limit };
+    let mut links = Links::new();
+    links.insert("self".to_owned(), page(offset));
+    links.insert("first".to_owned(), page(0));
+    links.insert("last".to_owned(), page(last));
+    if offset > 0 {
+        links.insert("prev".to_owned(), page(offset.saturating_sub(limit)));
+    }
+    if offset + limit < total {
+        links.insert("next".to_owned(), page(offset + limit));
+    }
+    let body = ExperimentCollectionRep {
+        items,
+        total_count: Some(i64::try_from(total).unwrap_or(i64::MAX)),
+        links: Some(links),
+        extra: Default::default(),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// Percent-encodes a query value (everything but unreserved characters and
+/// the `,` and `:` that filters and expands are made of).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b',' | b':' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_read_every_field_and_refuse_unknown_ones() {
+        assert_eq!(
+            Filter::parse("flagKey:f,metricKey:m,status:running").map_err(|e| e.message),
+            Ok(Filter {
+                flag_key: Some("f".into()),
+                metric_key: Some("m".into()),
+                status: Some("running".into())
+            })
+        );
+        assert_eq!(
+            Filter::parse("owner:me").map_err(|e| e.message),
+            Err("cannot filter by `owner`; filter by flagKey, metricKey or status".to_owned())
+        );
+        assert_eq!(
+            Filter::parse("status:paused").map_err(|e| e.message),
+            Err("filter status `paused` is not one of not_started, running, stopped".to_owned())
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The endpoints. Each handler reads its input, checks it against the world,
+//! applies a pure change to the stored experiment and answers; the pipeline
+//! in `app.rs` has already authenticated and rate-limited the request.
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{Request, Response, StatusCode};
+use iteration_model::{Experiment, codes};
+use serde_json::Value;
+
+use crate::server::app::Inner;
+use crate::server::response::{ApiError, json};
+use crate::server::route::{Route, percent_decode};
+use crate::server::store::{ExperimentRecord, StoreError, Versioned};
+use crate::server::world::Project;
+
+mod experiment;
+mod fields;
+mod list;
+mod patch;
+
+/// How many times a write re-reads and re-applies after losing a race.
+/// Every lost race means another write won, so the system as a whole always
+/// makes progress; the bound only stops one request from waiting forever.
+const MAX_WRITE_ATTEMPTS: usize = 128;
+
+/// What every handler gets.
+pub(crate) struct Context<'a> {
+    pub(crate) app: &'a Inner,
+    pub(crate) request: &'a Request<Bytes>,
+}
+
+pub(crate) async fn dispatch(ctx: &Context<'_>, route: Route) -> Result<Response<Bytes>, ApiError> {
+    match route {
+        Route::OpenApi => Ok(json(StatusCode::OK, &crate::server::openapi::document())),
+        Route::ListProjectExperiments { project } => list::list(ctx, &project, None).await,
+        Route::ListExperiments { project, environment } => {
+            list::list(ctx, &project, Some(&environment)).await
+        }
+        Route::CreateExperiment { project, environment } => {
+            experiment::create(ctx, &project, &environment).await
+        }
+        Route::GetExperiment { project, environment, experiment } => {
+            experiment::get(ctx, &project, &environment, &experiment).await
+        }
+        Route::PatchExperiment { project, environment, experiment } => {
+            patch::patch(ctx, &project, &environment, &experiment).await
+        }
+        Route::CreateIteration { project, environment, experiment } => {
+            experiment::create_iteration(ctx, &project, &environment, &experiment).await
+        }
+    }
+}
+
+impl Context<'_> {
+    /// The query parameter `name` (the last one when repeated), decoded.
+    pub(crate) fn query(&self, name: &str) -> Option<String> {
+        let query = self.request.uri().query()?;
+        query
+            .rsplit('&')
+            .find_map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(&key.replace('+', " "))? == name)
+                    .then(|| percent_decode(&value.replace('+', " ")))
+            })
+            .flatten()
+    }
+
+    /// The body as JSON: 415 unless it is declared JSON, 400 with line and
+    /// column when it does not parse.
+    pub(crate) fn json_body(&self) -> Result<Value, ApiError> {
+        let content_type =
+            self.request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        if !mime.eq_ignore_ascii_case("application/json") {
+            let shown = if content_type.is_empty() { "none" } else { content_type };
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                codes::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "the body must be JSON with Content-Type: application/json; the Content-Type was {shown}"
+                ),
+            ));
+        }
+        serde_json::from_slice(self.request.body()).map_err(|err| {
+            ApiError::invalid(format!(
+                "the body is not valid JSON: line {}, column {}: {err}",
+                err.line(),
+                err.column()
+            ))
+        })
+    }
+
+    /// The project, or 404.
+    pub(crate) fn project(&self, project: &str) -> Result<&Project, ApiError> {
+        self.app
+            .world
+            .project(project)
+            .ok_or_else(|| ApiError::not_found(format!("project `{project}` not found")))
+    }
+
+    /// The project and environment, or 404 naming the one that is missing.
+    pub(crate) fn environment(&self, project: &str, environment: &str) -> Result<&Project, ApiError> {
+        let found = self.project(project)?;
+        if found.environment(environment).is_none() {
+            return Err(ApiError::not_found(format!(
+                "environment `{environment}` not found in project `{project}`"
+            )));
+        }
+        Ok(found)
+    }
+
+    /// The stored experiment, or 404.
+    pub(crate) async fn load(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<Versioned<ExperimentRecord>, ApiError> {
+        self.environment(project, environment)?;
+        self.app
+            .store
+            .get(project, environment, key)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| experiment_not_found(project, environment, key))
+    }
+
+    /// Reads the experiment, applies `change` and stores the result only if
+    /// nobody wrote in between; otherwise does it again on the new state. So
+    /// no write wins on a stale read and none is lost.
+    pub(crate) async fn update<T>(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+        mut change: impl FnMut(&mut Experiment) -> Result<T, ApiError>,
+    ) -> Result<(Experiment, T), ApiError> {
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Versioned { version, value: mut record } = self.load(project, environment, key).await?;
+            let outcome = change(&mut record.experiment)?;
+            let experiment = record.experiment.clone();
+            match self.app.store.compare_and_swap(version, record).await {
+                Ok(_) => return Ok((experiment, outcome)),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::NotFound) => return Err(experiment_not_found(project, environment, key)),
+                Err(err) => return Err(store_error(err)),
+            }
+        }
+        Err(ApiError::conflict(format!(
+            "experiment `{key}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry"
+        )))
+    }
+}
+
+fn experiment_not_found(project: &str, environment: &str, key: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "experiment `{key}` not found in project `{project}`, environment `{environment}`"
+    ))
+}
+
+/// A store failure as the API answers it.
+pub(crate) fn store_error(err: StoreError) -> ApiError {
+    match err {
+        StoreError::KeyExists { key, .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            codes::KEY_EXISTS,
+            format!("an experiment with key `{key}` already exists in this environment"),
+        ),
+        StoreError::Conflict { expected, actual } => ApiError::conflict(format!(
+            "the experiment changed while this request ran (version {expected}, now {actual}); retry"
+        )),
+        StoreError::NotFound => ApiError::not_found("experiment not found"),
+        StoreError::Unavailable(source) => {
+            tracing::error!(error = %source, "storage failed");
+            ApiError::unavailable("the storage is unavailable; retry later")
+        }
+    }
+}

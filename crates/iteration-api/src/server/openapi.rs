@@ -1,0 +1,140 @@
+//! `GET /api/v2/openapi.json`: the spec this server implements.
+//!
+//! The repository ships LaunchDarkly's Experiments spec unchanged
+//! (`openapi/experiments.json`, so that a diff against a newer upstream copy
+//! stays readable), and [`augment`] adds, as a pure function applied once,
+//! what this server answers beyond it: the 409s of createExperiment and
+//! createIteration, the `errors` list and `id` of error bodies, the 413,
+//! 415 and 503 answers, and this document's own path. A test checks that
+//! every upstream path and operation is still there.
+
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+
+/// The upstream spec as shipped.
+const UPSTREAM: &str = include_str!("../../openapi/experiments.json");
+
+/// The served document (parsed and augmented once).
+pub(crate) fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        // The shipped file is JSON; a test parses it, so this fallback is
+        // never taken in a tested build. Serving `{}` beats refusing to start.
+        let upstream = serde_json::from_str(UPSTREAM).unwrap_or_else(|_| json!({}));
+        augment(upstream)
+    })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidRequestErrorRep"}}}
+    })
+}
+
+/// The upstream spec plus this server's additions.
+pub(crate) fn augment(mut spec: Value) -> Value {
+    let error_properties = json!({
+        "id": {"type": "string", "description": "The request's ID (a UUID), to quote when asking for support"},
+        "errors": {
+            "type": "array",
+            "description": "Every problem of a request that failed validation (this server's addition)",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {
+                    "path": {"type": "string", "description": "A JSON Pointer into the request body"},
+                    "message": {"type": "string", "description": "What was wrong and what would be right"},
+                    "code": {"type": "string", "description": "A stable code for the kind of problem"}
+                }
+            }
+        }
+    });
+    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for (name, schema) in schemas.iter_mut() {
+            if !name.ends_with("ErrorRep") {
+                continue;
+            }
+            if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+                for (key, property) in error_properties.as_object().into_iter().flatten() {
+                    if name == "InvalidRequestErrorRep" || key == "id" {
+                        properties.entry(key.clone()).or_insert_with(|| property.clone());
+                    }
+                }
+            }
+        }
+    }
+    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
+        for (_, operations) in paths.iter_mut() {
+            let Some(operations) = operations.as_object_mut() else { continue };
+            for (method, operation) in operations.iter_mut() {
+                let id = operation.get("operationId").and_then(Value::as_str).unwrap_or("").to_owned();
+                let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                if matches!(id.as_str(), "createExperiment" | "createIteration") {
+                    let description = if id == "createExperiment" {
+                        "Conflict: key_exists (the key is taken)"
+                    } else {
+                        "Conflict: optimistic_locking_error (a flag's flagConfigVersion is stale)"
+                    };
+                    responses.entry("409").or_insert_with(|| {
+                        json!({
+                            "description": description,
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StatusConflictErrorRep"}}}
+                        })
+                    });
+                }
+                if method == "post" || method == "patch" {
+                    responses.entry("413").or_insert_with(|| error_response("Request body too large"));
+                    responses
+                        .entry("415")
+                        .or_insert_with(|| error_response("Unsupported media type: send JSON"));
+                }
+                responses.entry("503").or_insert_with(|| error_response("Storage unavailable; retry later"));
+            }
+        }
+        paths.insert(
+            "/api/v2/openapi.json".to_owned(),
+            json!({"get": {
+                "operationId": "getOpenapiSpec",
+                "summary": "This document",
+                "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }}),
+        );
+    }
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_upstream_path_and_operation_is_served() {
+        let upstream: Value = serde_json::from_str(UPSTREAM).expect("the shipped spec is JSON");
+        let served = document();
+        let upstream_paths = upstream["paths"].as_object().expect("paths");
+        assert_eq!(upstream_paths.len(), 4);
+        for (path, operations) in upstream_paths {
+            for (method, operation) in operations.as_object().expect("operations") {
+                let ours = &served["paths"][path][method];
+                assert_eq!(ours["operationId"], operation["operationId"], "{method} {path}");
+                for status in operation["responses"].as_object().expect("responses").keys() {
+                    assert!(ours["responses"].get(status).is_some(), "{method} {path} lost {status}");
+                }
+            }
+        }
+        let create_iteration = "/api/v2/projects/{projectKey}/environments/{environmentKey}/experiments/{experimentKey}/iterations";
+        assert_eq!(
+            served["paths"][create_iteration]["post"]["responses"]["409"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/StatusConflictErrorRep"
+        );
+        assert_eq!(
+            served["components"]["schemas"]["InvalidRequestErrorRep"]["properties"]["errors"]["type"],
+            "array"
+        );
+    }
+}
