@@ -79,8 +79,12 @@ pub fn resolve_iteration(
     primary_funnel_is_funnel(catalog, input, &mut violations);
     let flags = flags_exist(catalog, input, &mut violations);
     variations_exist(catalog, input, &mut violations);
-    let randomization_unit = randomization_unit_allowed(catalog, input, &mut violations);
-    metrics_support_randomization_unit(&metrics, randomization_unit, &mut violations);
+    let randomization_unit =
+        input.randomization_unit.as_deref().unwrap_or_else(|| catalog.default_randomization_unit());
+    // Which metrics support a unit that is not allowed anyway is noise.
+    if randomization_unit_allowed(catalog, randomization_unit, &mut violations) {
+        metrics_support_randomization_unit(&metrics, randomization_unit, &mut violations);
+    }
     reallocation_only_for_bandits(experiment, input, &mut violations);
     let covariate = covariate_known(catalog, input, &mut violations);
     let primary = primary_metric(input);
@@ -365,13 +369,8 @@ fn unknown_variation_message(variation: &str, key: &str, flag: &CatalogFlag) -> 
 }
 
 /// The randomization unit, given or the project's default, is a context
-/// kind enabled for experiments. Returns the unit.
-fn randomization_unit_allowed<'a>(
-    catalog: &'a Catalog,
-    input: &'a IterationInput,
-    out: &mut Violations,
-) -> &'a str {
-    let unit = input.randomization_unit.as_deref().unwrap_or_else(|| catalog.default_randomization_unit());
+/// kind enabled for experiments.
+fn randomization_unit_allowed(catalog: &Catalog, unit: &str, out: &mut Violations) -> bool {
     let enabled = || {
         let kinds: Vec<&str> = catalog
             .context_kinds
@@ -392,9 +391,9 @@ fn randomization_unit_allowed<'a>(
             ViolationCode::ContextKindNotForExperiments,
             format!("context kind `{unit}` is not enabled for experiments; use one of {}", enabled()),
         ),
-        Some(_) => {}
+        Some(_) => return true,
     }
-    unit
+    false
 }
 
 /// Every metric used, including every metric inside a group, can be
@@ -477,3 +476,6 @@ fn version_conflict(flags: &[ResolvedFlag<'_>]) -> Option<VersionConflict> {
         current: f.flag.version,
     })
 }
+
+#[cfg(test)]
+mod tests;

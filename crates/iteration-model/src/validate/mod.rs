@@ -56,3 +56,6 @@ pub(crate) fn check_iteration(input: &IterationInput, base: &str, out: &mut Viol
     iteration::reallocation_frequency_at_least_a_minute(input, base, out);
     iteration::attributes_valid(input, base, out);
 }
+
+#[cfg(test)]
+mod tests;
