@@ -11,6 +11,59 @@
 //!   which reports every absent or mistyped field with its JSON Pointer.
 //! - [`UnixMillis`] reads integers and strings of digits and writes integers;
 //!   [`AllocationPercent`] is an exact decimal.
+//! - [`IterationInput::validate`] checks the rules that need no project data;
+//!   [`resolve_iteration`] checks an input against a [`Catalog`] of the
+//!   project's flags and metrics and builds the new draft [`IterationRep`].
+//!   Both report every violation at once, each with a JSON Pointer, a stable
+//!   [`ViolationCode`] and a message.
+//!
+//! # Example
+//!
+//! Build the demo world's request, send it through JSON, and resolve it
+//! against the demo project:
+//!
+//! ```
+//! use iteration_model::{
+//!     FlagInput, IterationInput, IterationStatus, SequentialIds, Treatment, UnixMillis, demo_catalog,
+//!     demo_experiment, resolve_iteration,
+//! };
+//!
+//! const FLAG: &str = "example-flag-for-experiment";
+//! const CONTROL: &str = "e432f62b-55f6-49dd-a02f-eb24acf39d05";
+//! const TOP_BUTTON: &str = "6c5a1c1e-8a43-4d5f-9a1c-3b6f0d2e7a10";
+//!
+//! let input = IterationInput::builder("The new button placement will increase conversion")
+//!     .metric("metric-key-123abc")
+//!     .primary()
+//!     .metric_group("metric-group-key-123abc")
+//!     .flag(FLAG, FlagInput::rule(CONTROL, 12).not_in_experiment(CONTROL))
+//!     .treatment(Treatment::baseline("Control", "50").serve(FLAG, CONTROL))
+//!     .treatment(Treatment::new("Top button", "50").serve(FLAG, TOP_BUTTON))
+//!     .randomization_unit("user")
+//!     .covariate("74a49a2b-4834-4246-917e-5d85231d8c2a")
+//!     .attributes(["country", "device", "os"])
+//!     .build()?;
+//!
+//! let body = serde_json::to_value(&input)?;
+//! assert_eq!(body["treatments"][0]["allocationPercent"], "50");
+//! let received = IterationInput::from_json(&body)?;
+//! assert_eq!(received, input);
+//! received.validate()?;
+//!
+//! let iteration = resolve_iteration(
+//!     &demo_catalog("production"),
+//!     &demo_experiment("example-experiment"),
+//!     &received,
+//!     UnixMillis(1_700_000_000_000),
+//!     &mut SequentialIds::new(1),
+//! )?;
+//! assert_eq!(iteration.status, IterationStatus::NotStarted);
+//! assert_eq!(iteration.id.as_deref(), Some("000000000000000100000001"));
+//! assert_eq!(iteration.primary_single_metric.map(|m| m.name).as_deref(), Some("Example metric"));
+//! let flag = &iteration.flags.unwrap_or_default()[FLAG];
+//! assert_eq!(flag.targeting_rule_description.as_deref(), Some("Customers who live in Canada"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 mod wire;
