@@ -95,7 +95,6 @@ impl LifecycleState {
 
 /// `filter=...`: experiments using a flag or metric, or in a status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ExperimentFilter {
     /// Only experiments whose iterations use this flag.
     pub flag_key: Option<String>,
@@ -121,8 +120,10 @@ impl ExperimentFilter {
 }
 
 /// Paging, filtering and expansion of a list of experiments.
+///
+/// Build with `..ListParams::default()` so that new parameters do not break
+/// callers that set only some.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ListParams {
     /// Page size; the server's default is 20, its maximum 50.
     pub limit: Option<u32>,
