@@ -145,6 +145,13 @@ impl Violations {
     pub fn iter(&self) -> std::slice::Iter<'_, Violation> {
         self.0.iter()
     }
+
+    /// The same violations with `prefix` (a JSON Pointer) before each path,
+    /// for an input checked on its own that was sent inside another: an
+    /// iteration's `/hypothesis` becomes `/iteration/hypothesis`.
+    pub fn prefixed(self, prefix: &str) -> Violations {
+        self.0.into_iter().map(|v| Violation { path: format!("{prefix}{}", v.path), ..v }).collect()
+    }
 }
 
 impl fmt::Display for Violations {

@@ -437,3 +437,11 @@ fn the_test_environment_has_its_own_flag_version_and_rules() {
     let rep = resolve_in(&demo_catalog("test"), "example-experiment", &body).unwrap();
     assert_eq!(rep.flags.unwrap()["example-flag-for-experiment"].flag_config_version, Some(3));
 }
+
+#[test]
+fn violations_of_an_experiments_iteration_can_be_placed_under_iteration() {
+    let mut body = valid();
+    body["hypothesis"] = json!("");
+    let found = violations(resolve(&body)).prefixed("/iteration");
+    assert_eq!(paths_and_codes(&found), [("/iteration/hypothesis", &Blank)]);
+}
