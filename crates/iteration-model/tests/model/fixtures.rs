@@ -5,5 +5,5 @@
 
 mod docs;
 mod invalid;
-mod resolve;
+pub(crate) mod resolve;
 mod spec;

@@ -4,7 +4,8 @@
 use std::fmt::Debug;
 
 use iteration_model::{
-    AllocationPercent, ExperimentPatchInput, ExperimentPost, IterationInput, IterationRep, UnixMillis,
+    AllocationPercent, ExperimentPatchInput, ExperimentPost, IterationInput, IterationRep, MetricInput,
+    ResolveError, SequentialIds, UnixMillis, ViolationCode, resolve_iteration,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::fixtures::resolve::NOW;
 use crate::schema::check;
 use crate::strategies::{self, config};
 
@@ -221,4 +223,207 @@ fn replace_nth(value: &mut Value, target: usize, seen: &mut usize, replacement: 
         replacement = replace_nth(child, target, seen, r);
     }
     replacement
+}
+
+/// Resolves against the demo world's production environment, as the
+/// resolve fixtures do.
+fn resolve(
+    experiment: &iteration_model::ExperimentContext,
+    input: &IterationInput,
+) -> Result<IterationRep, ResolveError> {
+    let catalog = iteration_model::demo_catalog("production");
+    resolve_iteration(&catalog, experiment, input, NOW, &mut SequentialIds::new(1))
+}
+
+/// One rule broken on purpose: a name, what it does to a valid input, and
+/// the violation (path, code) it must cause.
+type Mutation = (&'static str, fn(&mut IterationInput) -> (String, ViolationCode));
+
+fn first_flag(input: &IterationInput) -> String {
+    input.flags.keys().next().cloned().unwrap_or_default()
+}
+
+const MUTATIONS: &[Mutation] = &[
+    ("blank hypothesis", |i| {
+        i.hypothesis = " ".into();
+        ("/hypothesis".into(), ViolationCode::Blank)
+    }),
+    ("no metrics", |i| {
+        i.metrics.clear();
+        ("/metrics".into(), ViolationCode::TooFew)
+    }),
+    ("a metric twice", |i| {
+        i.metrics.push(i.metrics[0].clone());
+        (format!("/metrics/{}/key", i.metrics.len() - 1), ViolationCode::Duplicate)
+    }),
+    ("an invalid metric key", |i| {
+        i.metrics.push(MetricInput { key: "not a key".into(), is_group: None, primary: None });
+        (format!("/metrics/{}/key", i.metrics.len() - 1), ViolationCode::InvalidKey)
+    }),
+    ("an unknown metric", |i| {
+        i.metrics.push(MetricInput { key: "no-such-metric".into(), is_group: None, primary: None });
+        (format!("/metrics/{}/key", i.metrics.len() - 1), ViolationCode::UnknownMetric)
+    }),
+    ("both primary keys", |i| {
+        let (single, funnel) = ("metric-key-123abc".to_owned(), "metric-group-key-123abc".to_owned());
+        i.primary_single_metric_key.get_or_insert(single);
+        i.primary_funnel_key.get_or_insert(funnel);
+        ("/primaryFunnelKey".into(), ViolationCode::PrimaryMetricAmbiguous)
+    }),
+    ("no baseline", |i| {
+        i.treatments.iter_mut().for_each(|t| t.baseline = false);
+        ("/treatments".into(), ViolationCode::BaselineCount)
+    }),
+    ("one treatment", |i| {
+        i.treatments.truncate(1);
+        ("/treatments".into(), ViolationCode::TooFew)
+    }),
+    ("allocations off by 0.0001", |i| {
+        let first = &mut i.treatments[0].allocation_percent;
+        let units = first.units();
+        let changed = if units == 0 { units + 1 } else { units - 1 };
+        *first = AllocationPercent::parse(&format!("{}.{:04}", changed / 10_000, changed % 10_000))
+            .unwrap_or_else(|e| panic!("{e}"));
+        ("/treatments".into(), ViolationCode::AllocationSum)
+    }),
+    ("a blank treatment name", |i| {
+        i.treatments[1].name = String::new();
+        ("/treatments/1/name".into(), ViolationCode::Blank)
+    }),
+    ("two treatments with one name", |i| {
+        i.treatments[1].name = i.treatments[0].name.clone();
+        ("/treatments/1/name".into(), ViolationCode::Duplicate)
+    }),
+    ("a treatment without a parameter for a flag", |i| {
+        i.treatments[1].parameters.clear();
+        ("/treatments/1/parameters".into(), ViolationCode::ParameterMissing)
+    }),
+    ("two treatments on one variation", |i| {
+        i.treatments[1].parameters[0].variation_id = i.treatments[0].parameters[0].variation_id.clone();
+        ("/treatments/1/parameters/0/variationId".into(), ViolationCode::VariationReused)
+    }),
+    ("an unknown variation", |i| {
+        i.treatments[1].parameters[0].variation_id = "no-such-variation".into();
+        ("/treatments/1/parameters/0/variationId".into(), ViolationCode::UnknownVariation)
+    }),
+    ("flag version 0", |i| {
+        let flag = first_flag(i);
+        i.flags.values_mut().for_each(|f| f.flag_config_version = 0);
+        (format!("/flags/{flag}/flagConfigVersion"), ViolationCode::OutOfRange)
+    }),
+    ("a blank rule", |i| {
+        let flag = first_flag(i);
+        i.flags.values_mut().for_each(|f| f.rule_id = " ".into());
+        (format!("/flags/{flag}/ruleId"), ViolationCode::Blank)
+    }),
+    ("an unknown rule", |i| {
+        let flag = first_flag(i);
+        i.flags.values_mut().for_each(|f| f.rule_id = "no-such-rule".into());
+        (format!("/flags/{flag}/ruleId"), ViolationCode::UnknownRule)
+    }),
+    ("reallocation under a minute", |i| {
+        i.reallocation_frequency_millis = Some(59_999);
+        ("/reallocationFrequencyMillis".into(), ViolationCode::OutOfRange)
+    }),
+    ("six attributes", |i| {
+        i.attributes = Some(["a", "b", "c", "d", "e", "f"].map(String::from).to_vec());
+        ("/attributes".into(), ViolationCode::TooMany)
+    }),
+    ("a context kind not for experiments", |i| {
+        i.randomization_unit = Some("device".into());
+        ("/randomizationUnit".into(), ViolationCode::ContextKindNotForExperiments)
+    }),
+    ("an unknown covariate", |i| {
+        i.covariate_id = Some("no-such-covariate".into());
+        ("/covariateId".into(), ViolationCode::UnknownCovariate)
+    }),
+];
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn valid_requests_validate_and_resolve((experiment, input) in strategies::valid_request()) {
+        prop_assert_eq!(input.validate(), Ok(()));
+        let rep = resolve(&experiment, &input).map_err(|e| TestCaseError::fail(format!("{e}: {input:?}")))?;
+        prop_assert_eq!(rep.created_at, NOW);
+        prop_assert_eq!(rep.treatments.as_ref().map(Vec::len), Some(input.treatments.len()));
+        prop_assert_eq!(rep.metrics.as_ref().map(Vec::len), Some(input.metrics.len()));
+        let written = serde_json::to_value(&rep).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(check("IterationRep", &written), Vec::<String>::new());
+        round_trips(&rep)?;
+        // What a client sends reads back as the same input.
+        round_trips(&input)?;
+    }
+
+    #[test]
+    fn each_broken_rule_is_reported_at_its_path(
+        (experiment, input) in strategies::valid_request(),
+        mutation in proptest::sample::select(MUTATIONS),
+    ) {
+        let (name, mutate) = mutation;
+        let mut broken = input.clone();
+        let (path, code) = mutate(&mut broken);
+        let violations = match resolve(&experiment, &broken) {
+            Err(ResolveError::Invalid(violations)) => violations,
+            other => return Err(TestCaseError::fail(format!("{name}: expected violations, got {other:?}"))),
+        };
+        prop_assert!(
+            violations.iter().any(|v| v.path == path && v.code == code),
+            "{}: expected {} {} among {}", name, path, code, violations
+        );
+    }
+
+    #[test]
+    fn a_stale_flag_version_alone_is_a_conflict((experiment, input) in strategies::valid_request()) {
+        let mut stale = input.clone();
+        let flag = first_flag(&stale);
+        let entry = stale.flags.get_mut(&flag).ok_or_else(|| TestCaseError::fail("no flag"))?;
+        let current = entry.flag_config_version;
+        entry.flag_config_version = current + 1;
+        match resolve(&experiment, &stale) {
+            Err(ResolveError::VersionConflict(conflict)) => {
+                prop_assert_eq!(conflict.flag_key, flag);
+                prop_assert_eq!(conflict.given, current + 1);
+                prop_assert_eq!(conflict.current, current);
+            }
+            other => return Err(TestCaseError::fail(format!("expected a conflict, got {other:?}"))),
+        }
+    }
+
+    #[test]
+    fn validate_never_panics_on_mutated_valid_requests(
+        (_experiment, input) in strategies::valid_request(),
+        at in any::<prop::sample::Index>(),
+        replacement in strategies::any_json(),
+    ) {
+        let mut value = serde_json::to_value(&input).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        replace_node(&mut value, at, replacement);
+        if let Ok(read) = IterationInput::from_json(&value) {
+            let _ = read.validate();
+            let catalog = iteration_model::demo_catalog("production");
+            for key in ["example-experiment", "example-bandit", "retired-experiment"] {
+                let experiment = iteration_model::demo_experiment(key);
+                let _ = resolve_iteration(&catalog, &experiment, &read, NOW, &mut SequentialIds::new(1));
+            }
+        }
+        let post = serde_json::json!({"name": "n", "key": "k", "iteration": value});
+        if let Ok(post) = ExperimentPost::from_json(&post) {
+            let _ = post.validate();
+        }
+    }
+
+    #[test]
+    fn validate_never_panics_on_arbitrary_inputs(
+        input in strategies::iteration_input(),
+        post in strategies::experiment_post(),
+        patch in strategies::patch(),
+    ) {
+        let _ = input.validate();
+        let _ = post.validate();
+        let _ = patch.validate();
+        let catalog = iteration_model::demo_catalog("production");
+        let experiment = iteration_model::demo_experiment("example-bandit");
+        let _ = resolve_iteration(&catalog, &experiment, &input, NOW, &mut SequentialIds::new(1));
+    }
 }

@@ -10,13 +10,14 @@
 use std::collections::BTreeMap;
 
 use iteration_model::{
-    AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, CovariateInfoRep, DataSource,
+    AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, CatalogFlag, CovariateInfoRep, DataSource,
     DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, ErrorRep, Experiment,
-    ExperimentCollectionRep, ExperimentPatchInput, ExperimentPost, ExperimentType, FieldErrorRep,
-    FieldOperation, FieldUpdate, FlagInput, FlagRep, Instruction, IterationInput, IterationRep,
-    IterationStatus, LayerSnapshotRep, Link, Links, Methodology, MetricInGroupRep, MetricInput, MetricKind,
-    MetricV2Rep, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope, ParameterRep,
-    TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
+    ExperimentCollectionRep, ExperimentContext, ExperimentPatchInput, ExperimentPost, ExperimentType,
+    FieldErrorRep, FieldOperation, FieldUpdate, FlagInput, FlagRep, Instruction, IterationInput,
+    IterationRep, IterationStatus, LayerSnapshotRep, Link, Links, Methodology, MetricInGroupRep, MetricInput,
+    MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
+    ParameterRep, TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
+    demo_catalog, demo_experiment,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option::of as maybe;
@@ -610,4 +611,194 @@ pub(crate) fn instruction() -> impl Strategy<Value = Instruction> {
 pub(crate) fn patch() -> impl Strategy<Value = ExperimentPatchInput> {
     (maybe(text()), vec(instruction(), 0..4))
         .prop_map(|(comment, instructions)| ExperimentPatchInput { comment, instructions })
+}
+
+/// A request that is valid against the demo world by construction, with
+/// the experiment it is for: metrics that support the randomization unit,
+/// a primary of the right kind, flags that are not archived with their
+/// current version and real rules and variations, distinct variations per
+/// treatment, one baseline, and allocations that sum to exactly 100.
+pub(crate) fn valid_request() -> BoxedStrategy<(ExperimentContext, IterationInput)> {
+    let catalog = demo_catalog("production");
+    let units: Vec<Option<String>> = std::iter::once(None)
+        .chain(
+            catalog.context_kinds.iter().filter(|k| k.enabled_for_experiments).map(|k| Some(k.key.clone())),
+        )
+        .collect();
+    (proptest::sample::select(units), any::<bool>(), any::<prop::sample::Index>())
+        .prop_flat_map(move |(unit, bandit, seed)| {
+            let catalog = catalog.clone();
+            let resolved_unit =
+                unit.clone().unwrap_or_else(|| catalog.default_randomization_unit().to_owned());
+            let supports = |key: &str| {
+                catalog.metrics.get(key).is_some_and(|m| m.randomization_units.contains(&resolved_unit))
+            };
+            let singles: Vec<String> = catalog.metrics.keys().filter(|k| supports(k)).cloned().collect();
+            let groups: Vec<(String, bool)> = catalog
+                .metric_groups
+                .values()
+                .filter(|g| g.members.iter().all(|m| supports(&m.key)))
+                .map(|g| (g.key.clone(), g.kind == MetricKind::Funnel))
+                .collect();
+            let mut metrics: Vec<MetricInput> = singles
+                .iter()
+                .map(|key| MetricInput { key: key.clone(), is_group: None, primary: None })
+                .chain(groups.iter().map(|(key, _)| MetricInput {
+                    key: key.clone(),
+                    is_group: Some(true),
+                    primary: None,
+                }))
+                .collect();
+            // Rotate so that any metric may come first; the first eligible one is the primary.
+            let shift = seed.index(metrics.len());
+            metrics.rotate_left(shift);
+            let flags: Vec<CatalogFlag> = catalog.flags.values().filter(|f| !f.archived).cloned().collect();
+            let experiment = demo_experiment(if bandit { "example-bandit" } else { "example-experiment" });
+            (
+                Just((unit, experiment, catalog.covariates.keys().next().cloned(), groups)),
+                proptest::sample::subsequence(metrics.clone(), 1..=metrics.len()),
+                proptest::sample::subsequence(flags.clone(), 1..=flags.len()),
+                0usize..=4,
+                any::<bool>(),
+                maybe(proptest::sample::subsequence(
+                    vec!["country", "device", "os", "plan", "region", "tier"],
+                    0..=5,
+                )),
+                any::<u64>(),
+            )
+        })
+        .prop_map(
+            |((unit, experiment, covariate, groups), metrics, flags, decimals, legacy, attributes, noise)| {
+                build_valid(ValidParts {
+                    unit,
+                    experiment,
+                    covariate,
+                    groups,
+                    metrics,
+                    flags,
+                    decimals,
+                    legacy,
+                    attributes,
+                    noise,
+                })
+            },
+        )
+        .prop_filter("a primary metric exists among the chosen metrics", Option::is_some)
+        .prop_map(|request| request.unwrap_or_else(|| unreachable!("filtered above")))
+        .boxed()
+}
+
+struct ValidParts {
+    unit: Option<String>,
+    experiment: ExperimentContext,
+    covariate: Option<String>,
+    groups: Vec<(String, bool)>,
+    metrics: Vec<MetricInput>,
+    flags: Vec<CatalogFlag>,
+    decimals: usize,
+    legacy: bool,
+    attributes: Option<Vec<&'static str>>,
+    /// Randomness for the choices that depend on earlier ones.
+    noise: u64,
+}
+
+fn build_valid(parts: ValidParts) -> Option<(ExperimentContext, IterationInput)> {
+    let ValidParts {
+        unit,
+        experiment,
+        covariate,
+        groups,
+        mut metrics,
+        flags,
+        decimals,
+        legacy,
+        attributes,
+        noise,
+    } = parts;
+    let mut noise = noise;
+    let mut roll = |n: usize| {
+        let pick = (noise % n.max(1) as u64) as usize;
+        noise = noise.rotate_right(7) ^ 0x9e37_79b9_7f4a_7c15;
+        pick
+    };
+    let is_funnel = |key: &str| groups.iter().any(|(g, funnel)| g == key && *funnel);
+    let is_group = |key: &str| groups.iter().any(|(g, _)| g == key);
+    let primary = metrics.iter().position(|m| !is_group(&m.key) || is_funnel(&m.key))?;
+    let primary_key = metrics[primary].key.clone();
+    let (mut single_key, mut funnel_key) = (None, None);
+    if is_group(&primary_key) {
+        funnel_key = Some(primary_key);
+    } else if legacy {
+        metrics[primary].primary = Some(true);
+    } else {
+        single_key = Some(primary_key);
+    }
+
+    let count = flags.iter().map(|f| f.variations.len()).min().unwrap_or(0).clamp(2, 3);
+    let count = 2 + roll(count - 1);
+    let mut treatments: Vec<TreatmentInput> = (0..count)
+        .map(|i| TreatmentInput {
+            name: format!("Treatment {i}"),
+            baseline: false,
+            allocation_percent: AllocationPercent::ZERO,
+            parameters: Vec::new(),
+        })
+        .collect();
+    let mut flag_inputs = BTreeMap::new();
+    for flag in &flags {
+        let mut variations: Vec<&str> = flag.variations.iter().map(|v| v.id.as_str()).collect();
+        let rotate = roll(variations.len());
+        variations.rotate_left(rotate);
+        for (treatment, variation) in treatments.iter_mut().zip(&variations) {
+            treatment.parameters.push(TreatmentParameterInput {
+                flag_key: flag.key.clone(),
+                variation_id: (*variation).to_owned(),
+            });
+        }
+        let rule = roll(flag.rules.len() + 1);
+        let rule_id = flag.rules.get(rule).map_or_else(|| "fallthrough".to_owned(), |r| r.id.clone());
+        let outside = roll(flag.variations.len() + 1);
+        flag_inputs.insert(
+            flag.key.clone(),
+            FlagInput {
+                rule_id,
+                flag_config_version: flag.version,
+                not_in_experiment_variation_id: flag.variations.get(outside).map(|v| v.id.clone()),
+            },
+        );
+    }
+    // Cut 100 into `count` parts on a grid of `decimals` decimal places.
+    let step = 10u32.pow(4 - decimals as u32);
+    let grid = 1_000_000 / step;
+    let mut cuts: Vec<u32> = (1..count).map(|_| roll(grid as usize + 1) as u32 * step).collect();
+    cuts.push(0);
+    cuts.push(1_000_000);
+    cuts.sort_unstable();
+    for (treatment, bounds) in treatments.iter_mut().zip(cuts.windows(2)) {
+        let units = bounds[1] - bounds[0];
+        let text = if decimals == 0 {
+            (units / 10_000).to_string()
+        } else {
+            format!("{}.{}", units / 10_000, &format!("{:04}", units % 10_000)[..decimals])
+        };
+        treatment.allocation_percent =
+            AllocationPercent::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+    let baseline = roll(count);
+    treatments[baseline].baseline = true;
+    let bandit = experiment.experiment_type == ExperimentType::Mab;
+    let input = IterationInput {
+        hypothesis: format!("Hypothesis {}", roll(1000)),
+        can_reshuffle_traffic: [None, Some(true), Some(false)][roll(3)],
+        metrics,
+        primary_single_metric_key: single_key,
+        primary_funnel_key: funnel_key,
+        treatments,
+        flags: flag_inputs,
+        randomization_unit: unit,
+        reallocation_frequency_millis: (bandit && roll(2) == 0).then(|| 60_000 + roll(1_000_000) as i64),
+        covariate_id: covariate.filter(|_| roll(2) == 0),
+        attributes: attributes.map(|a| a.into_iter().map(str::to_owned).collect()),
+    };
+    Some((experiment, input))
 }
