@@ -16,7 +16,7 @@ use crate::catalog::{
 use crate::experiment::ExperimentType;
 use crate::ids::IdSource;
 use crate::input::{FlagInput, IterationInput};
-use crate::iteration::{IterationRep, IterationStatus};
+use crate::iteration::{CovariateInfoRep, IterationRep, IterationStatus};
 use crate::metric::MetricKind;
 use crate::millis::UnixMillis;
 use crate::validate::{Primary, check_iteration, primary_metric};
@@ -105,6 +105,30 @@ pub fn resolve_iteration(
         return Err(ResolveError::VersionConflict(conflict));
     }
 
+    let resolved = Resolved { metrics, flags, primary, randomization_unit, covariate };
+    Ok(new_iteration(catalog, experiment, input, &resolved, now, ids))
+}
+
+/// What the catalog rules found for a valid input.
+struct Resolved<'a> {
+    metrics: Vec<ResolvedMetric<'a>>,
+    flags: Vec<ResolvedFlag<'a>>,
+    primary: Primary<'a>,
+    randomization_unit: &'a str,
+    covariate: Option<&'a CovariateInfoRep>,
+}
+
+/// The draft iteration of a valid input, as BEHAVIOUR.md section 2 "The new
+/// iteration" lists its fields.
+fn new_iteration(
+    catalog: &Catalog,
+    experiment: &ExperimentContext,
+    input: &IterationInput,
+    resolved: &Resolved<'_>,
+    now: UnixMillis,
+    ids: &mut dyn IdSource,
+) -> IterationRep {
+    let Resolved { metrics, flags, primary, randomization_unit, covariate } = resolved;
     let project = catalog.project_key.as_str();
     let id = ids.object_id();
     let treatments = input.treatments.iter().map(|t| reps::treatment(t, ids)).collect();
@@ -136,7 +160,7 @@ pub fn resolve_iteration(
             (flag.key.to_owned(), reps::flag(project, flag, default_variation))
         })
         .collect();
-    Ok(IterationRep {
+    IterationRep {
         id: Some(id),
         hypothesis: input.hypothesis.clone(),
         status: IterationStatus::NotStarted,
@@ -155,7 +179,7 @@ pub fn resolve_iteration(
         primary_metric: primary_index.and_then(|i| metric_reps.get(i).cloned()),
         primary_single_metric,
         primary_funnel,
-        randomization_unit: Some(randomization_unit.to_owned()),
+        randomization_unit: Some((*randomization_unit).to_owned()),
         attributes: input.attributes.clone(),
         treatments: Some(treatments),
         secondary_metrics: Some(secondary_metrics),
@@ -163,7 +187,7 @@ pub fn resolve_iteration(
         layer_snapshot: None,
         covariate_info: covariate.cloned(),
         extra: Default::default(),
-    })
+    }
 }
 
 /// A metric of the input found in the catalog.
@@ -452,7 +476,7 @@ fn covariate_known<'a>(
     catalog: &'a Catalog,
     input: &IterationInput,
     out: &mut Violations,
-) -> Option<&'a crate::iteration::CovariateInfoRep> {
+) -> Option<&'a CovariateInfoRep> {
     let id = input.covariate_id.as_deref()?;
     let covariate = catalog.covariates.get(id);
     if covariate.is_none() {

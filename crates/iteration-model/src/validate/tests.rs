@@ -369,3 +369,34 @@ fn patch_rules() {
         ExperimentPatchInput::from_json(&json!({"instructions": [{"kind": "archiveExperiment"}]})).unwrap();
     assert_eq!(fine.validate(), Ok(()));
 }
+
+#[test]
+fn extreme_values_are_reported_not_panicked_on() {
+    let body = json!({
+        "hypothesis": "\u{0}\u{200b}",
+        "metrics": [{"key": "é/~", "isGroup": true, "primary": true}, {"key": "", "primary": true}],
+        "treatments": [
+            {"name": "Ω", "baseline": true, "allocationPercent": "100", "parameters": [{"flagKey": "", "variationId": ""}]},
+            {"name": "Ω", "baseline": true, "allocationPercent": "100", "parameters": []}
+        ],
+        "flags": {"": {"ruleId": "", "flagConfigVersion": i64::MIN}},
+        "reallocationFrequencyMillis": i64::MIN,
+        "attributes": []
+    });
+    let violations = violations_of(body);
+    assert_eq!(
+        paths_and_codes(&violations),
+        [
+            ("/metrics/0/key", &InvalidKey),
+            ("/metrics/1/key", &InvalidKey),
+            ("/metrics", &PrimaryMetricAmbiguous),
+            ("/treatments/1/baseline", &BaselineCount),
+            ("/treatments/1/name", &Duplicate),
+            ("/treatments", &AllocationSum),
+            ("/flags//ruleId", &Blank),
+            ("/flags//flagConfigVersion", &OutOfRange),
+            ("/treatments/1/parameters", &ParameterMissing),
+            ("/reallocationFrequencyMillis", &OutOfRange),
+        ]
+    );
+}
