@@ -202,3 +202,50 @@ impl CatalogFlag {
         self.rules.iter().find(|rule| rule.id == id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::demo::{demo_catalog, demo_experiment};
+    use super::*;
+
+    #[test]
+    fn a_catalog_round_trips_through_camel_case_json() {
+        let catalog = demo_catalog("production");
+        let json = serde_json::to_value(&catalog).unwrap();
+        assert_eq!(json["defaultRandomizationUnit"], json!("user"));
+        assert_eq!(
+            json["contextKinds"][2],
+            json!({"key": "device", "name": "Device", "enabledForExperiments": false})
+        );
+        assert_eq!(json["metrics"]["org-revenue"]["unitAggregationType"], json!("average"));
+        assert_eq!(
+            json["metricGroups"]["metric-group-key-123abc"]["members"][1]["nameInGroup"],
+            json!("Step 2")
+        );
+        assert_eq!(
+            json["flags"]["example-flag-for-experiment"]["rules"][0]["_id"],
+            json!("e432f62b-55f6-49dd-a02f-eb24acf39d05")
+        );
+        assert_eq!(serde_json::from_value::<Catalog>(json).unwrap(), catalog);
+    }
+
+    #[test]
+    fn the_demo_environments_differ_as_the_demo_world_says() {
+        let production = demo_catalog("production");
+        let test = demo_catalog("test");
+        let flag = |catalog: &Catalog| catalog.flags["example-flag-for-experiment"].clone();
+        assert_eq!(
+            (flag(&production).on, flag(&production).version, flag(&production).rules.len()),
+            (true, 12, 1)
+        );
+        assert_eq!((flag(&test).on, flag(&test).version, flag(&test).rules.len()), (false, 3, 0));
+        assert_eq!(production.covariates.len(), 1);
+        assert!(test.covariates.is_empty());
+        assert!(production.flags["retired-flag"].archived);
+        assert_eq!(demo_experiment("example-bandit").experiment_type, ExperimentType::Mab);
+        assert!(demo_experiment("retired-experiment").archived);
+        assert!(!demo_experiment("example-experiment").archived);
+    }
+}
