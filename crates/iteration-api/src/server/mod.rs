@@ -23,3 +23,6 @@ pub use app::{App, AppConfig, SUPPORTED_API_VERSIONS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use rate_limit::{RateLimits, WINDOW_MILLIS};
 pub use seed::seed_store;
+
+#[cfg(test)]
+mod tests;
