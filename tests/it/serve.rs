@@ -1,0 +1,161 @@
+//! `iteration serve` as a user runs it: the real binary on a real socket.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use iteration_transport::{ClientConfig, HttpClient};
+use serde_json::{Value, json};
+
+const WRITER: &str = "api-demo-writer";
+const ENVIRONMENT: &str = "/api/v2/projects/my-project/environments/production";
+
+/// A running server, killed (SIGKILL on unix) when dropped.
+struct Running {
+    child: Child,
+    base: String,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_iteration"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--no-rate-limit"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("a first line").expect("readable stdout");
+        let base = first.strip_prefix("listening on ").expect("the first line says where it listens").to_owned();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Running { child, base }
+    }
+
+    fn kill(&mut self) {
+        // Already exited is fine: the point is that it is not running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn send(client: &HttpClient, method: Method, url: String, body: Option<Value>) -> (StatusCode, Value) {
+    let mut builder = Request::builder().method(method).uri(url).header("authorization", WRITER);
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    let request = builder.body(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())).expect("request");
+    let response = client.send(request).await.expect("the server answers");
+    let body = serde_json::from_slice(response.body()).expect("JSON");
+    (response.status(), body)
+}
+
+fn demo_request() -> Value {
+    json!({
+      "hypothesis": "The new button placement will increase conversion",
+      "metrics": [{"key": "metric-key-123abc"}, {"key": "metric-group-key-123abc", "isGroup": true}],
+      "primarySingleMetricKey": "metric-key-123abc",
+      "treatments": [
+        {"name": "Control", "baseline": true, "allocationPercent": "50",
+         "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": "e432f62b-55f6-49dd-a02f-eb24acf39d05"}]},
+        {"name": "Top button", "baseline": false, "allocationPercent": "50",
+         "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": "6c5a1c1e-8a43-4d5f-9a1c-3b6f0d2e7a10"}]}
+      ],
+      "flags": {"example-flag-for-experiment": {
+        "ruleId": "e432f62b-55f6-49dd-a02f-eb24acf39d05", "flagConfigVersion": 12,
+        "notInExperimentVariationId": "e432f62b-55f6-49dd-a02f-eb24acf39d05"}},
+      "randomizationUnit": "user",
+      "covariateId": "74a49a2b-4834-4246-917e-5d85231d8c2a",
+      "attributes": ["country", "device", "os"]
+    })
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iteration-it-{name}-{}-{}", std::process::id(), fastrand_u64()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Unique enough for a directory name without another dependency.
+fn fastrand_u64() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[tokio::test]
+async fn quick_start_creates_the_demo_iteration() {
+    let server = Running::start(&["--demo", "--in-memory"]);
+    let client = HttpClient::new(ClientConfig::default()).expect("client");
+    let url = format!("{}{ENVIRONMENT}/experiments/example-experiment/iterations", server.base);
+    let (status, body) = send(&client, Method::POST, url, Some(demo_request())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "not_started");
+    assert_eq!(body["flags"]["example-flag-for-experiment"]["flagConfigVersion"], 12);
+}
+
+/// Creates race with a SIGKILL; after a restart on the same directory,
+/// every create that was answered 201 is there, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_creates_survive_a_kill() {
+    let dir = temp_dir("durability");
+    let data_dir = dir.to_str().expect("UTF-8 temp dir").to_owned();
+    let mut server = Running::start(&["--demo", "--data-dir", &data_dir]);
+    let client = HttpClient::new(ClientConfig::default()).expect("client");
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel();
+    let base = Arc::new(server.base.clone());
+    for i in 0..40 {
+        let (client, base, acked_tx) = (client.clone(), base.clone(), acked_tx.clone());
+        tokio::spawn(async move {
+            let key = format!("durable-{i}");
+            let post = json!({"name": key, "key": key, "iteration": demo_request()});
+            let mut builder = Request::post(format!("{base}{ENVIRONMENT}/experiments"))
+                .header("authorization", WRITER)
+                .header("content-type", "application/json");
+            builder = builder.header("ld-api-version", "20240415");
+            let request = builder.body(Bytes::from(post.to_string())).expect("request");
+            // A request cut off by the kill has no answer; it proves nothing either way.
+            if let Ok(response) = client.send(request).await {
+                let _ = acked_tx.send((key, response.status()));
+            }
+        });
+    }
+    drop(acked_tx);
+    let mut acknowledged = Vec::new();
+    while let Some((key, status)) = acked_rx.recv().await {
+        assert_eq!(status, StatusCode::CREATED, "{key}");
+        acknowledged.push(key);
+        if acknowledged.len() == 10 {
+            server.kill();
+        }
+    }
+    assert!(acknowledged.len() >= 10, "{acknowledged:?}");
+    drop(server);
+
+    // No --demo: the world comes from the data directory.
+    let server = Running::start(&["--data-dir", &data_dir]);
+    for key in &acknowledged {
+        let url = format!("{}{ENVIRONMENT}/experiments/{key}?expand=draftIteration,treatments", server.base);
+        let (status, body) = send(&client, Method::GET, url, None).await;
+        assert_eq!(status, StatusCode::OK, "{key} was acknowledged but is gone: {body}");
+        assert_eq!(body["draftIteration"]["treatments"].as_array().map(Vec::len), Some(2), "{key}");
+    }
+    let url = format!("{}{ENVIRONMENT}/experiments?limit=50&lifecycleState=active,archived", server.base);
+    let (status, list) = send(&client, Method::GET, url, None).await;
+    assert_eq!(status, StatusCode::OK);
+    for item in list["items"].as_array().expect("items") {
+        assert_eq!(item["_links"]["self"]["href"].as_str().map(|h| h.ends_with(item["key"].as_str().unwrap_or("?"))), Some(true));
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}
