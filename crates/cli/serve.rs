@@ -123,14 +123,17 @@ async fn serve(options: Options) -> anyhow::Result<()> {
     } else {
         match store.load_world().await? {
             Some(world) => world,
-            None => bail!("no world yet in this data directory: start once with --demo or --world FILE\n{USAGE}"),
+            None => {
+                bail!("no world yet in this data directory: start once with --demo or --world FILE\n{USAGE}")
+            }
         }
     };
     let seeded = seed_store(store.as_ref(), &world).await?;
 
     let mut server_config = ServerConfig::default();
     if let (Some(cert), Some(key)) = (&options.tls_cert, &options.tls_key) {
-        server_config.tls = Some(TlsConfig::from_pem_files(cert, key).context("cannot load the TLS certificate")?);
+        server_config.tls =
+            Some(TlsConfig::from_pem_files(cert, key).context("cannot load the TLS certificate")?);
     }
     let scheme = if server_config.tls.is_some() { "https" } else { "http" };
     let server = Server::bind(options.listen, server_config).await?;

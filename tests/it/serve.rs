@@ -32,7 +32,8 @@ impl Running {
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
         let first = lines.next().expect("a first line").expect("readable stdout");
-        let base = first.strip_prefix("listening on ").expect("the first line says where it listens").to_owned();
+        let base =
+            first.strip_prefix("listening on ").expect("the first line says where it listens").to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Running { child, base }
@@ -56,7 +57,8 @@ async fn send(client: &HttpClient, method: Method, url: String, body: Option<Val
     if body.is_some() {
         builder = builder.header("content-type", "application/json");
     }
-    let request = builder.body(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())).expect("request");
+    let request =
+        builder.body(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())).expect("request");
     let response = client.send(request).await.expect("the server answers");
     let body = serde_json::from_slice(response.body()).expect("JSON");
     (response.status(), body)
@@ -83,7 +85,8 @@ fn demo_request() -> Value {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iteration-it-{name}-{}-{}", std::process::id(), fastrand_u64()));
+    let dir =
+        std::env::temp_dir().join(format!("iteration-it-{name}-{}-{}", std::process::id(), fastrand_u64()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
@@ -154,7 +157,10 @@ async fn acknowledged_creates_survive_a_kill() {
     let (status, list) = send(&client, Method::GET, url, None).await;
     assert_eq!(status, StatusCode::OK);
     for item in list["items"].as_array().expect("items") {
-        assert_eq!(item["_links"]["self"]["href"].as_str().map(|h| h.ends_with(item["key"].as_str().unwrap_or("?"))), Some(true));
+        assert_eq!(
+            item["_links"]["self"]["href"].as_str().map(|h| h.ends_with(item["key"].as_str().unwrap_or("?"))),
+            Some(true)
+        );
     }
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
