@@ -10,27 +10,31 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use iteration_model::IterationRep;
+use iteration_model::{
+    IterationInput, IterationRep, SequentialIds, UnixMillis, demo_catalog, demo_experiment, resolve_iteration,
+};
 use serde_json::Value;
 
 const DOCS_RESPONSE: &str = include_str!("../fixtures/docs/create-iteration.response.json");
+const DEMO_REQUEST: &str = include_str!("../fixtures/demo/valid-request.json");
 
-/// The documentation page's response with five fields no version of the
-/// model knows, at the top level and inside nested objects.
-fn with_unknown_fields() -> Vec<u8> {
+/// The documentation page's response written compactly, without and with
+/// five fields no version of the model knows (at the top level and inside
+/// nested objects), so that the two differ only by those fields.
+fn without_and_with_unknown_fields() -> (Vec<u8>, Vec<u8>) {
     let mut value: Value =
         serde_json::from_str(DOCS_RESPONSE).unwrap_or_else(|e| panic!("docs response: {e}"));
+    let without = serde_json::to_vec(&value).unwrap_or_else(|e| panic!("{e}"));
     value["experimentalScore"] = serde_json::json!(0.93);
     value["labels"] = serde_json::json!(["beta", "checkout"]);
     value["reviewer"] = serde_json::json!({"id": "12ab3c45de678910fgh12345", "name": "Ada"});
     value["primarySingleMetric"]["owner"] = serde_json::json!("growth-team");
     value["treatments"][0]["colour"] = serde_json::json!("#00ff00");
-    serde_json::to_vec(&value).unwrap_or_else(|e| panic!("{e}"))
+    (without, serde_json::to_vec(&value).unwrap_or_else(|e| panic!("{e}")))
 }
 
 fn parse_and_write(c: &mut Criterion) {
     let bytes = DOCS_RESPONSE.as_bytes();
-    let unknown = with_unknown_fields();
     let rep: IterationRep = serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("docs response: {e}"));
 
     let mut group = c.benchmark_group("iteration_rep");
@@ -46,16 +50,41 @@ fn parse_and_write(c: &mut Criterion) {
     });
     group.finish();
 
-    // Keeping unknown fields costs a map entry each; the same bytes plus
-    // five unknown fields, against the same baseline on those bytes.
+    // Keeping unknown fields costs a map entry each: the same compact
+    // bytes without and with five unknown fields.
+    let (without, with) = without_and_with_unknown_fields();
     let mut group = c.benchmark_group("unknown_fields");
-    group.throughput(Throughput::Bytes(unknown.len() as u64));
-    group.bench_function("baseline: parse with 5 unknown fields into serde_json::Value", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(&unknown)).unwrap_or_else(|e| panic!("{e}")))
-    });
-    group.bench_function("parse with 5 unknown fields into IterationRep", |b| {
+    group.bench_function("parse compact, no unknown fields, into IterationRep", |b| {
         b.iter(|| {
-            serde_json::from_slice::<IterationRep>(black_box(&unknown)).unwrap_or_else(|e| panic!("{e}"))
+            serde_json::from_slice::<IterationRep>(black_box(&without)).unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
+    group.bench_function("parse compact, 5 unknown fields, into IterationRep", |b| {
+        b.iter(|| serde_json::from_slice::<IterationRep>(black_box(&with)).unwrap_or_else(|e| panic!("{e}")))
+    });
+    group.finish();
+}
+
+fn validate_and_resolve(c: &mut Criterion) {
+    let value: Value = serde_json::from_str(DEMO_REQUEST).unwrap_or_else(|e| panic!("demo request: {e}"));
+    let input = IterationInput::from_json(&value).unwrap_or_else(|v| panic!("demo request: {v}"));
+    let catalog = demo_catalog("production");
+    let experiment = demo_experiment("example-experiment");
+    let now = UnixMillis(1700000000000);
+
+    let mut group = c.benchmark_group("demo_request");
+    group.bench_function("read IterationInput from bytes", |b| {
+        b.iter(|| {
+            let value: Value =
+                serde_json::from_slice(black_box(DEMO_REQUEST.as_bytes())).unwrap_or_else(|e| panic!("{e}"));
+            IterationInput::from_json(&value).unwrap_or_else(|v| panic!("{v}"))
+        })
+    });
+    group.bench_function("validate", |b| b.iter(|| black_box(&input).validate()));
+    group.bench_function("resolve_iteration", |b| {
+        b.iter(|| {
+            resolve_iteration(&catalog, &experiment, black_box(&input), now, &mut SequentialIds::new(1))
+                .unwrap_or_else(|e| panic!("{e}"))
         })
     });
     group.finish();
@@ -66,5 +95,6 @@ fn parse_and_write(c: &mut Criterion) {
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     parse_and_write(&mut criterion);
+    validate_and_resolve(&mut criterion);
     criterion.final_summary();
 }
