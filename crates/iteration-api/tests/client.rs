@@ -274,6 +274,14 @@ async fn invalid_input_is_reported_without_a_request_unless_checks_are_off() {
     assert!(!error.request_may_have_been_sent());
     assert_eq!(server.arrivals().len(), 0);
 
+    // A bad path key and a bad body are reported together.
+    let error =
+        server.client().create_iteration("my-project", "production", "bad key", &input).await.unwrap_err();
+    let Error::Validation(violations) = &error else { panic!("got {error:?}") };
+    let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+    assert_eq!(paths[..2], ["/experimentKey", "/hypothesis"]);
+    assert_eq!(server.arrivals().len(), 0);
+
     let unchecked = server.builder().validate_before_send(false).build().unwrap();
     let error = unchecked
         .create_iteration("my-project", "production", "example-experiment", &input)

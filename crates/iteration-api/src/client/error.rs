@@ -152,7 +152,7 @@ impl std::error::Error for TransportFailure {
 #[non_exhaustive]
 pub enum Error {
     /// The input broke a rule checked before sending; nothing was sent.
-    #[error("the request is invalid:\n{0}")]
+    #[error("the request is invalid: {0}")]
     Validation(Violations),
     /// 400 (or 413, 415): the server rejected the request; `errors` lists
     /// every problem when the server named them.

@@ -17,10 +17,10 @@
 //!     .build()?;
 //! let body: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("body.json")?)?;
 //! let input = IterationInput::from_json(&body)?;
-//! let iteration = client.create_iteration("default", "production", "example-experiment", &input).await?;
+//! let iteration = client.create_iteration("my-project", "production", "example-experiment", &input).await?;
 //! println!("created iteration {:?}", iteration.id);
 //! let experiment = client
-//!     .get_experiment("default", "production", "example-experiment", Expand::DRAFT_ITERATION)
+//!     .get_experiment("my-project", "production", "example-experiment", Expand::DRAFT_ITERATION)
 //!     .await?;
 //! println!("{}", experiment.name);
 //! # Ok(())
@@ -39,7 +39,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use iteration_model::{
     Experiment, ExperimentCollectionRep, ExperimentPatchInput, ExperimentPost, Instruction, IterationInput,
-    IterationRep,
+    IterationRep, Violations,
 };
 use iteration_transport::HttpClient;
 use serde::de::DeserializeOwned;
@@ -77,8 +77,8 @@ impl Client {
         experiment: &str,
         input: &IterationInput,
     ) -> Result<IterationRep, Error> {
-        let request = self.requests.create_iteration(project, environment, experiment, input)?;
-        self.check(|| input.validate())?;
+        let request = self.requests.create_iteration(project, environment, experiment, input);
+        let request = self.checked(request, || input.validate())?;
         self.send(request).await
     }
 
@@ -89,8 +89,8 @@ impl Client {
         environment: &str,
         post: &ExperimentPost,
     ) -> Result<Experiment, Error> {
-        let request = self.requests.create_experiment(project, environment, post)?;
-        self.check(|| post.validate())?;
+        let request = self.requests.create_experiment(project, environment, post);
+        let request = self.checked(request, || post.validate())?;
         self.send(request).await
     }
 
@@ -143,8 +143,8 @@ impl Client {
         experiment: &str,
         patch: &ExperimentPatchInput,
     ) -> Result<Experiment, Error> {
-        let request = self.requests.patch_experiment(project, environment, experiment, patch)?;
-        self.check(|| patch.validate())?;
+        let request = self.requests.patch_experiment(project, environment, experiment, patch);
+        let request = self.checked(request, || patch.validate())?;
         self.send(request).await
     }
 
@@ -202,9 +202,23 @@ impl Client {
         self.patch_experiment(project, environment, experiment, &patch).await
     }
 
-    /// Runs the local validation unless it is turned off.
-    fn check(&self, validate: impl FnOnce() -> Result<(), iteration_model::Violations>) -> Result<(), Error> {
-        if self.validate_before_send { validate().map_err(Error::Validation) } else { Ok(()) }
+    /// The built request, unless the path keys or (when validation before
+    /// sending is on) the body break a rule: then every violation of both.
+    fn checked(
+        &self,
+        request: Result<http::Request<Bytes>, Error>,
+        validate: impl FnOnce() -> Result<(), Violations>,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let body = if self.validate_before_send { validate() } else { Ok(()) };
+        match (request, body) {
+            (Ok(request), Ok(())) => Ok(request),
+            (Err(Error::Validation(mut keys)), Err(body)) => {
+                keys.extend(body);
+                Err(Error::Validation(keys))
+            }
+            (Err(error), _) => Err(error),
+            (Ok(_), Err(body)) => Err(Error::Validation(body)),
+        }
     }
 
     /// Sends with retries and reads the answer.
