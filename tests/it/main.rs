@@ -1,5 +1,5 @@
 //! End-to-end tests.
 
-mod serve;
-mod client;
 mod cli;
+mod client;
+mod serve;
