@@ -300,7 +300,7 @@ pub(crate) fn expand(text: Option<&str>) -> Result<Expand, UsageError> {
         expand |= Expand::from_name(name).ok_or_else(|| {
             usage(format!(
                 "--expand: unknown part {name:?}; use draftIteration, previousIterations, treatments, \
-                 secondaryMetrics or analysisConfig"
+                 secondaryMetrics, analysisConfig or mutableFieldsByStatus"
             ))
         })?;
     }
@@ -416,7 +416,7 @@ mod tests {
             (&["--federal", "--eu", "validate", "f"], "give at most one of --base-url, --federal and --eu"),
             (
                 &["experiment", "get", "-p", "p", "-e", "e", "-x", "x", "--expand", "nope"],
-                "--expand: unknown part \"nope\"; use draftIteration, previousIterations, treatments, secondaryMetrics or analysisConfig",
+                "--expand: unknown part \"nope\"; use draftIteration, previousIterations, treatments, secondaryMetrics, analysisConfig or mutableFieldsByStatus",
             ),
             (&["frobnicate"], "unknown command `frobnicate`; run `iteration --help` for the commands"),
             (

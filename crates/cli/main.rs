@@ -38,7 +38,8 @@ COMMANDS:
     serve [SERVE OPTIONS]
         Serve the API locally; see `iteration serve --help`.
 
-    PARTS: draftIteration,previousIterations,treatments,secondaryMetrics,analysisConfig
+    PARTS: draftIteration,previousIterations,treatments,secondaryMetrics,analysisConfig,
+           mutableFieldsByStatus
 
 OPTIONS:
     --base-url URL      API server (default https://app.launchdarkly.com)

@@ -187,3 +187,19 @@ fn each_failure_class_has_its_exit_code() {
     let output = iteration(&at(&format!("{get} example-experiment")), Some(README_TOKEN));
     assert_eq!(output.status.code(), Some(8), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn help_lists_every_command_and_exit_code() {
+    let output = iteration(&["--help".to_owned()], None);
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8(output.stdout).unwrap();
+    for command in ["create", "validate", "experiment get", "experiment list", "experiment stop", "serve"] {
+        assert!(help.contains(&format!("    {command} ")), "{command} missing from:\n{help}");
+    }
+    for code in 0..=9 {
+        assert!(
+            help.lines().any(|line| line.trim_start().starts_with(&format!("{code}  "))),
+            "exit code {code}"
+        );
+    }
+}

@@ -22,16 +22,20 @@ impl Expand {
     pub const SECONDARY_METRICS: Expand = Expand(1 << 3);
     /// `analysisConfig`.
     pub const ANALYSIS_CONFIG: Expand = Expand(1 << 4);
+    /// `mutableFieldsByStatus`: which fields `updateExperimentFields` may
+    /// change in each iteration status (kept in the experiment's `extra`).
+    pub const MUTABLE_FIELDS_BY_STATUS: Expand = Expand(1 << 5);
     /// Every part above.
-    pub const ALL: Expand = Expand(0b1_1111);
+    pub const ALL: Expand = Expand(0b11_1111);
 
     /// Wire names, in the order the API documents them.
-    const NAMES: [(Expand, &'static str); 5] = [
+    const NAMES: [(Expand, &'static str); 6] = [
         (Expand::DRAFT_ITERATION, "draftIteration"),
         (Expand::PREVIOUS_ITERATIONS, "previousIterations"),
         (Expand::TREATMENTS, "treatments"),
         (Expand::SECONDARY_METRICS, "secondaryMetrics"),
         (Expand::ANALYSIS_CONFIG, "analysisConfig"),
+        (Expand::MUTABLE_FIELDS_BY_STATUS, "mutableFieldsByStatus"),
     ];
 
     /// Whether every part of `other` is in `self`.
@@ -201,7 +205,7 @@ mod tests {
         assert_eq!(expand.to_query_value(), "draftIteration,treatments");
         assert_eq!(
             Expand::ALL.to_query_value(),
-            "draftIteration,previousIterations,treatments,secondaryMetrics,analysisConfig"
+            "draftIteration,previousIterations,treatments,secondaryMetrics,analysisConfig,mutableFieldsByStatus"
         );
         assert_eq!(Expand::from_name("analysisConfig"), Some(Expand::ANALYSIS_CONFIG));
         assert_eq!(Expand::from_name("nope"), None);
