@@ -70,6 +70,12 @@ impl AllocationPercent {
             None => (text, None),
         };
         let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        // "-5" is a decimal, just not a percentage; say which.
+        if let Some(magnitude) = text.strip_prefix('-') {
+            if AllocationPercent::parse(magnitude).is_ok_and(|p| !p.is_zero()) {
+                return Err(InvalidAllocation::OutOfRange(text.to_owned()));
+            }
+        }
         if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
             return Err(not_decimal());
         }
@@ -200,6 +206,9 @@ impl<'de> Deserialize<'de> for AllocationPercent {
                 AllocationPercent::parse(&v.to_string()).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                if v < 0 {
+                    return Err(E::custom(InvalidAllocation::OutOfRange(v.to_string())));
+                }
                 AllocationPercent::parse(&v.to_string()).map_err(E::custom)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
@@ -228,10 +237,13 @@ impl AllocationPercent {
     pub(crate) fn from_json_value(value: &serde_json::Value) -> Result<AllocationPercent, InvalidAllocation> {
         match value {
             serde_json::Value::String(text) => AllocationPercent::parse(text),
-            serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
-                (Some(whole), _) => AllocationPercent::parse(&whole.to_string()),
-                (None, Some(float)) => AllocationPercent::from_json_number(float),
-                (None, None) => Err(InvalidAllocation::NotDecimal(n.to_string())),
+            serde_json::Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(whole), _, _) => AllocationPercent::parse(&whole.to_string()),
+                // A negative integer: say so in the sender's own words, not
+                // as the float it would become.
+                (None, Some(_), _) => Err(InvalidAllocation::OutOfRange(n.to_string())),
+                (None, None, Some(float)) => AllocationPercent::from_json_number(float),
+                (None, None, None) => Err(InvalidAllocation::NotDecimal(n.to_string())),
             },
             other => Err(InvalidAllocation::NotDecimal(other.to_string())),
         }
@@ -263,7 +275,8 @@ mod tests {
         for (text, err) in [
             ("", NotDecimal(String::new())),
             ("abc", NotDecimal("abc".into())),
-            ("-1", NotDecimal("-1".into())),
+            ("-1", OutOfRange("-1".into())),
+            ("-0", NotDecimal("-0".into())),
             ("+1", NotDecimal("+1".into())),
             ("1e2", NotDecimal("1e2".into())),
             (".5", NotDecimal(".5".into())),
@@ -296,7 +309,8 @@ mod tests {
             assert_eq!(p.to_string(), shown, "{json}");
             assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{shown}\""));
         }
-        assert!(serde_json::from_str::<AllocationPercent>("-5").is_err());
+        let err = serde_json::from_str::<AllocationPercent>("-5").unwrap_err();
+        assert_eq!(err.to_string(), "\"-5\" is outside 0 to 100 at line 1 column 2");
         assert!(serde_json::from_str::<AllocationPercent>("true").is_err());
     }
 }
