@@ -7,19 +7,21 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
-/// The README's commands against `iteration serve --demo`. The test swaps
-/// the port of `http://127.0.0.1:8080` for the one the server bound, and
-/// `$WINNER` for a treatment id read from the output of `experiment get`.
-const README: &[&str] = &[
-    "iteration --base-url http://127.0.0.1:8080 create --project my-project --environment production \
-     --experiment example-experiment --file crates/iteration-model/fixtures/demo/valid-request.json",
-    "iteration --base-url http://127.0.0.1:8080 experiment get --project my-project --environment production \
-     --experiment example-experiment --expand draftIteration,treatments",
-    "iteration --base-url http://127.0.0.1:8080 experiment start --project my-project --environment production \
-     --experiment example-experiment",
-    "iteration --base-url http://127.0.0.1:8080 experiment stop --project my-project --environment production \
-     --experiment example-experiment --winner $WINNER --reason 'Top button converts better'",
-];
+/// The README's commands against `iteration serve --demo`, read from
+/// README.md itself so that the two cannot drift apart. The test swaps the
+/// port of `http://127.0.0.1:8080` for the one the server bound, and
+/// `$WINNER` for a treatment id read from the output of `create`.
+fn readme_commands() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let commands: Vec<String> = readme
+        .lines()
+        .filter(|line| line.starts_with("iteration --base-url http://127.0.0.1:8080 "))
+        .map(str::to_owned)
+        .collect();
+    let verbs: Vec<String> = commands.iter().map(|c| words(c)[3].clone()).collect();
+    assert_eq!(verbs, ["create", "experiment", "experiment", "experiment"], "README commands: {commands:#?}");
+    commands
+}
 
 const README_TOKEN: &str = "api-demo-writer";
 
@@ -101,19 +103,20 @@ fn stdout_json(output: &Output) -> Value {
 #[test]
 fn the_readme_commands_work_as_written() {
     let server = DemoServer::start();
+    let readme = readme_commands();
 
-    let created = stdout_json(&run_line(README[0], &server.base, ""));
+    let created = stdout_json(&run_line(&readme[0], &server.base, ""));
     assert_eq!(created["status"], "not_started");
     let winner = created["treatments"][1]["_id"].as_str().unwrap().to_owned();
 
-    let read = stdout_json(&run_line(README[1], &server.base, ""));
+    let read = stdout_json(&run_line(&readme[1], &server.base, ""));
     assert_eq!(read["draftIteration"]["_id"], created["_id"]);
     assert_eq!(read["draftIteration"]["treatments"][1]["_id"].as_str(), Some(winner.as_str()));
 
-    let started = stdout_json(&run_line(README[2], &server.base, ""));
+    let started = stdout_json(&run_line(&readme[2], &server.base, ""));
     assert_eq!(started["currentIteration"]["status"], "running");
 
-    let stopped = stdout_json(&run_line(README[3], &server.base, &winner));
+    let stopped = stdout_json(&run_line(&readme[3], &server.base, &winner));
     assert!(stopped.get("currentIteration").is_none(), "{stopped}");
 }
 

@@ -38,3 +38,9 @@
 pub mod client;
 #[cfg(feature = "server")]
 pub mod server;
+
+/// The Rust examples of the project's README.md, run as doc tests so that
+/// they stay true. They use the client and the server together.
+#[cfg(all(doctest, feature = "client", feature = "server"))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
