@@ -53,7 +53,10 @@ fn the_quick_start_serves_the_demo_world_and_its_curl_example_creates_an_iterati
     let base = lines.next().unwrap().unwrap().strip_prefix("listening on ").unwrap().to_owned();
     let banner: Vec<String> = lines.by_ref().take(2).map(Result::unwrap).collect();
     std::thread::spawn(move || lines.for_each(drop));
-    assert!(banner.iter().any(|l| l.contains("api-demo-writer")), "the banner names the demo tokens: {banner:?}");
+    assert!(
+        banner.iter().any(|l| l.contains("api-demo-writer")),
+        "the banner names the demo tokens: {banner:?}"
+    );
 
     let curl = blocks.iter().find(|b| b.starts_with("curl ")).expect("a curl example in README.md");
     let output = Command::new("sh")
