@@ -139,15 +139,15 @@ fn each_failure_class_has_its_exit_code() {
             "--winner does not apply",
         ),
         (at(&format!("{get} example-experiment")), None, 2, "no API token"),
-        (at(&format!("{get} example-experiment")), Some("api-nobody"), 3, "unauthorized: 401 unauthorized"),
-        (at(&format!("{get} nothing-here")), Some(README_TOKEN), 4, "not found: 404 not_found"),
+        (at(&format!("{get} example-experiment")), Some("api-nobody"), 3, "the server answered 401 unauthorized"),
+        (at(&format!("{get} nothing-here")), Some(README_TOKEN), 4, "the server answered 404 not_found"),
         (
             at(
                 "experiment archive --project my-project --environment production --experiment example-experiment",
             ),
             Some("api-demo-reader"),
             3,
-            "forbidden: 403 forbidden",
+            "the server answered 403 forbidden",
         ),
         (at("validate crates/iteration-model/fixtures/docs/create-iteration.request.json"), None, 1, ""),
     ];

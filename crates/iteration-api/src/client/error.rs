@@ -33,8 +33,11 @@ impl ApiErrorDetails {
 }
 
 impl fmt::Display for ApiErrorDetails {
+    /// `the server answered 404 not_found: <message> (request id <id>)`:
+    /// the status and code already name the class of failure, so the
+    /// variants of [`Error`] add no prefix of their own.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.status.as_u16())?;
+        write!(f, "the server answered {}", self.status.as_u16())?;
         if let Some(code) = &self.code {
             write!(f, " {code}")?;
         }
@@ -156,7 +159,7 @@ pub enum Error {
     Validation(Violations),
     /// 400 (or 413, 415): the server rejected the request; `errors` lists
     /// every problem when the server named them.
-    #[error("invalid request: {details}")]
+    #[error("{details}")]
     InvalidRequest {
         /// What the server said.
         details: ApiErrorDetails,
@@ -164,16 +167,16 @@ pub enum Error {
         errors: Vec<FieldErrorRep>,
     },
     /// 401: the token is missing or unknown.
-    #[error("unauthorized: {0}")]
+    #[error("{0}")]
     Unauthorized(ApiErrorDetails),
     /// 403: the token may not do this (a reader writing, another project).
-    #[error("forbidden: {0}")]
+    #[error("{0}")]
     Forbidden(ApiErrorDetails),
     /// 404: the project, environment or experiment does not exist.
-    #[error("not found: {0}")]
+    #[error("{0}")]
     NotFound(ApiErrorDetails),
     /// 409: a conflicting write, see [`ConflictKind`].
-    #[error("conflict: {details}")]
+    #[error("{details}")]
     Conflict {
         /// Why the write conflicted.
         kind: ConflictKind,
@@ -181,7 +184,7 @@ pub enum Error {
         details: ApiErrorDetails,
     },
     /// 429: too many requests, even after the retries the policy allowed.
-    #[error("rate limited: {details}")]
+    #[error("{details}")]
     RateLimited {
         /// What the server said.
         details: ApiErrorDetails,
@@ -189,10 +192,10 @@ pub enum Error {
         rate_limit: Box<RateLimit>,
     },
     /// 5xx: the server failed.
-    #[error("server error: {0}")]
+    #[error("{0}")]
     Server(ApiErrorDetails),
     /// Another non-success status (405...).
-    #[error("unexpected response: {0}")]
+    #[error("{0}")]
     UnexpectedStatus(ApiErrorDetails),
     /// No response: connect, TLS or timeout failure.
     #[error("the request failed")]

@@ -30,7 +30,7 @@ impl ApiError {
 
     /// A 400 listing every violation; the message summarises them all.
     pub(crate) fn violations(violations: &Violations) -> ApiError {
-        let mut error = ApiError::invalid(format!("invalid request: {violations}"));
+        let mut error = ApiError::invalid(format!("the request is invalid: {violations}"));
         error.errors = violations.iter().map(FieldErrorRep::from).collect();
         error
     }
