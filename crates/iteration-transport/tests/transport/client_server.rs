@@ -1,15 +1,13 @@
 //! Client and server against each other (and against raw sockets) on
 //! loopback.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use http::{Request, Response, StatusCode, Version};
 use iteration_transport::{
     ClientConfig, Handler, Rejection, RemoteAddr, RetryPolicy, ServerConfig, TlsFailure, handler_fn,
