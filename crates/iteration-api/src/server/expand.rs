@@ -3,7 +3,7 @@
 //! The store keeps the full experiment; answers trim it here, so that every
 //! endpoint trims the same way.
 
-use iteration_model::{Experiment, IterationRep};
+use iteration_model::{EXPERIMENT_FIELDS, Experiment, ITERATION_FIELDS, IterationRep};
 use serde_json::{Value, json};
 
 /// The parts named by an `expand` query parameter.
@@ -81,24 +81,6 @@ impl Expand {
     }
 }
 
-/// Experiment-level fields that change in every status.
-pub(crate) const EXPERIMENT_FIELDS: [&str; 3] = ["name", "description", "tags"];
-
-/// Draft fields `updateExperimentFields` may change on a `not_started` iteration.
-pub(crate) const DRAFT_FIELDS: [&str; 11] = [
-    "hypothesis",
-    "metrics",
-    "primarySingleMetricKey",
-    "primaryFunnelKey",
-    "treatments",
-    "flags",
-    "randomizationUnit",
-    "attributes",
-    "canReshuffleTraffic",
-    "reallocationFrequencyMillis",
-    "covariateId",
-];
-
 /// `mutableFieldsByStatus`: which fields `updateExperimentFields` may change
 /// with which operations, per iteration status. The patch handler enforces
 /// exactly this table.
@@ -110,8 +92,8 @@ pub(crate) fn mutable_fields_by_status() -> Value {
             .collect::<serde_json::Map<_, _>>()
     };
     let mut not_started = experiment_level();
-    for field in DRAFT_FIELDS {
-        not_started.insert(field.to_owned(), json!(["add", "update", "remove"]));
+    for field in ITERATION_FIELDS {
+        not_started.insert((*field).to_owned(), json!(["add", "update", "remove"]));
     }
     let mut running = experiment_level();
     running.insert("metrics".to_owned(), json!(["add"]));

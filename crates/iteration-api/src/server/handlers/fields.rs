@@ -17,7 +17,6 @@ use serde_json::{Map, Value, json};
 use super::Context;
 use super::experiment::resolve_raw;
 use super::patch::{InstructionError, flag_state, update_experiment_field};
-use crate::server::expand::DRAFT_FIELDS;
 use crate::server::lifecycle::{self, Refusal};
 use crate::server::response::ApiError;
 
@@ -117,7 +116,7 @@ fn experiment_level<'a>(
         if update_experiment_field(experiment, field, update)? {
             continue;
         }
-        if !DRAFT_FIELDS.contains(&field.as_str()) {
+        if !iteration_model::ITERATION_FIELDS.contains(&field.as_str()) {
             return Err(Refusal(format!("`{field}` is not a field that can be changed")).into());
         }
         rest.push((field.as_str(), update));
