@@ -16,32 +16,11 @@ const CONTROL: &str = "e432f62b-55f6-49dd-a02f-eb24acf39d05";
 const TOP: &str = "6c5a1c1e-8a43-4d5f-9a1c-3b6f0d2e7a10";
 const SIDE: &str = "9f0e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f";
 
-/// DEMO_WORLD.md's valid request.
+/// DEMO_WORLD.md's valid request, from the fixture every test shares.
 fn valid() -> Value {
-    json!({
-        "hypothesis": "The new button placement will increase conversion",
-        "metrics": [
-            {"key": "metric-key-123abc"},
-            {"key": "metric-group-key-123abc", "isGroup": true}
-        ],
-        "primarySingleMetricKey": "metric-key-123abc",
-        "treatments": [
-            {"name": "Control", "baseline": true, "allocationPercent": "50",
-             "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": CONTROL}]},
-            {"name": "Top button", "baseline": false, "allocationPercent": "50",
-             "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": TOP}]}
-        ],
-        "flags": {
-            "example-flag-for-experiment": {
-                "ruleId": CONTROL,
-                "flagConfigVersion": 12,
-                "notInExperimentVariationId": CONTROL
-            }
-        },
-        "randomizationUnit": "user",
-        "covariateId": "74a49a2b-4834-4246-917e-5d85231d8c2a",
-        "attributes": ["country", "device", "os"]
-    })
+    // The fixture is committed JSON; a parse failure is a broken checkout.
+    serde_json::from_str(include_str!("../../fixtures/demo/valid-request.json"))
+        .expect("fixtures/demo/valid-request.json is JSON")
 }
 
 fn resolve_in(catalog: &Catalog, experiment: &str, body: &Value) -> Result<IterationRep, ResolveError> {

@@ -9,32 +9,11 @@ use ViolationCode::*;
 
 const DOCS_REQUEST: &str = include_str!("../../fixtures/docs/create-iteration.request.json");
 
-/// DEMO_WORLD.md's valid request.
+/// DEMO_WORLD.md's valid request, from the fixture every test shares.
 fn valid() -> Value {
-    json!({
-        "hypothesis": "The new button placement will increase conversion",
-        "metrics": [
-            {"key": "metric-key-123abc"},
-            {"key": "metric-group-key-123abc", "isGroup": true}
-        ],
-        "primarySingleMetricKey": "metric-key-123abc",
-        "treatments": [
-            {"name": "Control", "baseline": true, "allocationPercent": "50",
-             "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": "e432f62b-55f6-49dd-a02f-eb24acf39d05"}]},
-            {"name": "Top button", "baseline": false, "allocationPercent": "50",
-             "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": "6c5a1c1e-8a43-4d5f-9a1c-3b6f0d2e7a10"}]}
-        ],
-        "flags": {
-            "example-flag-for-experiment": {
-                "ruleId": "e432f62b-55f6-49dd-a02f-eb24acf39d05",
-                "flagConfigVersion": 12,
-                "notInExperimentVariationId": "e432f62b-55f6-49dd-a02f-eb24acf39d05"
-            }
-        },
-        "randomizationUnit": "user",
-        "covariateId": "74a49a2b-4834-4246-917e-5d85231d8c2a",
-        "attributes": ["country", "device", "os"]
-    })
+    // The fixture is committed JSON; a parse failure is a broken checkout.
+    serde_json::from_str(include_str!("../../fixtures/demo/valid-request.json"))
+        .expect("fixtures/demo/valid-request.json is JSON")
 }
 
 fn violations_of(body: Value) -> Violations {
