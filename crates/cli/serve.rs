@@ -13,6 +13,10 @@
 //! prints the address it actually listens on (so `--listen 127.0.0.1:0`
 //! works), logs each request (`RUST_LOG` filters; tokens are never logged)
 //! and shuts down gracefully on Ctrl-C or SIGTERM.
+//!
+//! `--bench-baseline-route`, for `cargo xtask bench` only and not in the
+//! usage, adds `POST /__bench/fixed?size=N`: a fixed JSON body of N bytes,
+//! the baseline the benchmarks put create iteration against.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -43,6 +47,7 @@ struct Options {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     limits: RateLimits,
+    bench_baseline: bool,
 }
 
 fn parse(args: Vec<OsString>) -> anyhow::Result<Option<Options>> {
@@ -56,6 +61,7 @@ fn parse(args: Vec<OsString>) -> anyhow::Result<Option<Options>> {
         tls_cert: None,
         tls_key: None,
         limits: RateLimits::default(),
+        bench_baseline: false,
     };
     let mut parser = lexopt::Parser::from_args(args);
     while let Some(arg) = parser.next()? {
@@ -70,6 +76,7 @@ fn parse(args: Vec<OsString>) -> anyhow::Result<Option<Options>> {
             Long("rate-limit") => options.limits.route = Some(parser.value()?.parse()?),
             Long("token-rate-limit") => options.limits.token = Some(parser.value()?.parse()?),
             Long("no-rate-limit") => options.limits = RateLimits::OFF,
+            Long("bench-baseline-route") => options.bench_baseline = true,
             Short('h') | Long("help") => {
                 println!("{USAGE}");
                 return Ok(None);
@@ -142,7 +149,9 @@ async fn serve(options: Options) -> anyhow::Result<()> {
     if options.demo {
         println!("demo tokens: api-demo-writer (writer), api-demo-reader (reader)");
     }
-    let app = App::new(store, Arc::new(world), AppConfig::default().with_rate_limits(options.limits));
+    let config =
+        AppConfig::default().with_rate_limits(options.limits).with_bench_baseline(options.bench_baseline);
+    let app = App::new(store, Arc::new(world), config);
     server.serve(app, shutdown_signal()).await?;
     println!("stopped");
     Ok(())

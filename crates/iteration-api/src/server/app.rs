@@ -17,6 +17,7 @@ use iteration_model::codes;
 use iteration_transport::{Handler, Rejection};
 
 use crate::server::clock::{Clock, SystemClock};
+use crate::server::fixed_body;
 use crate::server::handlers::{self, Context};
 use crate::server::ids::IdGenerator;
 use crate::server::rate_limit::{RateLimiter, RateLimits};
@@ -41,11 +42,18 @@ pub struct AppConfig {
     pub clock: Arc<dyn Clock>,
     /// Seeds the id generator, for reproducible ids in tests; random when `None`.
     pub id_seed: Option<u64>,
+    /// Whether the benchmarks' baseline route `POST /__bench/fixed?size=N` exists.
+    pub bench_baseline: bool,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { rate_limits: RateLimits::default(), clock: Arc::new(SystemClock), id_seed: None }
+        AppConfig {
+            rate_limits: RateLimits::default(),
+            clock: Arc::new(SystemClock),
+            id_seed: None,
+            bench_baseline: false,
+        }
     }
 }
 
@@ -54,6 +62,7 @@ impl std::fmt::Debug for AppConfig {
         f.debug_struct("AppConfig")
             .field("rate_limits", &self.rate_limits)
             .field("id_seed", &self.id_seed)
+            .field("bench_baseline", &self.bench_baseline)
             .finish()
     }
 }
@@ -76,6 +85,14 @@ impl AppConfig {
         self.id_seed = Some(seed);
         self
     }
+
+    /// Enables the benchmarks' baseline route, `POST /__bench/fixed?size=N`:
+    /// 200 with a JSON body of N bytes after reading the request, and no
+    /// other work (no token, no store). Off by default, when the path is a 404.
+    pub fn with_bench_baseline(mut self, enabled: bool) -> AppConfig {
+        self.bench_baseline = enabled;
+        self
+    }
 }
 
 /// The Experiments API server: a [`Handler`] for the transport's server, and
@@ -91,6 +108,7 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdGenerator,
     limiter: RateLimiter,
+    bench_baseline: bool,
 }
 
 impl std::fmt::Debug for App {
@@ -109,6 +127,7 @@ impl App {
                 clock: config.clock,
                 ids: IdGenerator::new(config.id_seed),
                 limiter: RateLimiter::new(config.rate_limits),
+                bench_baseline: config.bench_baseline,
             }),
         }
     }
@@ -141,6 +160,9 @@ impl App {
         request: Request<Bytes>,
     ) -> (&'static str, Result<Response<Bytes>, ApiError>) {
         let method = effective_method(&request);
+        if self.inner.bench_baseline && request.uri().path() == fixed_body::PATH {
+            return ("benchFixed", fixed_body::answer(&method, request.uri().query()));
+        }
         let route = match Route::resolve(&method, request.uri().path()) {
             Ok(route) => route,
             Err(RouteError::NotFound) => {

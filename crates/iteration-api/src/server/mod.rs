@@ -10,6 +10,7 @@ pub mod world;
 mod app;
 mod clock;
 mod expand;
+mod fixed_body;
 mod handlers;
 mod ids;
 mod lifecycle;

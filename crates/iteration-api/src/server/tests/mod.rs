@@ -16,6 +16,7 @@ use crate::server::{App, AppConfig, ManualClock, RateLimits, seed_store};
 mod concurrency;
 mod create_iteration;
 mod errors;
+mod fixed_body;
 mod lifecycle;
 
 /// 2022-06-01T17:30:00Z, the demo covariate's upload time, plus an hour.
