@@ -4,6 +4,7 @@
 //! task name and its options. To add a task, add a module and a row to
 //! [`TASKS`] and to the `match` in [`main`].
 
+mod bench;
 mod fixtures;
 mod proptest;
 
@@ -14,6 +15,11 @@ use anyhow::{Result, bail};
 
 /// Every task, with the line `--help` shows for it.
 const TASKS: &[(&str, &str)] = &[
+    (
+        "bench",
+        "run every benchmark, print one table of ratios and write it to BENCHMARKS.md; \
+         `--seconds N` (default 5) per load phase, `--connections N` (default 32), `--no-write`",
+    ),
     ("fixtures", "regenerate the generated test fixtures; `--check` fails naming any stale one"),
     ("proptest", "run the model's property tests in release mode; `--cases N` (default 10000)"),
 ];
@@ -27,6 +33,7 @@ fn main() -> Result<()> {
         return Ok(());
     }
     match task.as_deref() {
+        Some("bench") => bench::run(&bench::Options::parse(&options)?),
         Some("fixtures") => fixtures::run(&fixtures::Options::parse(&options)?),
         Some("proptest") => proptest::run(&proptest::Options::parse(&options)?),
         None | Some("help" | "-h" | "--help") => {

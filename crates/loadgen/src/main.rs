@@ -3,8 +3,9 @@
 //! Each of `--connections` tasks opens one keep-alive connection and sends
 //! the same request back to back for `--warmup` plus `--duration` seconds;
 //! only responses that complete after the warm-up count. It prints one line
-//! `BENCH_RESULT {json}` with requests per second and latency percentiles,
-//! which `cargo xtask bench` reads.
+//! `BENCH_RESULT {json}` with requests per second, latency percentiles and
+//! the size of the largest successful response body, which
+//! `cargo xtask bench` reads (it sizes the baseline route's body by it).
 //!
 //! `{conn}` in `--path`, `--setup-path` or the setup body is replaced by the connection's
 //! index, so that each connection can work on its own resource (created by
@@ -102,6 +103,8 @@ struct Tally {
     latencies_us: Vec<u32>,
     failures: u64,
     first_failure: Option<String>,
+    /// The largest successful response body, in bytes.
+    response_bytes: usize,
 }
 
 fn main() -> Result<()> {
@@ -129,6 +132,7 @@ async fn run(options: Options) -> Result<()> {
         let tally = task.await??;
         all.latencies_us.extend(tally.latencies_us);
         all.failures += tally.failures;
+        all.response_bytes = all.response_bytes.max(tally.response_bytes);
         if all.first_failure.is_none() {
             all.first_failure = tally.first_failure;
         }
@@ -144,7 +148,7 @@ async fn run(options: Options) -> Result<()> {
     };
     let rps = ok as f64 / options.duration.as_secs_f64();
     println!(
-        "BENCH_RESULT {{\"name\":\"{}\",\"connections\":{},\"duration_s\":{},\"requests\":{},\"failures\":{},\"rps\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3}}}",
+        "BENCH_RESULT {{\"name\":\"{}\",\"connections\":{},\"duration_s\":{},\"requests\":{},\"failures\":{},\"rps\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"response_bytes\":{}}}",
         options.name,
         options.connections,
         options.duration.as_secs_f64(),
@@ -154,6 +158,7 @@ async fn run(options: Options) -> Result<()> {
         percentile(50.0),
         percentile(99.0),
         percentile(99.9),
+        all.response_bytes,
     );
     if let Some(failure) = all.first_failure {
         eprintln!("{} failed requests; the first: {failure}", all.failures);
@@ -189,8 +194,8 @@ async fn connection(
     tokio::spawn(driver);
     let index = conn.to_string();
     if let Some((setup_path, setup_body)) = &options.setup {
-        let req =
-            request(options, http::Method::POST, &setup_path.replace("{conn}", &index), setup_body.clone())?;
+        let body = String::from_utf8_lossy(setup_body).replace("{conn}", &index);
+        let req = request(options, http::Method::POST, &setup_path.replace("{conn}", &index), body.into())?;
         let response = sender.send_request(req).await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
@@ -218,6 +223,7 @@ async fn connection(
         if status.is_success() {
             let micros = u32::try_from(done.duration_since(sent).as_micros()).unwrap_or(u32::MAX);
             tally.latencies_us.push(micros);
+            tally.response_bytes = tally.response_bytes.max(body.len());
         } else {
             tally.failures += 1;
             if tally.first_failure.is_none() {

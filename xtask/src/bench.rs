@@ -1,0 +1,524 @@
+//! `cargo xtask bench`: every benchmark in one run, one table.
+//!
+//! The machine is shared and noisy, so every figure is a ratio to a baseline
+//! measured in the same run:
+//! - model (criterion): each benchmark against parsing the same bytes into
+//!   `serde_json::Value`;
+//! - server (`iteration-loadgen` against the release binary): create
+//!   iteration on the in-memory store and on SQLite, against a route of the
+//!   same server that answers a fixed body of the same size;
+//! - client (`client_vs_hyper`): this crate's client against bare hyper.
+//!
+//! The table is printed and written into BENCHMARKS.md between the
+//! `bench:start` and `bench:end` markers, with the date, the machine and the
+//! command.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, no_more_options, project_root};
+
+const START_MARKER: &str = "<!-- bench:start -->";
+const END_MARKER: &str = "<!-- bench:end -->";
+
+/// Options of `cargo xtask bench`.
+pub(crate) struct Options {
+    /// Seconds each load-test phase and the client benchmark measure (`--seconds N`).
+    seconds: u32,
+    /// Concurrent connections of the load test (`--connections N`).
+    connections: u32,
+    /// Write BENCHMARKS.md (off with `--no-write`).
+    write: bool,
+}
+
+impl Options {
+    pub(crate) fn parse(options: &[String]) -> Result<Options> {
+        let mut parsed = Options { seconds: 5, connections: 32, write: true };
+        let mut rest = Vec::new();
+        let mut options = options.iter();
+        while let Some(option) = options.next() {
+            let mut number = |name: &str| -> Result<u32> {
+                let value = options.next().with_context(|| format!("{name} needs a number"))?;
+                match value.parse() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => bail!("{name} needs a positive whole number, not {value:?}"),
+                }
+            };
+            match option.as_str() {
+                "--seconds" => parsed.seconds = number("--seconds")?,
+                "--connections" => parsed.connections = number("--connections")?,
+                "--no-write" => parsed.write = false,
+                _ => rest.push(option.clone()),
+            }
+        }
+        no_more_options("bench", &rest)?;
+        Ok(parsed)
+    }
+}
+
+struct Row {
+    section: &'static str,
+    name: String,
+    figure: String,
+    ratio: Option<f64>,
+    target: Option<Target>,
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    /// The ratio must be at least this.
+    AtLeast(f64),
+    /// The ratio must be below this.
+    Below(f64),
+}
+
+impl Target {
+    fn holds(self, value: f64) -> bool {
+        match self {
+            Target::AtLeast(min) => value >= min,
+            Target::Below(max) => value < max,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Target::AtLeast(min) => format!("≥ {min}"),
+            Target::Below(max) => format!("< {max}"),
+        }
+    }
+}
+
+pub(crate) fn run(options: &Options) -> Result<()> {
+    let root = project_root();
+    let mut rows = Vec::new();
+    rows.extend(model_benchmarks(&root)?);
+    rows.extend(server_benchmarks(&root, options)?);
+    rows.extend(client_benchmark(options)?);
+    let table = render(&rows, options);
+    println!("{table}");
+    if options.write {
+        write_benchmarks_md(&root.join("BENCHMARKS.md"), &table)?;
+        println!("wrote BENCHMARKS.md");
+    }
+    Ok(())
+}
+
+fn check(status: std::process::ExitStatus, what: &str) -> Result<()> {
+    if !status.success() {
+        bail!("{what} failed with {status}");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- model
+
+fn model_benchmarks(root: &Path) -> Result<Vec<Row>> {
+    let criterion_dir = root.join("target/criterion");
+    // Old results of renamed benchmarks would otherwise show up in the table.
+    let _ = std::fs::remove_dir_all(&criterion_dir);
+    let status = cargo()
+        .args(["bench", "-p", "iteration-model", "--bench", "model", "--"])
+        .args(["--warm-up-time", "1", "--measurement-time", "3", "--noplot"])
+        .status()?;
+    check(status, "cargo bench -p iteration-model")?;
+
+    let mut estimates = Vec::new();
+    collect_estimates(&criterion_dir, &mut estimates)?;
+    estimates.sort_by(|a, b| a.0.cmp(&b.0));
+    let baseline = estimates
+        .iter()
+        .find(|(id, _)| id.contains("baseline"))
+        .map(|(_, ns)| *ns)
+        .context("the model benchmarks have no baseline (an id containing \"baseline\")")?;
+    Ok(estimates
+        .into_iter()
+        .map(|(id, ns)| {
+            let is_parse = id.contains("parse") && !id.contains("baseline") && !id.contains("unknown");
+            Row {
+                section: "model",
+                ratio: Some(ns / baseline),
+                target: is_parse.then_some(Target::Below(1.0)),
+                figure: format_nanos(ns),
+                name: id,
+            }
+        })
+        .collect())
+}
+
+/// Finds criterion's `new/estimates.json` files and reads each mean.
+fn collect_estimates(dir: &Path, out: &mut Vec<(String, f64)>) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let path = entry?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") {
+            let estimates = std::fs::read_to_string(path.join("estimates.json"))?;
+            let benchmark = std::fs::read_to_string(path.join("benchmark.json"))?;
+            let id = json_string(&benchmark, "full_id").context("benchmark.json without full_id")?;
+            let mean = json_number_after(&estimates, "\"mean\"", "point_estimate")
+                .context("estimates.json without mean.point_estimate")?;
+            out.push((id, mean));
+        } else if path.file_name().is_some_and(|n| n != "base" && n != "report" && n != "change") {
+            collect_estimates(&path, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn format_nanos(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:.2} µs", ns / 1_000.0)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+// ---------------------------------------------------------------- server
+
+struct ServerProcess {
+    child: Child,
+    addr: String,
+}
+
+impl ServerProcess {
+    fn start(binary: &Path, store_args: &[&str]) -> Result<ServerProcess> {
+        let mut child = Command::new(binary)
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--no-rate-limit", "--bench-baseline-route"])
+            .args(store_args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("start {}", binary.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines.next().context("the server exited before it listened")??;
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let url = rest.split_whitespace().next().unwrap_or(rest);
+                break url.trim_start_matches("http://").trim_start_matches("https://").to_owned();
+            }
+        };
+        // Keep draining stdout so that the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(ServerProcess { child, addr })
+    }
+
+    /// The server's peak resident set size so far, from `/proc`.
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    fn stop(mut self) -> Result<()> {
+        // SIGTERM lets the server shut down gracefully; fall back to a kill.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        for _ in 0..50 {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+struct LoadResult {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    failures: u64,
+    /// The largest successful response body.
+    response_bytes: usize,
+}
+
+struct Load<'a> {
+    name: &'a str,
+    path: String,
+    body: &'a Path,
+    setup: Option<(&'a str, &'a Path)>,
+}
+
+fn run_load(loadgen: &Path, addr: &str, load: &Load<'_>, options: &Options) -> Result<LoadResult> {
+    let mut command = Command::new(loadgen);
+    command
+        .args(["--name", load.name, "--addr", addr, "--path", &load.path])
+        .arg("--body-file")
+        .arg(load.body)
+        .args(["--header", "Authorization: api-demo-writer", "--header", "Content-Type: application/json"])
+        .args(["--connections", &options.connections.to_string()])
+        .args(["--duration", &options.seconds.to_string(), "--warmup", "1"]);
+    if let Some((path, body)) = load.setup {
+        command.args(["--setup-path", path]).arg("--setup-body-file").arg(body);
+    }
+    let output = command.stderr(Stdio::inherit()).output()?;
+    check(output.status, "iteration-loadgen")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("BENCH_RESULT "))
+        .context("iteration-loadgen printed no BENCH_RESULT line")?;
+    let number = |key: &str| json_number(line, key).with_context(|| format!("BENCH_RESULT without {key}"));
+    Ok(LoadResult {
+        rps: number("rps")?,
+        p50: number("p50_ms")?,
+        p99: number("p99_ms")?,
+        p999: number("p999_ms")?,
+        failures: number("failures")? as u64,
+        response_bytes: number("response_bytes")? as usize,
+    })
+}
+
+/// Where the demo world's experiments live (DEMO_WORLD.md).
+const EXPERIMENTS: &str = "/api/v2/projects/my-project/environments/production/experiments";
+
+fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
+    let status = cargo()
+        .args(["build", "--release", "-p", "iteration", "-p", "iteration-loadgen"])
+        .status()?;
+    check(status, "cargo build --release")?;
+    let release = root.join("target/release");
+    let (binary, loadgen) = (release.join("iteration"), release.join("iteration-loadgen"));
+
+    let work = std::env::temp_dir().join(format!("iteration-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let request = root.join("crates/iteration-model/fixtures/demo/valid-request.json");
+    let request_bytes = std::fs::read(&request)
+        .with_context(|| format!("read the DEMO_WORLD request at {}", request.display()))?;
+    let iteration = String::from_utf8(request_bytes)?;
+    let experiment_body = work.join("experiment.json");
+    std::fs::write(
+        &experiment_body,
+        format!(r#"{{"name": "Bench {{conn}}", "key": "bench-{{conn}}", "iteration": {iteration}}}"#),
+    )?;
+
+    let mut rows = Vec::new();
+    let data_dir = work.join("data");
+    let data_dir_arg = data_dir.to_string_lossy().into_owned();
+    for (store, args) in [("in-memory", vec!["--in-memory"]), ("SQLite", vec!["--data-dir", data_dir_arg.as_str()])] {
+        let server = ServerProcess::start(&binary, &args)?;
+        // One experiment per connection: create iteration replaces the
+        // experiment's draft, and the test measures the endpoint, not
+        // contention on one record.
+        let create = Load {
+            name: "create-iteration",
+            path: format!("{EXPERIMENTS}/bench-{{conn}}/iterations"),
+            body: &request,
+            setup: Some((EXPERIMENTS, &experiment_body)),
+        };
+        let measured = run_load(&loadgen, &server.addr, &create, options)?;
+        if measured.failures > 0 || measured.response_bytes == 0 {
+            bail!("create iteration on {store} failed {} times; see the first failure above", measured.failures);
+        }
+        // The baseline reads the same request and answers a body exactly as
+        // large as create iteration's answers in this run, through the same
+        // server stack, doing nothing else.
+        let baseline = Load {
+            name: "baseline",
+            path: format!("/__bench/fixed?size={}", measured.response_bytes),
+            body: &request,
+            setup: None,
+        };
+        let base = run_load(&loadgen, &server.addr, &baseline, options)?;
+        let rss = server.peak_rss_kib();
+        server.stop()?;
+        for (name, result, target) in [
+            (format!("{store}: fixed-body baseline route"), &base, None),
+            (
+                format!("{store}: create iteration"),
+                &measured,
+                Some(Target::AtLeast(if store == "SQLite" { 0.25 } else { 0.5 })),
+            ),
+        ] {
+            rows.push(Row {
+                section: "server",
+                name,
+                figure: format!(
+                    "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms{}",
+                    result.rps,
+                    result.p50,
+                    result.p99,
+                    result.p999,
+                    if result.failures > 0 { format!(", {} failed", result.failures) } else { String::new() }
+                ),
+                ratio: Some(result.rps / base.rps),
+                target,
+            });
+        }
+        if let Some(rss) = rss {
+            rows.push(Row {
+                section: "server",
+                name: format!("{store}: peak RSS of the server"),
+                figure: format!("{:.1} MiB", rss as f64 / 1024.0),
+                ratio: Some(rss as f64 / 1024.0 / 64.0),
+                target: Some(Target::Below(1.0)),
+            });
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------- client
+
+fn client_benchmark(options: &Options) -> Result<Vec<Row>> {
+    let output = cargo()
+        .args(["bench", "-p", "iteration-transport", "--bench", "client_vs_hyper"])
+        .env("BENCH_SECS", options.seconds.to_string())
+        .stderr(Stdio::inherit())
+        .output()?;
+    check(output.status, "cargo bench -p iteration-transport")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("BENCH_RESULT "))
+        .context("client_vs_hyper printed no BENCH_RESULT line")?;
+    let client = json_number(line, "client_rps").context("client_rps")?;
+    let bare = json_number(line, "bare_rps").context("bare_rps")?;
+    Ok(vec![
+        Row {
+            section: "client",
+            name: "bare hyper client (baseline)".to_owned(),
+            figure: format!("{bare:.0} req/s"),
+            ratio: Some(1.0),
+            target: None,
+        },
+        Row {
+            section: "client",
+            name: "iteration-transport HttpClient".to_owned(),
+            figure: format!("{client:.0} req/s"),
+            ratio: Some(client / bare),
+            target: Some(Target::AtLeast(0.9)),
+        },
+    ])
+}
+
+// ---------------------------------------------------------------- output
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
+        .map(str::trim)
+        .unwrap_or("unknown CPU");
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kib| kib / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!("{cores} cores ({model}), {mem_gib:.0} GiB")
+}
+
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn render(rows: &[Row], options: &Options) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Run on {} on {}, with `cargo xtask bench` ({} s per load phase, {} connections).\n\n",
+        today(),
+        machine(),
+        options.seconds,
+        options.connections
+    ));
+    out.push_str("| part | benchmark | figure | ratio to baseline | target |\n|---|---|---|---|---|\n");
+    for row in rows {
+        let ratio = row.ratio.map(|r| format!("{r:.3}")).unwrap_or_default();
+        let target = match (row.target, row.ratio) {
+            (Some(t), Some(r)) => format!("{} {}", t.describe(), if t.holds(r) { "✓ met" } else { "✗ missed" }),
+            _ => String::new(),
+        };
+        out.push_str(&format!("| {} | {} | {} | {} | {} |\n", row.section, row.name, row.figure, ratio, target));
+    }
+    out
+}
+
+fn write_benchmarks_md(path: &PathBuf, table: &str) -> Result<()> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let generated = format!("{START_MARKER}\n<!-- generated by `cargo xtask bench`; do not edit -->\n{table}{END_MARKER}");
+    let updated = match (existing.find(START_MARKER), existing.find(END_MARKER)) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{}{}", &existing[..start], generated, &existing[end + END_MARKER.len()..])
+        }
+        _ => format!("# Benchmarks\n\n{generated}\n\n{existing}"),
+    };
+    std::fs::write(path, updated)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- JSON
+
+// xtask keeps its dependencies to anyhow; the few JSON values it reads come
+// from our own tools and criterion, in a known flat shape.
+
+fn json_string(json: &str, key: &str) -> Option<String> {
+    let after = &json[json.find(&format!("\"{key}\""))? + key.len() + 2..];
+    let start = after.find('"')? + 1;
+    let end = start + after[start..].find('"')?;
+    Some(after[start..end].to_owned())
+}
+
+fn json_number(json: &str, key: &str) -> Option<f64> {
+    let after = &json[json.find(&format!("\"{key}\""))? + key.len() + 2..];
+    let after = after.trim_start().strip_prefix(':')?.trim_start();
+    let end = after.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+'))).unwrap_or(after.len());
+    after[..end].parse().ok()
+}
+
+fn json_number_after(json: &str, anchor: &str, key: &str) -> Option<f64> {
+    json_number(&json[json.find(anchor)?..], key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_flat_json() {
+        let line = r#"{"name":"baseline","rps":1234.5,"p50_ms":0.250,"failures":0}"#;
+        assert_eq!(json_number(line, "rps"), Some(1234.5));
+        assert_eq!(json_number(line, "failures"), Some(0.0));
+        assert_eq!(json_string(line, "name").as_deref(), Some("baseline"));
+        let estimates = r#"{"mean":{"confidence_interval":{"lower_bound":1.0},"point_estimate":812.5},"median":{"point_estimate":3.0}}"#;
+        assert_eq!(json_number_after(estimates, "\"mean\"", "point_estimate"), Some(812.5));
+    }
+
+    #[test]
+    fn replaces_only_the_generated_part() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("BENCHMARKS.md");
+        std::fs::write(&path, format!("# B\n\nintro\n{START_MARKER}\nold\n{END_MARKER}\n\n## Profile\nkept\n")).unwrap();
+        write_benchmarks_md(&path, "new table\n").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# B\n\nintro\n<!-- bench:start -->"));
+        assert!(text.contains("new table\n<!-- bench:end -->"));
+        assert!(!text.contains("old"));
+        assert!(text.ends_with("## Profile\nkept\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
