@@ -12,15 +12,18 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use crate::expect::{fixture, read_json};
-
 /// Keywords that describe a schema without constraining values.
 const ANNOTATIONS: &[&str] = &["description", "example", "deprecated", "title"];
 
-/// The spec, vendored beside the fixtures.
+/// The spec, vendored beside the fixtures. Embedded by a path relative to
+/// this file, not read through the fixture helpers, so that the server's
+/// tests can include this checker with `#[path]` and check its answers too.
 pub(crate) fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| read_json(&fixture("spec/launchdarkly-experiments-openapi.json")))
+    SPEC.get_or_init(|| {
+        serde_json::from_str(include_str!("../../fixtures/spec/launchdarkly-experiments-openapi.json"))
+            .unwrap_or_else(|e| panic!("the vendored spec is not JSON: {e}"))
+    })
 }
 
 /// The spec's `#/components/schemas`.
