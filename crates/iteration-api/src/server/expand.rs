@@ -88,7 +88,12 @@ pub(crate) fn mutable_fields_by_status() -> Value {
     let experiment_level = || {
         EXPERIMENT_FIELDS
             .iter()
-            .map(|f| (f.to_string(), json!(["add", "update", "remove"])))
+            .map(|f| {
+                // An experiment always has a name: `remove` is refused for it.
+                let operations =
+                    if *f == "name" { json!(["add", "update"]) } else { json!(["add", "update", "remove"]) };
+                (f.to_string(), operations)
+            })
             .collect::<serde_json::Map<_, _>>()
     };
     let mut not_started = experiment_level();

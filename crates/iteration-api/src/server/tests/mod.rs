@@ -13,11 +13,15 @@ use crate::server::store::MemoryStore;
 use crate::server::world::World;
 use crate::server::{App, AppConfig, ManualClock, RateLimits, seed_store};
 
+mod behaviour;
 mod concurrency;
 mod create_iteration;
 mod errors;
 mod fixed_body;
 mod lifecycle;
+// The model's checker for the spec's schemas, shared rather than copied.
+#[path = "../../../../iteration-model/tests/model/schema.rs"]
+mod schema;
 
 /// 2022-06-01T17:30:00Z, the demo covariate's upload time, plus an hour.
 pub(super) const NOW: UnixMillis = UnixMillis(1_654_108_200_000);
@@ -45,7 +49,11 @@ impl TestApp {
     }
 
     pub(super) async fn with_limits(limits: RateLimits) -> TestApp {
-        let world = Arc::new(World::demo());
+        TestApp::with_world(World::demo(), limits).await
+    }
+
+    pub(super) async fn with_world(world: World, limits: RateLimits) -> TestApp {
+        let world = Arc::new(world);
         let store = Arc::new(MemoryStore::new());
         seed_store(store.as_ref(), &world).await.expect("a memory store accepts the demo world");
         let clock = ManualClock::new(NOW);

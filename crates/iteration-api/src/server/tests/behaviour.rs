@@ -1,0 +1,855 @@
+//! BEHAVIOUR.md, rule by rule, against the server.
+//!
+//! Each rule of sections 1–3 and the test that breaks it (module `::` test;
+//! `it::` are the end-to-end tests on the real binary). Every test asserts
+//! the exact status, `code`, and `errors` paths or message.
+//!
+//! | rule | test |
+//! |---|---|
+//! | **§1 conventions** | |
+//! | raw token and `Bearer`; missing/unknown 401; reader write 403 | `errors::tokens_are_checked_before_anything_else_and_bearer_is_accepted` |
+//! | token whose project scope excludes the project: 403 | `behaviour::a_token_scoped_to_another_project_is_403` |
+//! | `LD-API-Version` `20240415`, `beta`, absent; other 400 naming them | `errors::api_versions_other_than_the_supported_are_refused` |
+//! | error body `{code, message, id: uuid}`, `errors` listing every problem | `behaviour::every_error_body_has_a_uuid_and_conforms_to_its_schema`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` |
+//! | 404 (unknown project/env/experiment/route) JSON with id | `errors::unknown_project_environment_experiment_and_route_are_json_404s`, `behaviour::every_error_body_…` |
+//! | 405 JSON with `Allow` | `errors::a_wrong_method_is_405_with_allow`, `behaviour::every_error_body_…` |
+//! | 409 `optimistic_locking_error` / `key_exists` | `create_iteration::a_stale_flag_version_alone_is_a_409_giving_both_versions`, `errors::a_taken_key_is_409_key_exists` |
+//! | 413 `request_entity_too_large` | `errors::too_large_bodies_are_413_in_our_format`, `it::server_http::a_body_over_the_limit_is_413_in_our_format` |
+//! | 415; `;` parameters allowed; malformed JSON gives line and column | `errors::bodies_must_be_json_and_malformed_json_names_line_and_column` |
+//! | unknown fields ignored | `behaviour::unknown_fields_are_ignored_everywhere` |
+//! | responses always `application/json` | every test: `TestApp::send` asserts it |
+//! | `X-HTTP-Method-Override: PATCH` | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
+//! | rate-limit headers on every response of a limited route, per token; 429 `Retry-After` | `errors::rate_limits_send_headers_and_429_with_retry_after`, `behaviour::rate_limit_headers_come_on_every_answer_and_per_token` |
+//! | timestamps are integers | `behaviour::every_success_body_conforms_to_the_spec` (schema `format: int64`) |
+//! | **§2 Create iteration** | |
+//! | 200 with the `IterationRep`, field by field | `create_iteration::the_demo_request_creates_the_draft_behaviour_md_describes` |
+//! | the 200 body is valid against `IterationRep` | `behaviour::every_success_body_conforms_to_the_spec` |
+//! | every shape rule, at its path with its code and message | `behaviour::invalid_fixtures_report_the_models_violations` (one model fixture per rule) |
+//! | every catalog rule; 409 only when nothing else fails | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (one model fixture per rule) |
+//! | the docs page's request, byte for byte: every reason | `create_iteration::the_docs_page_request_lists_every_reason_it_is_invalid` |
+//! | the new draft replaces an earlier one; `flags` as a JSON string | `create_iteration::a_new_draft_replaces_the_old_one_and_flags_may_be_a_json_string` |
+//! | archived experiment refuses new iterations | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
+//! | **§3 lifecycle** | |
+//! | create experiment 201; duplicate key 409 `key_exists`; iteration errors under `/iteration` | `errors::a_taken_key_is_409_key_exists` |
+//! | `expand`: current always, others only expanded and non-empty, treatments only expanded | `behaviour::expand_shows_only_what_was_asked_for` |
+//! | `mutableFieldsByStatus` describes exactly what is enforced | `behaviour::mutable_fields_by_status_is_exactly_what_is_enforced` |
+//! | list: limit (default 20, max 50, 51 is 400), offset, filters, lifecycleState, links, across environments | `behaviour::lists_page_filter_and_link_exactly`, `lifecycle::lists_page_filter_and_link` |
+//! | semantic patch content type, and plain JSON | `behaviour::semantic_patch_content_type_is_accepted` |
+//! | all instructions or none; unknown kind | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
+//! | create → start → redraft → start with justification → stop with winner, `layerSnapshot` | `lifecycle::create_start_redraft_restart_and_stop_with_a_winner` |
+//! | startIteration preconditions, each | `behaviour::start_iteration_refuses_each_failed_precondition`, `behaviour::start_preconditions_that_no_request_can_break` |
+//! | stopIteration without a running iteration, unknown winner | `behaviour::stop_iteration_needs_a_running_iteration_and_one_of_its_treatments` |
+//! | archive / restore | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
+//! | updateExperimentFields on a draft (version + 1), on running (metrics add only, else 400 naming saveAndStartNewIteration) | `lifecycle::update_experiment_fields_changes_the_draft_and_bumps_its_version`, `behaviour::a_running_iteration_only_takes_added_metrics` |
+//! | saveAndStartNewIteration: stops, copies, updates, validates as Create iteration, starts | `behaviour::save_and_start_new_iteration_validates_like_create_iteration` |
+//! | concurrency: never two running, no acknowledged write lost | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::serve::acknowledged_creates_survive_a_kill` |
+
+use std::path::PathBuf;
+
+use http::{Method, StatusCode};
+use iteration_model::Experiment;
+use serde_json::json;
+
+use super::schema::assert_conforms;
+use super::*;
+use crate::server::lifecycle::{self, FlagState, Refusal};
+
+const ENVIRONMENT: &str = "/api/v2/projects/my-project/environments/production";
+
+fn model_fixtures(dir: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../iteration-model/fixtures").join(dir)
+}
+
+fn read_json(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The fixture cases in `dir` (files not ending in `.<suffix>.json`), sorted.
+fn cases(dir: &str, suffix: &str) -> Vec<(String, Value, Value)> {
+    let dir = model_fixtures(dir);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.strip_suffix(".json").is_some_and(|stem| !stem.contains('.')))
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no fixtures in {}", dir.display());
+    names
+        .into_iter()
+        .map(|name| {
+            let stem = name.trim_end_matches(".json").to_owned();
+            let case = read_json(&dir.join(&name));
+            let expected = read_json(&dir.join(format!("{stem}.{suffix}.json")));
+            (stem, case, expected)
+        })
+        .collect()
+}
+
+/// The errors of an error body as `(path, code, message)`, in order.
+fn errors(body: &Value) -> Vec<(String, String, String)> {
+    body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let text = |field: &str| e[field].as_str().unwrap_or("").to_owned();
+            (text("path"), text("code"), text("message"))
+        })
+        .collect()
+}
+
+/// Ids and times that the server makes afresh, set to null so two
+/// representations of the same iteration compare equal.
+fn without_fresh_values(mut iteration: Value) -> Value {
+    iteration["_id"] = Value::Null;
+    iteration["createdAt"] = Value::Null;
+    for treatment in iteration["treatments"].as_array_mut().into_iter().flatten() {
+        treatment["_id"] = Value::Null;
+    }
+    iteration
+}
+
+fn assert_uuid(text: &str) {
+    let groups: Vec<&str> = text.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    assert_eq!(lengths, [8, 4, 4, 4, 12], "{text} is not a UUID");
+    assert!(groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit())), "{text} is not a UUID");
+}
+
+/// A world with one more token, a writer allowed only in `other-project`.
+async fn app_with_scoped_token() -> TestApp {
+    let mut document: Value =
+        serde_json::from_str(&World::demo().to_json().expect("the demo world serializes")).expect("JSON");
+    document["tokens"]
+        .as_array_mut()
+        .expect("tokens")
+        .push(json!({"token": "api-other-writer", "role": "writer", "projects": ["other-project"]}));
+    let mut other = document["projects"][0].clone();
+    other["key"] = json!("other-project");
+    other["name"] = json!("Other project");
+    document["projects"].as_array_mut().expect("projects").push(other);
+    let world = World::from_json(document.to_string().as_bytes()).expect("a valid world");
+    TestApp::with_world(world, RateLimits::OFF).await
+}
+
+#[tokio::test]
+async fn resolve_fixtures_answer_as_the_model_resolves() {
+    // The model's fixtures run at this instant.
+    let now = UnixMillis(1_700_000_000_000);
+    for (name, case, expected) in cases("resolve", "expected") {
+        let t = TestApp::new().await;
+        t.clock.set(now);
+        let (experiment, environment, body) = match case.get("body") {
+            Some(body) => (
+                case["experiment"].as_str().unwrap_or("example-experiment"),
+                case.get("environment").and_then(Value::as_str).unwrap_or("production"),
+                body.clone(),
+            ),
+            None => ("example-experiment", "production", case.clone()),
+        };
+        let environment_path = format!("/api/v2/projects/my-project/environments/{environment}");
+        // The demo world has experiments in production only; elsewhere the
+        // case runs as a new experiment's iteration, whose errors sit under /iteration.
+        let in_new_experiment = environment != "production";
+        let answer = if in_new_experiment {
+            let post = json!({"name": experiment, "key": experiment, "iteration": body});
+            t.call(Method::POST, &format!("{environment_path}/experiments"), Some(post)).await
+        } else {
+            let path = format!("{environment_path}/experiments/{experiment}/iterations");
+            t.call(Method::POST, &path, Some(body)).await
+        };
+        if let Some(iteration) = expected.get("iteration") {
+            let (status, got) = if in_new_experiment {
+                (StatusCode::CREATED, answer.body["draftIteration"].clone())
+            } else {
+                (StatusCode::OK, answer.body.clone())
+            };
+            assert_eq!(answer.status, status, "{name}: {}", answer.body);
+            assert_conforms("IterationRep", &got, &name);
+            assert_eq!(got["createdAt"], now.get(), "{name}");
+            assert_eq!(without_fresh_values(got), without_fresh_values(iteration.clone()), "{name}");
+        } else if let Some(violations) = expected.get("violations") {
+            assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+            let prefix = if in_new_experiment { "/iteration" } else { "" };
+            let expected: Vec<(String, String, String)> = violations
+                .as_array()
+                .expect("violations")
+                .iter()
+                .map(|v| {
+                    let text = |field: &str| v[field].as_str().unwrap_or("").to_owned();
+                    (format!("{prefix}{}", text("path")), text("code"), text("message"))
+                })
+                .collect();
+            assert_eq!(errors(&answer.body), expected, "{name}");
+        } else {
+            assert_error(&answer, StatusCode::CONFLICT, "optimistic_locking_error");
+            assert_eq!(answer.body["message"], expected["conflict"]["message"], "{name}");
+            assert_eq!(answer.body.get("errors"), None, "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn invalid_fixtures_report_the_models_violations() {
+    let t = TestApp::new().await;
+    let path = format!("{EXPERIMENT}/iterations");
+    for (name, body, expected) in cases("invalid", "violations") {
+        let answer = t.call(Method::POST, &path, Some(body)).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        let got = errors(&answer.body);
+        // The shape rules come first and the catalog may add more; each
+        // violation the model reports must be among them, word for word.
+        for violation in expected["violations"].as_array().expect("violations") {
+            let text = |field: &str| violation[field].as_str().unwrap_or("").to_owned();
+            let wanted = (text("path"), text("code"), text("message"));
+            assert!(got.contains(&wanted), "{name}: {wanted:?} missing from {got:#?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_success_body_conforms_to_the_spec() {
+    let t = TestApp::new().await;
+    let created = t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    assert_eq!(created.status, StatusCode::OK);
+    assert_conforms("IterationRep", &created.body, "the created iteration");
+
+    let post = json!({"name": "Second", "key": "second", "iteration": valid_request(), "tags": ["a"]});
+    let experiment = t.call(Method::POST, &format!("{ENVIRONMENT}/experiments"), Some(post)).await;
+    assert_eq!(experiment.status, StatusCode::CREATED, "{}", experiment.body);
+    assert_conforms("Experiment", &experiment.body, "the created experiment");
+
+    // Every kind of iteration: running, stopped with a layer snapshot, draft.
+    assert_eq!(t.patch(json!([{"kind": "startIteration"}])).await.status, StatusCode::OK);
+    let winner =
+        t.call(Method::GET, &format!("{EXPERIMENT}?expand=treatments"), None).await.body["currentIteration"]
+            ["treatments"][0]["_id"]
+            .clone();
+    let stopped = t.patch(json!([{"kind": "stopIteration", "winningTreatmentId": winner}])).await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    assert_eq!(t.patch(json!([{"kind": "startIteration"}])).await.status, StatusCode::OK);
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    let everything = "expand=draftIteration,previousIterations,treatments,secondaryMetrics,analysisConfig";
+    let got = t.call(Method::GET, &format!("{EXPERIMENT}?{everything}"), None).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(got.body["previousIterations"][0]["layerSnapshot"].is_object(), "{}", got.body);
+    assert!(got.body["currentIteration"].is_object() && got.body["draftIteration"].is_object());
+    assert_conforms("Experiment", &got.body, "an experiment with every iteration expanded");
+
+    let list = t.call(Method::GET, &format!("{ENVIRONMENT}/experiments?{everything}"), None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_conforms("ExperimentCollectionRep", &list.body, "the list");
+    let project = t.call(Method::GET, "/api/v2/projects/my-project/experiments", None).await;
+    assert_conforms("ExperimentCollectionRep", &project.body, "the project's list");
+}
+
+#[tokio::test]
+async fn every_error_body_has_a_uuid_and_conforms_to_its_schema() {
+    let t = TestApp::with_limits(RateLimits { route: Some(1), token: None }).await;
+    let iterations = format!("{EXPERIMENT}/iterations");
+    let mut stale = valid_request();
+    stale["flags"]["example-flag-for-experiment"]["flagConfigVersion"] = json!(1);
+    let answers = [
+        (t.call(Method::POST, &iterations, Some(json!({}))).await, "InvalidRequestErrorRep"),
+        (t.send(request(Method::GET, EXPERIMENT, "nope", None)).await, "UnauthorizedErrorRep"),
+        (t.send(request(Method::PATCH, EXPERIMENT, READER, Some(b"{}".to_vec()))).await, "ForbiddenErrorRep"),
+        (t.call(Method::GET, "/api/v2/nothing/here", None).await, "NotFoundErrorRep"),
+        (t.call(Method::PUT, EXPERIMENT, None).await, "MethodNotAllowedErrorRep"),
+        (t.call(Method::GET, &format!("{ENVIRONMENT}/experiments/nope"), None).await, ""),
+        // The route's one request of this window was the 404 above.
+        (t.call(Method::GET, EXPERIMENT, None).await, "RateLimitedErrorRep"),
+        (t.call(Method::GET, &format!("{ENVIRONMENT}/experiments?limit=51"), None).await, ""),
+    ];
+    let mut ids = Vec::new();
+    for (answer, schema) in &answers {
+        let id = answer.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", answer.body));
+        assert_uuid(id);
+        ids.push(id.to_owned());
+        if !schema.is_empty() {
+            assert_conforms(schema, &answer.body, &answer.status.to_string());
+        }
+    }
+    let statuses: Vec<u16> = answers.iter().map(|(a, _)| a.status.as_u16()).collect();
+    assert_eq!(statuses, [400, 401, 403, 404, 405, 404, 429, 400]);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "every error has its own id");
+
+    // A conflict.
+    let t = TestApp::new().await;
+    let answer = t.call(Method::POST, &iterations, Some(stale)).await;
+    assert_error(&answer, StatusCode::CONFLICT, "optimistic_locking_error");
+    assert_conforms("StatusConflictErrorRep", &answer.body, "409");
+}
+
+#[tokio::test]
+async fn a_token_scoped_to_another_project_is_403() {
+    let t = app_with_scoped_token().await;
+    let iterations = format!("{EXPERIMENT}/iterations");
+    let body = Some(valid_request().to_string().into_bytes());
+    for (method, path, body) in [
+        (Method::GET, EXPERIMENT.to_owned(), None),
+        (Method::POST, iterations.clone(), body),
+        (Method::GET, "/api/v2/projects/my-project/experiments".to_owned(), None),
+    ] {
+        let answer = t.send(request(method, &path, "api-other-writer", body)).await;
+        assert_error(&answer, StatusCode::FORBIDDEN, "forbidden");
+        assert_eq!(answer.body["message"], "this access token may not use project `my-project`");
+    }
+    // In its own project (a copy of my-project) it may read and write.
+    let other = "/api/v2/projects/other-project/environments/production/experiments/example-experiment";
+    let answer = t.send(request(Method::GET, other, "api-other-writer", None)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let body = Some(valid_request().to_string().into_bytes());
+    let answer =
+        t.send(request(Method::POST, &format!("{other}/iterations"), "api-other-writer", body)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_everywhere() {
+    let t = TestApp::new().await;
+    let mut body = valid_request();
+    body["someFutureField"] = json!({"nested": [1, 2]});
+    body["treatments"][0]["colour"] = json!("blue");
+    body["flags"]["example-flag-for-experiment"]["extra"] = json!(true);
+    body["metrics"][0]["weight"] = json!(2);
+    let answer = t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(body)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body.get("someFutureField"), None);
+
+    let answer = t
+        .call(
+            Method::PATCH,
+            EXPERIMENT,
+            Some(json!({"comment": "c", "future": 1, "instructions": [{"kind": "updateName", "value": "N", "extra": 2}]})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["name"], "N");
+}
+
+#[tokio::test]
+async fn semantic_patch_content_type_is_accepted() {
+    let t = TestApp::new().await;
+    for (content_type, name) in [
+        ("application/json; domain-model=launchdarkly.semanticpatch", "Semantic"),
+        ("application/json", "Plain"),
+        ("Application/JSON;domain-model=launchdarkly.semanticpatch;charset=utf-8", "Spaced"),
+    ] {
+        let body = json!({"instructions": [{"kind": "updateName", "value": name}]});
+        let mut req = request(Method::PATCH, EXPERIMENT, WRITER, Some(body.to_string().into_bytes()));
+        req.headers_mut().insert("content-type", content_type.parse().expect("header"));
+        let answer = t.send(req).await;
+        assert_eq!(answer.status, StatusCode::OK, "{content_type}: {}", answer.body);
+        assert_eq!(answer.body["name"], name);
+    }
+    let body = json!({"instructions": [{"kind": "updateName", "value": "x"}]});
+    let mut req = request(Method::PATCH, EXPERIMENT, WRITER, Some(body.to_string().into_bytes()));
+    req.headers_mut().insert("content-type", "application/merge-patch+json".parse().expect("header"));
+    let answer = t.send(req).await;
+    assert_error(&answer, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_eq!(
+        answer.body["message"],
+        "the body must be JSON with Content-Type: application/json; the Content-Type was application/merge-patch+json"
+    );
+}
+
+#[tokio::test]
+async fn expand_shows_only_what_was_asked_for() {
+    let t = TestApp::new().await;
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    let plain = t.call(Method::GET, EXPERIMENT, None).await;
+    for absent in ["draftIteration", "currentIteration", "previousIterations", "mutableFieldsByStatus"] {
+        assert_eq!(plain.body.get(absent), None, "{absent} in {}", plain.body);
+    }
+    let draft = t.call(Method::GET, &format!("{EXPERIMENT}?expand=draftIteration"), None).await;
+    assert_eq!(draft.body["draftIteration"]["status"], "not_started");
+    assert_eq!(draft.body["draftIteration"].get("treatments"), None);
+    // Expanded but empty: still absent.
+    let previous = t.call(Method::GET, &format!("{EXPERIMENT}?expand=previousIterations"), None).await;
+    assert_eq!(previous.body.get("previousIterations"), None, "{}", previous.body);
+
+    t.patch(json!([{"kind": "startIteration"}])).await;
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    t.patch(json!([{"kind": "startIteration", "changeJustification": "again"}])).await;
+    let plain = t.call(Method::GET, EXPERIMENT, None).await;
+    assert_eq!(plain.body["currentIteration"]["status"], "running", "current comes unasked");
+    assert_eq!(plain.body["currentIteration"].get("treatments"), None);
+    assert_eq!(plain.body.get("previousIterations"), None);
+    let full = t.call(Method::GET, &format!("{EXPERIMENT}?expand=previousIterations,treatments"), None).await;
+    assert_eq!(full.body["previousIterations"].as_array().map(Vec::len), Some(1));
+    assert_eq!(full.body["previousIterations"][0]["treatments"].as_array().map(Vec::len), Some(2));
+    assert_eq!(full.body["currentIteration"]["treatments"].as_array().map(Vec::len), Some(2));
+    // Unknown expand names are ignored like unknown fields.
+    let odd = t.call(Method::GET, &format!("{EXPERIMENT}?expand=nothing,treatments"), None).await;
+    assert_eq!(odd.status, StatusCode::OK);
+    assert_eq!(odd.body["currentIteration"]["treatments"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn mutable_fields_by_status_is_exactly_what_is_enforced() {
+    let t = TestApp::new().await;
+    let got = t.call(Method::GET, &format!("{EXPERIMENT}?expand=mutableFieldsByStatus"), None).await;
+    let all = json!(["add", "update", "remove"]);
+    let mut experiment_level = serde_json::Map::new();
+    experiment_level.insert("name".to_owned(), json!(["add", "update"]));
+    experiment_level.insert("description".to_owned(), all.clone());
+    experiment_level.insert("tags".to_owned(), all.clone());
+    let mut not_started = experiment_level.clone();
+    for field in [
+        "hypothesis",
+        "metrics",
+        "primarySingleMetricKey",
+        "primaryFunnelKey",
+        "treatments",
+        "flags",
+        "randomizationUnit",
+        "attributes",
+        "canReshuffleTraffic",
+        "reallocationFrequencyMillis",
+        "covariateId",
+    ] {
+        not_started.insert(field.to_owned(), all.clone());
+    }
+    let mut running = experiment_level.clone();
+    running.insert("metrics".to_owned(), json!(["add"]));
+    assert_eq!(
+        got.body["mutableFieldsByStatus"],
+        json!({"not_started": not_started, "running": running, "stopped": experiment_level})
+    );
+
+    // What the table leaves out is refused: a name cannot be removed.
+    let answer = t
+        .patch(json!([{"kind": "updateExperimentFields", "value": {"name": {"operation": "remove"}}}]))
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        errors(&answer.body),
+        [(
+            "/instructions/0".to_owned(),
+            "not_allowed".to_owned(),
+            "updateExperimentFields: name cannot be removed".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn lists_page_filter_and_link_exactly() {
+    let t = TestApp::new().await;
+    let base = format!("{ENVIRONMENT}/experiments");
+    for i in 0..3 {
+        let post = json!({"name": format!("E{i}"), "key": format!("e{i}"), "iteration": valid_request()});
+        assert_eq!(t.call(Method::POST, &base, Some(post)).await.status, StatusCode::CREATED);
+    }
+    // example-experiment, example-bandit, e0, e1, e2 are active; retired-experiment is archived.
+    let keys = |answer: &Answer| -> Vec<String> {
+        answer.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["key"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let all = t.call(Method::GET, &base, None).await;
+    assert_eq!(all.body["total_count"], 5);
+    let middle = t.call(Method::GET, &format!("{base}?limit=2&offset=2"), None).await;
+    assert_eq!(keys(&middle), keys(&all)[2..4]);
+    let links = &middle.body["_links"];
+    let href = |name: &str| links[name]["href"].as_str().map(str::to_owned);
+    assert_eq!(href("self"), Some(format!("{base}?limit=2&offset=2")));
+    assert_eq!(href("first"), Some(format!("{base}?limit=2&offset=0")));
+    assert_eq!(href("prev"), Some(format!("{base}?limit=2&offset=0")));
+    assert_eq!(href("next"), Some(format!("{base}?limit=2&offset=4")));
+    assert_eq!(href("last"), Some(format!("{base}?limit=2&offset=4")));
+    let end = t.call(Method::GET, &format!("{base}?limit=2&offset=4"), None).await;
+    assert_eq!(end.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(end.body["_links"].get("next"), None);
+    let beyond = t.call(Method::GET, &format!("{base}?offset=99"), None).await;
+    assert_eq!(beyond.body["items"], json!([]));
+    assert_eq!(beyond.body["total_count"], 5);
+
+    // limit: 50 is the most; 51 and 0 are refused rather than silently capped,
+    // so a client never mistakes a short page for the end.
+    assert_eq!(t.call(Method::GET, &format!("{base}?limit=50"), None).await.status, StatusCode::OK);
+    for (query, message) in [
+        ("limit=51", "limit 51 must be between 1 and 50"),
+        ("limit=0", "limit 0 must be between 1 and 50"),
+        ("limit=ten", "limit `ten` must be a whole number of 0 or more"),
+        ("offset=-1", "offset `-1` must be a whole number of 0 or more"),
+        ("lifecycleState=gone", "lifecycleState `gone` is not one of active, archived"),
+        ("filter=owner:me", "cannot filter by `owner`; filter by flagKey, metricKey or status"),
+    ] {
+        let answer = t.call(Method::GET, &format!("{base}?{query}"), None).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(answer.body["message"], message);
+    }
+
+    let archived = t.call(Method::GET, &format!("{base}?lifecycleState=archived"), None).await;
+    assert_eq!(keys(&archived), ["retired-experiment"]);
+    let both = t.call(Method::GET, &format!("{base}?lifecycleState=archived,active"), None).await;
+    assert_eq!(both.body["total_count"], 6);
+
+    // Filters: start e0, stop e1 after starting it; e2 stays a draft.
+    let app = &t;
+    let patch = |key: &str, instructions: Value| {
+        let path = format!("{base}/{key}");
+        let body = json!({"instructions": instructions});
+        async move { app.call(Method::PATCH, &path, Some(body)).await }
+    };
+    assert_eq!(patch("e0", json!([{"kind": "startIteration"}])).await.status, StatusCode::OK);
+    let started = patch("e1", json!([{"kind": "startIteration"}])).await;
+    let winner = t.call(Method::GET, &format!("{base}/e1?expand=treatments"), None).await.body
+        ["currentIteration"]["treatments"][0]["_id"]
+        .clone();
+    assert_eq!(started.status, StatusCode::OK);
+    let stopped = patch("e1", json!([{"kind": "stopIteration", "winningTreatmentId": winner}])).await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+    for (filter, expected) in [
+        ("status:running", vec!["e0"]),
+        ("status:stopped", vec!["e1"]),
+        ("status:not_started", vec!["example-experiment", "example-bandit", "e2"]),
+        ("metricKey:buy-button-click", vec!["e0", "e1", "e2"]),
+        ("metricKey:org-revenue", vec![]),
+        ("flagKey:example-flag-for-experiment", vec!["e0", "e1", "e2"]),
+        ("flagKey:example-flag-for-experiment,status:running", vec!["e0"]),
+    ] {
+        let answer = t.call(Method::GET, &format!("{base}?filter={filter}"), None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{filter}");
+        let mut got = keys(&answer);
+        got.sort();
+        let mut expected: Vec<String> = expected.into_iter().map(str::to_owned).collect();
+        expected.sort();
+        assert_eq!(got, expected, "{filter}");
+        assert_eq!(
+            answer.body["_links"]["self"]["href"],
+            format!("{base}?limit=20&offset=0&filter={filter}"),
+            "the links keep the filter"
+        );
+    }
+
+    // Across environments: one experiment in test too.
+    let test_post = json!({"name": "In test", "key": "in-test", "iteration": test_iteration()});
+    let created = t
+        .call(Method::POST, "/api/v2/projects/my-project/environments/test/experiments", Some(test_post))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let project = t.call(Method::GET, "/api/v2/projects/my-project/experiments", None).await;
+    assert_eq!(project.body["total_count"], 6);
+    let environments: Vec<&str> = project.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["environmentKey"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(environments.iter().filter(|e| **e == "test").count(), 1, "{environments:?}");
+    assert_eq!(
+        project.body["_links"]["self"]["href"],
+        "/api/v2/projects/my-project/experiments?limit=20&offset=0"
+    );
+    let in_test =
+        t.call(Method::GET, "/api/v2/projects/my-project/environments/test/experiments", None).await;
+    assert_eq!(keys(&in_test), ["in-test"]);
+}
+
+/// An iteration valid in the `test` environment, where the experiment flag
+/// is off, at version 3, with no rules.
+fn test_iteration() -> Value {
+    let mut body = valid_request();
+    body["flags"] = json!({"example-flag-for-experiment": {"ruleId": "fallthrough", "flagConfigVersion": 3}});
+    body.as_object_mut().expect("object").remove("covariateId");
+    body
+}
+
+#[tokio::test]
+async fn start_iteration_refuses_each_failed_precondition() {
+    let t = TestApp::new().await;
+    let refused = |answer: &Answer, message: &str| {
+        assert_error(answer, StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(
+            errors(&answer.body),
+            [("/instructions/0".to_owned(), "not_allowed".to_owned(), format!("startIteration: {message}"))]
+        );
+    };
+    // No draft.
+    refused(
+        &t.patch(json!([{"kind": "startIteration"}])).await,
+        "the experiment has no draft iteration; create one first",
+    );
+    // Archived.
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    t.patch(json!([{"kind": "archiveExperiment"}])).await;
+    refused(
+        &t.patch(json!([{"kind": "startIteration"}])).await,
+        "the experiment is archived; restore it before starting an iteration",
+    );
+    t.patch(json!([{"kind": "restoreExperiment"}])).await;
+    // Running without changeJustification (blank counts as none).
+    assert_eq!(t.patch(json!([{"kind": "startIteration"}])).await.status, StatusCode::OK);
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    for instruction in
+        [json!({"kind": "startIteration"}), json!({"kind": "startIteration", "changeJustification": " "})]
+    {
+        refused(
+            &t.patch(json!([instruction])).await,
+            "an iteration is already running; give a changeJustification to stop it and start the draft",
+        );
+    }
+    // A flag that is off in this environment: example-flag-for-experiment in test.
+    let test = "/api/v2/projects/my-project/environments/test/experiments";
+    let post = json!({"name": "In test", "key": "in-test", "iteration": test_iteration()});
+    assert_eq!(t.call(Method::POST, test, Some(post)).await.status, StatusCode::CREATED);
+    let answer = t
+        .call(
+            Method::PATCH,
+            &format!("{test}/in-test"),
+            Some(json!({"instructions": [{"kind": "startIteration"}]})),
+        )
+        .await;
+    refused(&answer, "flag `example-flag-for-experiment` is off in this environment; turn it on first");
+}
+
+/// A draft with no randomization unit, or with no traffic, cannot be made
+/// through the API (resolution defaults the unit; allocations sum to 100),
+/// so those two preconditions are checked on the lifecycle function itself.
+#[tokio::test]
+async fn start_preconditions_that_no_request_can_break() {
+    let t = TestApp::new().await;
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    let got = t.call(Method::GET, &format!("{EXPERIMENT}?expand=draftIteration,treatments"), None).await;
+    let experiment: Experiment = serde_json::from_value(got.body).expect("an Experiment");
+    let flags_on = |_: &str| Some(FlagState { on: true, archived: false });
+    let start = |experiment: &mut Experiment, flag: &dyn Fn(&str) -> Option<FlagState>| {
+        lifecycle::start_iteration(experiment, None, flag, NOW)
+    };
+
+    let mut no_unit = experiment.clone();
+    if let Some(draft) = no_unit.draft_iteration.as_mut() {
+        draft.randomization_unit = None;
+    }
+    assert_eq!(
+        start(&mut no_unit, &flags_on),
+        Err(Refusal("the draft iteration has no randomizationUnit".to_owned()))
+    );
+
+    let mut no_traffic = experiment.clone();
+    for treatment in no_traffic.draft_iteration.iter_mut().flat_map(|d| d.treatments.iter_mut().flatten()) {
+        treatment.allocation_percent = "0".to_owned();
+    }
+    assert_eq!(
+        start(&mut no_traffic, &flags_on),
+        Err(Refusal("no treatment has an allocationPercent above 0".to_owned()))
+    );
+
+    let archived_flag = |_: &str| Some(FlagState { on: true, archived: true });
+    assert_eq!(
+        start(&mut experiment.clone(), &archived_flag),
+        Err(Refusal("flag `example-flag-for-experiment` is archived".to_owned()))
+    );
+    let gone = |_: &str| None;
+    assert_eq!(
+        start(&mut experiment.clone(), &gone),
+        Err(Refusal("flag `example-flag-for-experiment` does not exist in this environment".to_owned()))
+    );
+    let mut fine = experiment.clone();
+    assert_eq!(start(&mut fine, &flags_on), Ok(()));
+    assert_eq!(fine.current_iteration.as_ref().and_then(|i| i.started_at), Some(NOW));
+}
+
+#[tokio::test]
+async fn stop_iteration_needs_a_running_iteration_and_one_of_its_treatments() {
+    let t = TestApp::new().await;
+    let stop = json!([{"kind": "stopIteration", "winningTreatmentId": "anything"}]);
+    let answer = t.patch(stop.clone()).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        errors(&answer.body),
+        [(
+            "/instructions/0".to_owned(),
+            "not_allowed".to_owned(),
+            "stopIteration: no iteration is running".to_owned()
+        )]
+    );
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    t.patch(json!([{"kind": "startIteration"}])).await;
+    let answer = t.patch(stop).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        errors(&answer.body),
+        [(
+            "/instructions/0".to_owned(),
+            "not_allowed".to_owned(),
+            "stopIteration: winningTreatmentId `anything` is not a treatment of the running iteration"
+                .to_owned()
+        )]
+    );
+    let answer = t.patch(json!([{"kind": "stopIteration"}])).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    let paths: Vec<String> = errors(&answer.body).into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(paths, ["/instructions/0/winningTreatmentId"]);
+    let still = t.call(Method::GET, EXPERIMENT, None).await;
+    assert_eq!(still.body["currentIteration"]["status"], "running");
+}
+
+#[tokio::test]
+async fn a_running_iteration_only_takes_added_metrics() {
+    let t = TestApp::new().await;
+    t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    t.patch(json!([{"kind": "startIteration"}])).await;
+    let add = json!([{"kind": "updateExperimentFields", "value": {
+        "metrics": {"operation": "add", "value": [{"key": "checkout-pageview"}]}}}]);
+    let answer = t.patch(add).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let metrics: Vec<&str> = answer.body["currentIteration"]["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .map(|m| m["key"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(metrics, ["metric-key-123abc", "metric-group-key-123abc", "checkout-pageview"]);
+    assert_eq!(answer.body["currentIteration"]["status"], "running");
+
+    for (field, operation) in [("metrics", "remove"), ("metrics", "update"), ("treatments", "update")] {
+        let answer = t
+            .patch(json!([{"kind": "updateExperimentFields", "value": {field: {"operation": operation, "value": []}}}]))
+            .await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(
+            errors(&answer.body),
+            [(
+                "/instructions/0".to_owned(),
+                "not_allowed".to_owned(),
+                format!(
+                    "updateExperimentFields: `{field}` cannot be changed with `{operation}` on a running \
+                     iteration (only metrics with add); use saveAndStartNewIteration to change it in a new iteration"
+                )
+            )]
+        );
+    }
+    // An added metric must still fit the iteration's randomization unit.
+    let answer = t
+        .patch(json!([{"kind": "updateExperimentFields", "value": {
+            "metrics": {"operation": "add", "value": [{"key": "org-revenue"}]}}}]))
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    let paths: Vec<String> = errors(&answer.body).into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(paths, ["/instructions/0/value/metrics/3/key"], "{}", answer.body);
+}
+
+#[tokio::test]
+async fn save_and_start_new_iteration_validates_like_create_iteration() {
+    let t = TestApp::new().await;
+    let created = t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    t.clock.advance(1_000);
+    t.patch(json!([{"kind": "startIteration"}])).await;
+    t.clock.advance(1_000);
+
+    // Invalid as a Create iteration body: nothing changes, errors point into the instruction.
+    let bad = json!([{"kind": "saveAndStartNewIteration", "value": {
+    "treatments": {"operation": "update", "value": [
+        {"name": "Control", "baseline": true, "allocationPercent": "60",
+         "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": "e432f62b-55f6-49dd-a02f-eb24acf39d05"}]},
+        {"name": "Top button", "baseline": false, "allocationPercent": "30",
+         "parameters": [{"flagKey": "example-flag-for-experiment", "variationId": "6c5a1c1e-8a43-4d5f-9a1c-3b6f0d2e7a10"}]}
+    ]}}}]);
+    let answer = t.patch(bad).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        errors(&answer.body),
+        [(
+            "/instructions/0/value/treatments".to_owned(),
+            "allocation_sum".to_owned(),
+            "saveAndStartNewIteration: allocations sum to 90; they must sum to 100".to_owned()
+        )]
+    );
+    let unchanged = t.call(Method::GET, EXPERIMENT, None).await;
+    assert_eq!(unchanged.body["currentIteration"]["_id"], created.body["_id"]);
+
+    let answer = t
+        .call(
+            Method::PATCH,
+            &format!("{EXPERIMENT}?expand=previousIterations,treatments"),
+            Some(json!({"instructions": [{"kind": "saveAndStartNewIteration", "changeJustification": "more metrics",
+                "value": {"attributes": {"operation": "update", "value": ["country"]}}}]})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let current = &answer.body["currentIteration"];
+    let previous = &answer.body["previousIterations"];
+    assert_eq!(previous.as_array().map(Vec::len), Some(1));
+    assert_eq!(previous[0]["_id"], created.body["_id"]);
+    assert_eq!(previous[0]["status"], "stopped");
+    assert_eq!(previous[0]["endedAt"], NOW.get() + 2_000);
+    assert_ne!(current["_id"], created.body["_id"]);
+    assert_eq!(current["status"], "running");
+    assert_eq!(current["startedAt"], NOW.get() + 2_000);
+    assert_eq!(current["attributes"], json!(["country"]));
+    // Everything else is copied.
+    for field in
+        ["hypothesis", "flags", "metrics", "randomizationUnit", "covariateInfo", "primarySingleMetric"]
+    {
+        assert_eq!(current[field], created.body[field], "{field}");
+    }
+    let names = |i: &Value| -> Vec<Value> {
+        i["treatments"].as_array().expect("treatments").iter().map(|t| t["name"].clone()).collect()
+    };
+    assert_eq!(names(current), names(&created.body));
+
+    // Without a running iteration it is refused.
+    let winner = current["treatments"][0]["_id"].clone();
+    t.patch(json!([{"kind": "stopIteration", "winningTreatmentId": winner}])).await;
+    let answer = t.patch(json!([{"kind": "saveAndStartNewIteration"}])).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        errors(&answer.body),
+        [(
+            "/instructions/0".to_owned(),
+            "not_allowed".to_owned(),
+            "saveAndStartNewIteration: no iteration is running; use startIteration to start the draft"
+                .to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_headers_come_on_every_answer_and_per_token() {
+    let t = TestApp::with_limits(RateLimits { route: Some(100), token: Some(3) }).await;
+    t.clock.set(UnixMillis(1_700_000_000_400));
+    let iterations = format!("{EXPERIMENT}/iterations");
+    let created = t.call(Method::POST, &iterations, Some(valid_request())).await;
+    let invalid = t.call(Method::POST, &iterations, Some(json!({}))).await;
+    let forbidden = t.send(request(Method::PATCH, EXPERIMENT, READER, Some(b"{}".to_vec()))).await;
+    let patched = t.patch(json!([{"kind": "updateName", "value": "x"}])).await;
+    let statuses = [created.status, invalid.status, forbidden.status, patched.status];
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST, StatusCode::FORBIDDEN, StatusCode::OK]);
+    let header =
+        |a: &Answer, name: &str| a.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // Routes count separately; tokens separately.
+    for (answer, route_remaining, token_remaining) in
+        [(&created, "99", "2"), (&invalid, "98", "1"), (&forbidden, "99", "2"), (&patched, "98", "0")]
+    {
+        assert_eq!(header(answer, "x-ratelimit-route-limit").as_deref(), Some("100"));
+        assert_eq!(header(answer, "x-ratelimit-route-remaining").as_deref(), Some(route_remaining));
+        assert_eq!(header(answer, "x-ratelimit-reset").as_deref(), Some("1700000010000"));
+        assert_eq!(header(answer, "x-ratelimit-auth-token-limit").as_deref(), Some("3"));
+        assert_eq!(header(answer, "x-ratelimit-auth-token-remaining").as_deref(), Some(token_remaining));
+        assert_eq!(header(answer, "x-ratelimit-auth-token-reset").as_deref(), Some("1700000010000"));
+        assert_eq!(header(answer, "retry-after"), None);
+    }
+    // The writer's budget is spent; the reader's is not.
+    t.clock.set(UnixMillis(1_700_000_000_401));
+    let limited = t.call(Method::GET, EXPERIMENT, None).await;
+    assert_error(&limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_eq!(header(&limited, "retry-after").as_deref(), Some("10"), "rounded up to whole seconds");
+    assert_eq!(header(&limited, "x-ratelimit-auth-token-remaining").as_deref(), Some("0"));
+    assert_eq!(limited.body["message"], "too many requests; retry in 10 s");
+    let reader = t.send(request(Method::GET, EXPERIMENT, READER, None)).await;
+    assert_eq!(reader.status, StatusCode::OK);
+    assert_eq!(header(&reader, "x-ratelimit-auth-token-remaining").as_deref(), Some("1"));
+    // With limits turned off, no headers.
+    let t = TestApp::with_limits(RateLimits::OFF).await;
+    let unlimited = t.call(Method::GET, EXPERIMENT, None).await;
+    assert_eq!(header(&unlimited, "x-ratelimit-route-limit"), None);
+}
