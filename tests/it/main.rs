@@ -4,3 +4,4 @@ mod cli;
 mod client;
 mod readme;
 mod serve;
+mod server_http;

@@ -14,13 +14,15 @@ const WRITER: &str = "api-demo-writer";
 const ENVIRONMENT: &str = "/api/v2/projects/my-project/environments/production";
 
 /// A running server, killed (SIGKILL on unix) when dropped.
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    base: String,
+    /// `http://127.0.0.1:PORT` or `https://...`, as the server printed it.
+    pub(crate) base: String,
 }
 
 impl Running {
-    fn start(args: &[&str]) -> Running {
+    /// Starts `iteration serve` on a free loopback port, without rate limits.
+    pub(crate) fn start(args: &[&str]) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_iteration"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--no-rate-limit"])
@@ -64,7 +66,8 @@ async fn send(client: &HttpClient, method: Method, url: String, body: Option<Val
     (response.status(), body)
 }
 
-fn demo_request() -> Value {
+/// DEMO_WORLD.md's valid request.
+pub(crate) fn demo_request() -> Value {
     json!({
       "hypothesis": "The new button placement will increase conversion",
       "metrics": [{"key": "metric-key-123abc"}, {"key": "metric-group-key-123abc", "isGroup": true}],
@@ -84,7 +87,8 @@ fn demo_request() -> Value {
     })
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh directory under the system's temporary directory.
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir =
         std::env::temp_dir().join(format!("iteration-it-{name}-{}-{}", std::process::id(), fastrand_u64()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -107,61 +111,112 @@ async fn quick_start_creates_the_demo_iteration() {
     assert_eq!(body["flags"]["example-flag-for-experiment"]["flagConfigVersion"], 12);
 }
 
-/// Creates race with a SIGKILL; after a restart on the same directory,
-/// every create that was answered 201 is there, whole.
+/// The iteration without the values the server makes afresh (ids, times).
+fn without_fresh_values(mut iteration: Value) -> Value {
+    iteration["_id"] = Value::Null;
+    iteration["createdAt"] = Value::Null;
+    for treatment in iteration["treatments"].as_array_mut().into_iter().flatten() {
+        treatment["_id"] = Value::Null;
+    }
+    iteration
+}
+
+/// What a create answers with, as far as a draft goes.
+const EXPAND_DRAFT: &str = "draftIteration,treatments,secondaryMetrics";
+
+/// Every experiment of the environment, following `_links.next`.
+async fn list_all(client: &HttpClient, base: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut next = Some(format!("{ENVIRONMENT}/experiments?limit=50&lifecycleState=active,archived"));
+    while let Some(path) = next {
+        let (status, page) =
+            send(client, Method::GET, format!("{base}{path}&expand={EXPAND_DRAFT}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        next = page["_links"]["next"]["href"].as_str().map(str::to_owned);
+    }
+    items
+}
+
+/// Writers create experiments back to back, so creates are always in
+/// flight, when the server gets SIGKILL. After a restart on the same data
+/// directory, every create answered 201 is there exactly as answered, and
+/// every experiment found is whole: nothing half-written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_creates_survive_a_kill() {
+    const WRITERS: usize = 8;
+    const KILL_AFTER: usize = 30;
     let dir = temp_dir("durability");
     let data_dir = dir.to_str().expect("UTF-8 temp dir").to_owned();
     let mut server = Running::start(&["--demo", "--data-dir", &data_dir]);
     let client = HttpClient::new(ClientConfig::default()).expect("client");
     let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel();
     let base = Arc::new(server.base.clone());
-    for i in 0..40 {
+    for writer in 0..WRITERS {
         let (client, base, acked_tx) = (client.clone(), base.clone(), acked_tx.clone());
         tokio::spawn(async move {
-            let key = format!("durable-{i}");
-            let post = json!({"name": key, "key": key, "iteration": demo_request()});
-            let mut builder = Request::post(format!("{base}{ENVIRONMENT}/experiments"))
-                .header("authorization", WRITER)
-                .header("content-type", "application/json");
-            builder = builder.header("ld-api-version", "20240415");
-            let request = builder.body(Bytes::from(post.to_string())).expect("request");
-            // A request cut off by the kill has no answer; it proves nothing either way.
-            if let Ok(response) = client.send(request).await {
-                let _ = acked_tx.send((key, response.status()));
+            for n in 0.. {
+                let key = format!("durable-{writer}-{n}");
+                let post = json!({"name": key, "key": key, "iteration": demo_request()});
+                let request = Request::post(format!("{base}{ENVIRONMENT}/experiments"))
+                    .header("authorization", WRITER)
+                    .header("content-type", "application/json")
+                    .body(Bytes::from(post.to_string()))
+                    .expect("request");
+                // A request cut off by the kill has no answer; it proves nothing
+                // either way, and this writer is done.
+                let Ok(response) = client.send(request).await else { return };
+                let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
+                if acked_tx.send((key, response.status(), body)).is_err() {
+                    return;
+                }
             }
         });
     }
     drop(acked_tx);
     let mut acknowledged = Vec::new();
-    while let Some((key, status)) = acked_rx.recv().await {
-        assert_eq!(status, StatusCode::CREATED, "{key}");
-        acknowledged.push(key);
-        if acknowledged.len() == 10 {
+    while let Some((key, status, body)) = acked_rx.recv().await {
+        assert_eq!(status, StatusCode::CREATED, "{key}: {body}");
+        acknowledged.push((key, body));
+        if acknowledged.len() == KILL_AFTER {
+            // Child::kill is SIGKILL on unix: no shutdown, no flush.
             server.kill();
         }
     }
-    assert!(acknowledged.len() >= 10, "{acknowledged:?}");
+    assert!(acknowledged.len() >= KILL_AFTER, "{}", acknowledged.len());
     drop(server);
 
     // No --demo: the world comes from the data directory.
     let server = Running::start(&["--data-dir", &data_dir]);
-    for key in &acknowledged {
-        let url = format!("{}{ENVIRONMENT}/experiments/{key}?expand=draftIteration,treatments", server.base);
+    for (key, created) in &acknowledged {
+        let url = format!("{}{ENVIRONMENT}/experiments/{key}?expand={EXPAND_DRAFT}", server.base);
         let (status, body) = send(&client, Method::GET, url, None).await;
         assert_eq!(status, StatusCode::OK, "{key} was acknowledged but is gone: {body}");
-        assert_eq!(body["draftIteration"]["treatments"].as_array().map(Vec::len), Some(2), "{key}");
+        assert_eq!(body["draftIteration"], created["draftIteration"], "{key} differs from its 201");
+        assert_eq!(body["_id"], created["_id"], "{key}");
     }
-    let url = format!("{}{ENVIRONMENT}/experiments?limit=50&lifecycleState=active,archived", server.base);
-    let (status, list) = send(&client, Method::GET, url, None).await;
-    assert_eq!(status, StatusCode::OK);
-    for item in list["items"].as_array().expect("items") {
+    let expected_draft = without_fresh_values(acknowledged[0].1["draftIteration"].clone());
+    let found = list_all(&client, &server.base).await;
+    let mut durable = 0;
+    for item in &found {
+        let key = item["key"].as_str().unwrap_or("");
+        if !key.starts_with("durable-") {
+            continue;
+        }
+        durable += 1;
+        assert_eq!(item["name"], key, "{item}");
         assert_eq!(
-            item["_links"]["self"]["href"].as_str().map(|h| h.ends_with(item["key"].as_str().unwrap_or("?"))),
-            Some(true)
+            without_fresh_values(item["draftIteration"].clone()),
+            expected_draft,
+            "{key} is half-written"
         );
     }
+    // Every acknowledged one, and at most one more per writer (in flight at the kill).
+    assert!(
+        (acknowledged.len()..=acknowledged.len() + WRITERS).contains(&durable),
+        "{durable} found, {} acknowledged",
+        acknowledged.len()
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
 }
