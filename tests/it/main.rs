@@ -4,4 +4,5 @@ mod cli;
 mod client;
 mod readme;
 mod serve;
+mod server_concurrency;
 mod server_http;

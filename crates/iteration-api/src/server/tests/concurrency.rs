@@ -4,8 +4,9 @@ use serde_json::json;
 use super::*;
 
 /// 64 writers race on one experiment: new drafts, starts with a
-/// justification, stops and renames. Every acknowledged change must be in
-/// the final history, and no moment ever had two running iterations.
+/// justification, tags added and renames. Every acknowledged change must be
+/// in the final state (each tag is added by one writer, so a lost update
+/// shows as a missing tag), and no answer ever shows two running iterations.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_concurrent_changes_leave_one_consistent_history() {
     let t = Arc::new(TestApp::new().await);
@@ -21,16 +22,19 @@ async fn sixty_four_concurrent_changes_leave_one_consistent_history() {
                     (i, a.status, a.body["_id"].as_str().map(str::to_owned))
                 }
                 1 => {
-                    let a = t
-                        .patch(
-                            json!([{"kind": "startIteration", "changeJustification": format!("start {i}")}]),
-                        )
-                        .await;
+                    let start = json!({"instructions": [
+                        {"kind": "startIteration", "changeJustification": format!("start {i}")}]});
+                    let path = format!("{EXPERIMENT}?expand=previousIterations");
+                    let a = t.call(Method::PATCH, &path, Some(start)).await;
+                    if a.status == StatusCode::OK {
+                        assert_one_running(&a.body);
+                    }
                     (i, a.status, a.body["currentIteration"]["_id"].as_str().map(str::to_owned))
                 }
                 2 => {
                     let a = t
-                        .patch(json!([{"kind": "updateDescription", "value": format!("description {i}")}]))
+                        .patch(json!([{"kind": "updateExperimentFields", "value": {
+                            "tags": {"operation": "add", "value": [format!("tag-{i}")]}}}]))
                         .await;
                     (i, a.status, None)
                 }
@@ -74,4 +78,28 @@ async fn sixty_four_concurrent_changes_leave_one_consistent_history() {
     assert_eq!(seen.len(), started.len(), "only acknowledged starts ran");
     let name = experiment["name"].as_str().unwrap_or("");
     assert!(name.starts_with("name "), "{name}");
+    // Every tag-add was acknowledged, so every tag is there.
+    let mut tags: Vec<&str> =
+        experiment["tags"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    tags.sort();
+    let mut expected: Vec<String> = (0..64).filter(|i| i % 4 == 2).map(|i| format!("tag-{i}")).collect();
+    expected.sort();
+    assert_eq!(tags, expected);
+    assert_one_running(experiment);
+}
+
+/// What an answer shows: at most one running iteration, the current one,
+/// and every earlier one stopped, each id once.
+fn assert_one_running(experiment: &Value) {
+    let previous = experiment["previousIterations"].as_array().cloned().unwrap_or_default();
+    assert!(previous.iter().all(|i| i["status"] == "stopped"), "{experiment}");
+    let mut ids: Vec<&str> = previous.iter().filter_map(|i| i["_id"].as_str()).collect();
+    if let Some(current) = experiment.get("currentIteration").filter(|c| !c.is_null()) {
+        assert_eq!(current["status"], "running", "{experiment}");
+        ids.extend(current["_id"].as_str());
+    }
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "an iteration appears twice: {experiment}");
 }
