@@ -7,6 +7,8 @@ use iteration_model::{
     ResolveError, UnixMillis, Violations, links, resolve_iteration,
 };
 
+use serde_json::Value;
+
 use super::{Context, store_error};
 use crate::server::expand::Expand;
 use crate::server::lifecycle::is_archived;
@@ -46,7 +48,9 @@ pub(super) async fn create_iteration(
     Ok(json(StatusCode::OK, &iteration))
 }
 
-/// `POST .../experiments`: 201 with the new experiment and its draft.
+/// `POST .../experiments`: 201 with the new experiment and its draft. Every
+/// problem is answered at once: the experiment's own fields, and its
+/// iteration checked against the catalog, each under its path.
 pub(super) async fn create(
     ctx: &Context<'_>,
     project: &str,
@@ -54,11 +58,80 @@ pub(super) async fn create(
 ) -> Result<Response<Bytes>, ApiError> {
     ctx.environment(project, environment)?;
     let body = ctx.json_body()?;
-    let post = ExperimentPost::from_json(&body).map_err(|v| ApiError::violations(&v))?;
-    post.validate().map_err(|v| ApiError::violations(&v))?;
+    let (post, mut violations) = read_post(&body);
+    let Some(post) = post else { return Err(ApiError::violations(&violations)) };
     let now = ctx.app.clock.now();
+    let mut experiment = new_experiment(ctx, project, environment, &post, now);
+    match resolve_raw(ctx, project, environment, &experiment, &post.iteration, now) {
+        Ok(draft) if violations.is_empty() => experiment.draft_iteration = Some(draft),
+        Ok(_) => return Err(ApiError::violations(&violations)),
+        Err(ResolveError::Invalid(found)) => {
+            violations.extend(found.prefixed("/iteration"));
+            return Err(ApiError::violations(&violations));
+        }
+        // A stale flag version is answered only when nothing else is wrong.
+        Err(ResolveError::VersionConflict(conflict)) if violations.is_empty() => {
+            return Err(ApiError::conflict(conflict.to_string()));
+        }
+        Err(ResolveError::VersionConflict(_)) => return Err(ApiError::violations(&violations)),
+        Err(other) => return Err(ApiError::invalid(other.to_string())),
+    }
+    let record = ExperimentRecord {
+        project_key: project.to_owned(),
+        environment_key: environment.to_owned(),
+        experiment,
+    };
+    let stored = ctx.app.store.insert(record).await.map_err(store_error)?;
+    Ok(json(StatusCode::CREATED, &Expand::ALL.apply(stored.value.experiment)))
+}
+
+/// Reads an `ExperimentPost` and checks its own fields. The iteration's
+/// rules are left to resolution, which checks them with the catalog's.
+///
+/// When the post cannot be read because of its own fields (no `name`, say)
+/// but its iteration can, a stand-in post carries that iteration, so that
+/// the answer lists the iteration's problems too. The stand-in is only
+/// resolved, never stored: its violations are not empty.
+fn read_post(body: &Value) -> (Option<ExperimentPost>, Violations) {
+    let under_iteration = |path: &str| path == "/iteration" || path.starts_with("/iteration/");
+    match ExperimentPost::from_json(body) {
+        Ok(post) => {
+            let own = post.validate().err().unwrap_or_default();
+            (Some(post), own.into_iter().filter(|v| !under_iteration(&v.path)).collect())
+        }
+        Err(violations) if violations.iter().any(|v| under_iteration(&v.path)) => (None, violations),
+        Err(violations) => {
+            let stand_in =
+                body.get("iteration").and_then(|i| IterationInput::from_json(i).ok()).map(|iteration| {
+                    ExperimentPost {
+                        name: String::new(),
+                        description: None,
+                        maintainer_id: None,
+                        key: body.get("key").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        iteration,
+                        holdout_id: None,
+                        tags: None,
+                        methodology: None,
+                        analysis_config: None,
+                        data_source: None,
+                        r#type: body.get("type").and_then(Value::as_str).map(ExperimentType::from),
+                    }
+                });
+            (stand_in, violations)
+        }
+    }
+}
+
+/// The experiment a post describes, without its draft.
+fn new_experiment(
+    ctx: &Context<'_>,
+    project: &str,
+    environment: &str,
+    post: &ExperimentPost,
+    now: UnixMillis,
+) -> Experiment {
     let environment_path = format!("/api/v2/projects/{project}/environments/{environment}");
-    let mut experiment = Experiment {
+    Experiment {
         id: Some(ctx.app.ids.object_id()),
         key: post.key.clone(),
         name: post.name.clone(),
@@ -81,17 +154,7 @@ pub(super) async fn create(
         previous_iterations: None,
         analysis_config: post.analysis_config.as_ref().map(analysis_config),
         extra: Default::default(),
-    };
-    let draft = resolve(ctx, project, environment, &experiment, &post.iteration, now)
-        .map_err(|error| nest_under(error, "/iteration"))?;
-    experiment.draft_iteration = Some(draft);
-    let record = ExperimentRecord {
-        project_key: project.to_owned(),
-        environment_key: environment.to_owned(),
-        experiment,
-    };
-    let stored = ctx.app.store.insert(record).await.map_err(store_error)?;
-    Ok(json(StatusCode::CREATED, &Expand::ALL.apply(stored.value.experiment)))
+    }
 }
 
 fn analysis_config(input: &iteration_model::AnalysisConfigInput) -> iteration_model::AnalysisConfigRep {
@@ -104,14 +167,6 @@ fn analysis_config(input: &iteration_model::AnalysisConfigInput) -> iteration_mo
         sequential_testing_enabled: input.sequential_testing_enabled,
         extra: Default::default(),
     }
-}
-
-/// Violations found in an embedded iteration point into the embedding body.
-fn nest_under(mut error: ApiError, prefix: &str) -> ApiError {
-    for field in &mut error.errors {
-        field.path = format!("{prefix}{}", field.path);
-    }
-    error
 }
 
 /// Checks `input` against the world and `experiment`, and builds the

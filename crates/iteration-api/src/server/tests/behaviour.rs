@@ -853,3 +853,82 @@ async fn rate_limit_headers_come_on_every_answer_and_per_token() {
     let unlimited = t.call(Method::GET, EXPERIMENT, None).await;
     assert_eq!(header(&unlimited, "x-ratelimit-route-limit"), None);
 }
+
+#[tokio::test]
+async fn a_new_experiment_keeps_what_was_posted_and_its_type_decides_reallocation() {
+    let t = TestApp::new().await;
+    let experiments = format!("{ENVIRONMENT}/experiments");
+    let mut iteration = valid_request();
+    iteration["reallocationFrequencyMillis"] = json!(3_600_000);
+    let post = json!({
+        "name": "Bandit", "key": "bandit", "description": "Finds the best button", "type": "mab",
+        "methodology": "bayesian", "dataSource": "launchdarkly", "tags": ["checkout"],
+        "iteration": iteration
+    });
+    let answer = t.call(Method::POST, &experiments, Some(post)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let body = &answer.body;
+    assert_eq!(body["key"], "bandit");
+    assert_eq!(body["name"], "Bandit");
+    assert_eq!(body["description"], "Finds the best button");
+    assert_eq!(body["type"], "mab");
+    assert_eq!(body["methodology"], "bayesian");
+    assert_eq!(body["dataSource"], "launchdarkly");
+    assert_eq!(body["tags"], json!(["checkout"]));
+    assert_eq!(body["environmentKey"], "production");
+    assert_eq!(body["_creationDate"], NOW.get());
+    assert_eq!(body["_links"]["self"]["href"], format!("{experiments}/bandit"));
+    assert_eq!(body["draftIteration"]["reallocationFrequencyMillis"], 3_600_000);
+    assert_eq!(body["draftIteration"]["createdAt"], NOW.get());
+    assert_eq!(body.get("currentIteration"), None);
+
+    // The same iteration on a plain experiment is refused at its path.
+    let post = json!({"name": "Plain", "key": "plain", "iteration": iteration});
+    let answer = t.call(Method::POST, &experiments, Some(post)).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    let found: Vec<(String, String)> = errors(&answer.body).into_iter().map(|(p, c, _)| (p, c)).collect();
+    assert_eq!(
+        found,
+        [("/iteration/reallocationFrequencyMillis".to_owned(), "reallocation_not_bandit".to_owned())]
+    );
+    // Nothing was stored for the refused one.
+    let missing = t.call(Method::GET, &format!("{experiments}/plain"), None).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "not_found");
+
+    // The experiment's own problems and its iteration's, static or against
+    // the catalog, come together; also when name or key cannot be read.
+    let mut unknown_metric = valid_request();
+    unknown_metric["metrics"][0]["key"] = json!("no-such-metric");
+    unknown_metric["primarySingleMetricKey"] = json!("no-such-metric");
+    let mut stale = valid_request();
+    stale["flags"]["example-flag-for-experiment"]["flagConfigVersion"] = json!(11);
+    for (post, expected) in [
+        (
+            json!({"name": " ", "key": "blank-name", "iteration": unknown_metric}),
+            vec![("/name", "blank"), ("/iteration/metrics/0/key", "unknown_metric")],
+        ),
+        (
+            json!({"key": 5, "iteration": unknown_metric}),
+            vec![
+                ("/name", "missing_field"),
+                ("/key", "wrong_type"),
+                ("/iteration/metrics/0/key", "unknown_metric"),
+            ],
+        ),
+        // A stale flag version is a 409 only when nothing else is wrong.
+        (json!({"name": "", "key": "stale", "iteration": stale}), vec![("/name", "blank")]),
+    ] {
+        let answer = t.call(Method::POST, &experiments, Some(post.clone())).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        let found: Vec<(String, String)> = errors(&answer.body).into_iter().map(|(p, c, _)| (p, c)).collect();
+        let expected: Vec<(String, String)> =
+            expected.into_iter().map(|(p, c)| (p.to_owned(), c.to_owned())).collect();
+        assert_eq!(found, expected, "{post}");
+    }
+    let answer = t
+        .call(Method::POST, &experiments, Some(json!({"name": "S", "key": "stale", "iteration": stale})))
+        .await;
+    assert_error(&answer, StatusCode::CONFLICT, "optimistic_locking_error");
+    let listed = t.call(Method::GET, &format!("{experiments}?lifecycleState=active,archived"), None).await;
+    assert_eq!(listed.body["total_count"], 4, "only the bandit was added");
+}

@@ -17,6 +17,7 @@ mod behaviour;
 mod concurrency;
 mod create_iteration;
 mod errors;
+mod faults;
 mod fixed_body;
 mod lifecycle;
 // The model's checker for the spec's schemas, shared rather than copied.

@@ -1,0 +1,139 @@
+//! The store failing under the handlers: a writer that always loses the
+//! race, and storage that is down. Each answers in the one error format.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use http::{Method, StatusCode};
+use serde_json::json;
+
+use super::*;
+use crate::server::store::{ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
+
+const HEALTHY: u8 = 0;
+/// Every compare-and-swap finds that someone else wrote first.
+const ALWAYS_BEATEN: u8 = 1;
+/// Every operation fails as a broken disk would.
+const DOWN: u8 = 2;
+
+/// A memory store whose failures the test switches on.
+struct FaultyStore {
+    inner: MemoryStore,
+    mode: AtomicU8,
+}
+
+impl FaultyStore {
+    fn failure(&self) -> Option<StoreError> {
+        (self.mode.load(Ordering::SeqCst) == DOWN).then(|| StoreError::Unavailable("the disk is gone".into()))
+    }
+}
+
+impl Store for FaultyStore {
+    fn get(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+    ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>> {
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.get(project, environment, key),
+        }
+    }
+
+    fn list(
+        &self,
+        project: &str,
+        environment: Option<&str>,
+    ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>> {
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.list(project, environment),
+        }
+    }
+
+    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>> {
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.insert(record),
+        }
+    }
+
+    fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
+        if self.mode.load(Ordering::SeqCst) == ALWAYS_BEATEN {
+            return Box::pin(async move { Err(StoreError::Conflict { expected, actual: expected + 1 }) });
+        }
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.compare_and_swap(expected, record),
+        }
+    }
+
+    fn load_world(&self) -> StoreFuture<'_, Option<World>> {
+        self.inner.load_world()
+    }
+
+    fn save_world(&self, world: &World) -> StoreFuture<'_, ()> {
+        self.inner.save_world(world)
+    }
+}
+
+async fn faulty_app() -> (App, Arc<FaultyStore>) {
+    let world = Arc::new(World::demo());
+    let store = Arc::new(FaultyStore { inner: MemoryStore::new(), mode: AtomicU8::new(HEALTHY) });
+    seed_store(store.as_ref(), &world).await.expect("a memory store accepts the demo world");
+    let config =
+        AppConfig::default().with_rate_limits(RateLimits::OFF).with_clock(Arc::new(ManualClock::new(NOW)));
+    (App::new(store.clone(), world, config), store)
+}
+
+async fn send(app: &App, method: Method, path: &str, body: Option<Value>) -> Answer {
+    let response = app.handle(request(method, path, WRITER, body.map(|b| b.to_string().into_bytes()))).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = serde_json::from_slice(response.body()).expect("every answer is JSON");
+    Answer { status: response.status(), headers: response.headers().clone(), body }
+}
+
+#[tokio::test]
+async fn a_writer_that_always_loses_the_race_gets_409_and_changes_nothing() {
+    let (app, store) = faulty_app().await;
+    store.mode.store(ALWAYS_BEATEN, Ordering::SeqCst);
+    let rename = json!({"instructions": [{"kind": "updateName", "value": "Never"}]});
+    let answer = send(&app, Method::PATCH, EXPERIMENT, Some(rename)).await;
+    assert_error(&answer, StatusCode::CONFLICT, "optimistic_locking_error");
+    let message = answer.body["message"].as_str().unwrap_or("");
+    assert!(message.starts_with("experiment `example-experiment` kept changing while this request tried "));
+    assert!(message.ends_with(" times; retry"), "{message}");
+    let created = send(&app, Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    assert_error(&created, StatusCode::CONFLICT, "optimistic_locking_error");
+
+    store.mode.store(HEALTHY, Ordering::SeqCst);
+    let got = send(&app, Method::GET, &format!("{EXPERIMENT}?expand=draftIteration"), None).await;
+    assert_eq!(got.body["name"], "Example experiment");
+    assert_eq!(got.body.get("draftIteration"), None);
+}
+
+#[tokio::test]
+async fn storage_that_is_down_answers_503_without_its_details() {
+    let (app, store) = faulty_app().await;
+    store.mode.store(DOWN, Ordering::SeqCst);
+    let environment = "/api/v2/projects/my-project/environments/production/experiments";
+    let post = json!({"name": "New", "key": "new", "iteration": valid_request()});
+    for (method, path, body) in [
+        (Method::GET, EXPERIMENT.to_owned(), None),
+        (Method::GET, environment.to_owned(), None),
+        (Method::POST, environment.to_owned(), Some(post)),
+        (Method::POST, format!("{EXPERIMENT}/iterations"), Some(valid_request())),
+        (
+            Method::PATCH,
+            EXPERIMENT.to_owned(),
+            Some(json!({"instructions": [{"kind": "archiveExperiment"}]})),
+        ),
+    ] {
+        let answer = send(&app, method.clone(), &path, body).await;
+        assert_error(&answer, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
+        assert_eq!(answer.body["message"], "the storage is unavailable; retry later", "{method} {path}");
+    }
+    // Validation needs no storage, so it still answers first.
+    let answer = send(&app, Method::POST, &format!("{EXPERIMENT}/iterations"), Some(json!({}))).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+}
