@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use iteration_transport::{ClientConfig, HttpClient};
+use iteration_transport::{ClientConfig, HttpClient, RetryPolicy};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -187,4 +187,44 @@ async fn serve_with_a_certificate_answers_over_tls_only_to_clients_that_trust_it
 
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn serve_rate_limits_each_route_and_answers_429_with_retry_after() {
+    let server = Running::start(&["--demo", "--in-memory", "--rate-limit", "2", "--token-rate-limit", "100"]);
+    let mut config = ClientConfig::default();
+    // This test wants to see the 429 itself, not the client's wait and retry.
+    config.retry = RetryPolicy::never();
+    let client = HttpClient::new(config).expect("client");
+    let url = format!("{}{}", server.base, ITERATIONS.trim_end_matches("/iterations"));
+    let get = || Request::get(&url).header("authorization", WRITER).body(Bytes::new()).expect("request");
+    // Windows are ten seconds aligned to the epoch; should one end between
+    // the three requests, the budget restarts, so try again in the next one.
+    for _ in 0..5 {
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            answers.push(client.send(get()).await.expect("an answer"));
+        }
+        let header = |i: usize, name: &str| {
+            answers[i].headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+        };
+        if (0..3).any(|i| header(i, "x-ratelimit-reset") != header(0, "x-ratelimit-reset")) {
+            continue;
+        }
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+        assert_eq!(statuses, [200, 200, 429]);
+        let remaining: Vec<String> = (0..3).map(|i| header(i, "x-ratelimit-route-remaining")).collect();
+        assert_eq!(remaining, ["1", "0", "0"]);
+        assert_eq!(header(0, "x-ratelimit-route-limit"), "2");
+        assert_eq!(header(1, "x-ratelimit-auth-token-remaining"), "98");
+        let reset: i64 = header(2, "x-ratelimit-reset").parse().expect("epoch milliseconds");
+        assert_eq!(reset % 10_000, 0, "windows end on ten-second marks");
+        let retry_after: u64 = header(2, "retry-after").parse().expect("whole seconds");
+        assert!((1..=10).contains(&retry_after), "{retry_after}");
+        let body: Value = serde_json::from_slice(answers[2].body()).expect("JSON");
+        assert_eq!(body["code"], "rate_limited");
+        assert_eq!(body["message"], format!("too many requests; retry in {retry_after} s"));
+        return;
+    }
+    panic!("five windows in a row ended mid-test");
 }

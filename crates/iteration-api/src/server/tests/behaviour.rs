@@ -11,15 +11,16 @@
 //! | token whose project scope excludes the project: 403 | `behaviour::a_token_scoped_to_another_project_is_403` |
 //! | `LD-API-Version` `20240415`, `beta`, absent; other 400 naming them | `errors::api_versions_other_than_the_supported_are_refused` |
 //! | error body `{code, message, id: uuid}`, `errors` listing every problem | `behaviour::every_error_body_has_a_uuid_and_conforms_to_its_schema`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` |
-//! | 404 (unknown project/env/experiment/route) JSON with id | `errors::unknown_project_environment_experiment_and_route_are_json_404s`, `behaviour::every_error_body_…` |
+//! | 404 (unknown project/env/experiment/route) JSON with id | `errors::unknown_project_environment_experiment_and_route_are_json_404s`, `behaviour::every_error_body_…`, `it::server_http::unknown_routes_wrong_methods_and_bad_json_answer_json_over_the_socket` |
 //! | 405 JSON with `Allow` | `errors::a_wrong_method_is_405_with_allow`, `behaviour::every_error_body_…` |
-//! | 409 `optimistic_locking_error` / `key_exists` | `create_iteration::a_stale_flag_version_alone_is_a_409_giving_both_versions`, `errors::a_taken_key_is_409_key_exists` |
+//! | 409 `optimistic_locking_error` / `key_exists` | `create_iteration::a_stale_flag_version_alone_is_a_409_giving_both_versions`, `errors::a_taken_key_is_409_key_exists`, `faults::a_writer_that_always_loses_the_race_gets_409_and_changes_nothing` |
+//! | 503 `service_unavailable` | `faults::storage_that_is_down_answers_503_without_its_details` |
 //! | 413 `request_entity_too_large` | `errors::too_large_bodies_are_413_in_our_format`, `it::server_http::a_body_over_the_limit_is_413_in_our_format` |
 //! | 415; `;` parameters allowed; malformed JSON gives line and column | `errors::bodies_must_be_json_and_malformed_json_names_line_and_column` |
 //! | unknown fields ignored | `behaviour::unknown_fields_are_ignored_everywhere` |
 //! | responses always `application/json` | every test: `TestApp::send` asserts it |
 //! | `X-HTTP-Method-Override: PATCH` | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
-//! | rate-limit headers on every response of a limited route, per token; 429 `Retry-After` | `errors::rate_limits_send_headers_and_429_with_retry_after`, `behaviour::rate_limit_headers_come_on_every_answer_and_per_token` |
+//! | rate-limit headers on every response of a limited route, per token; 429 `Retry-After` | `errors::rate_limits_send_headers_and_429_with_retry_after`, `behaviour::rate_limit_headers_come_on_every_answer_and_per_token`, `it::server_http::serve_rate_limits_each_route_and_answers_429_with_retry_after` |
 //! | timestamps are integers | `behaviour::every_success_body_conforms_to_the_spec` (schema `format: int64`) |
 //! | **§2 Create iteration** | |
 //! | 200 with the `IterationRep`, field by field | `create_iteration::the_demo_request_creates_the_draft_behaviour_md_describes` |
@@ -30,7 +31,7 @@
 //! | the new draft replaces an earlier one; `flags` as a JSON string | `create_iteration::a_new_draft_replaces_the_old_one_and_flags_may_be_a_json_string` |
 //! | archived experiment refuses new iterations | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
 //! | **§3 lifecycle** | |
-//! | create experiment 201; duplicate key 409 `key_exists`; iteration errors under `/iteration` | `errors::a_taken_key_is_409_key_exists` |
+//! | create experiment 201 with what was posted; duplicate key 409 `key_exists`; its own and its iteration's errors together, under `/iteration` | `errors::a_taken_key_is_409_key_exists`, `behaviour::a_new_experiment_keeps_what_was_posted_and_its_type_decides_reallocation` |
 //! | `expand`: current always, others only expanded and non-empty, treatments only expanded | `behaviour::expand_shows_only_what_was_asked_for` |
 //! | `mutableFieldsByStatus` describes exactly what is enforced | `behaviour::mutable_fields_by_status_is_exactly_what_is_enforced` |
 //! | list: limit (default 20, max 50, 51 is 400), offset, filters, lifecycleState, links, across environments | `behaviour::lists_page_filter_and_link_exactly`, `lifecycle::lists_page_filter_and_link` |
@@ -42,7 +43,9 @@
 //! | archive / restore | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
 //! | updateExperimentFields on a draft (version + 1), on running (metrics add only, else 400 naming saveAndStartNewIteration) | `lifecycle::update_experiment_fields_changes_the_draft_and_bumps_its_version`, `behaviour::a_running_iteration_only_takes_added_metrics` |
 //! | saveAndStartNewIteration: stops, copies, updates, validates as Create iteration, starts | `behaviour::save_and_start_new_iteration_validates_like_create_iteration` |
-//! | concurrency: never two running, no acknowledged write lost | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::serve::acknowledged_creates_survive_a_kill` |
+//! | concurrency: never two running, no acknowledged write lost | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::server_concurrency::racing_lifecycle_requests_on_sqlite_leave_one_consistent_history` |
+//! | durability: every acknowledged create survives SIGKILL, nothing half-written | `it::serve::acknowledged_creates_survive_a_kill` |
+//! | TLS (`serve --tls-cert/--tls-key`) | `it::server_http::serve_with_a_certificate_answers_over_tls_only_to_clients_that_trust_it` |
 
 use std::path::PathBuf;
 
