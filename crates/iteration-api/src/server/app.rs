@@ -4,8 +4,12 @@
 //! rate-limit headers and the request log are the same for all of them.
 //!
 //! Checks run in this order, and the first that fails answers:
-//! route (404) → method (405) → token (401) → `LD-API-Version` (400) →
-//! rate limit (429) → role and project scope (403) → the handler.
+//! route (404) → method (405) → token (401) → rate limit (429) →
+//! `LD-API-Version` (400) → role and project scope (403) → the handler.
+//!
+//! Every answer after the token check carries the rate-limit headers. A 401
+//! carries none: the request belongs to no token, and unauthenticated
+//! requests must not spend the route budget that every caller shares.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -185,7 +189,6 @@ impl App {
 
     async fn answer(&self, route: Route, request: Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
         let token = self.authenticate(&request)?;
-        check_api_version(&request)?;
         let decision = self.inner.limiter.check(route.name(), &token.token, self.inner.clock.now());
         let rate_headers = decision.headers();
         let result = if decision.exceeded() {
@@ -197,7 +200,7 @@ impl App {
             )
             .with_header(RETRY_AFTER, HeaderValue::from(retry_after)))
         } else {
-            match authorize(&token, &route) {
+            match check_api_version(&request).and_then(|()| authorize(&token, &route)) {
                 Ok(()) => handlers::dispatch(&Context { app: &self.inner, request: &request }, route).await,
                 Err(error) => Err(error),
             }

@@ -21,6 +21,7 @@
 //! | responses always `application/json` | every test: `TestApp::send` asserts it |
 //! | `X-HTTP-Method-Override: PATCH` | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
 //! | rate-limit headers on every response of a limited route, per token; 429 `Retry-After` | `errors::rate_limits_send_headers_and_429_with_retry_after`, `behaviour::rate_limit_headers_come_on_every_answer_and_per_token`, `it::server_http::serve_rate_limits_each_route_and_answers_429_with_retry_after` |
+//! | a refused `LD-API-Version` is counted and carries the headers; a 401 carries none and spends nothing (**chosen**, see `app.rs`) | `behaviour::rate_limit_headers_come_on_every_answer_and_per_token` |
 //! | timestamps are integers | `behaviour::every_success_body_conforms_to_the_spec` (schema `format: int64`) |
 //! | **§2 Create iteration** | |
 //! | 200 with the `IterationRep`, field by field | `create_iteration::the_demo_request_creates_the_draft_behaviour_md_describes` |
@@ -851,6 +852,23 @@ async fn rate_limit_headers_come_on_every_answer_and_per_token() {
     let reader = t.send(request(Method::GET, EXPERIMENT, READER, None)).await;
     assert_eq!(reader.status, StatusCode::OK);
     assert_eq!(header(&reader, "x-ratelimit-auth-token-remaining").as_deref(), Some("1"));
+    // A refused API version is counted and says so; a 401 is not.
+    let mut req = request(Method::GET, EXPERIMENT, READER, None);
+    req.headers_mut().insert("ld-api-version", "20191212".parse().expect("header"));
+    let old_version = t.send(req).await;
+    assert_error(&old_version, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(header(&old_version, "x-ratelimit-auth-token-remaining").as_deref(), Some("0"));
+    assert_eq!(header(&old_version, "x-ratelimit-route-remaining").as_deref(), Some("97"));
+    let unknown = t.send(request(Method::GET, EXPERIMENT, "nope", None)).await;
+    assert_error(&unknown, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(header(&unknown, "x-ratelimit-route-remaining"), None);
+    let reader = t.send(request(Method::GET, EXPERIMENT, READER, None)).await;
+    assert_error(&reader, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_eq!(
+        header(&reader, "x-ratelimit-route-remaining").as_deref(),
+        Some("96"),
+        "the 401 spent nothing"
+    );
     // With limits turned off, no headers.
     let t = TestApp::with_limits(RateLimits::OFF).await;
     let unlimited = t.call(Method::GET, EXPERIMENT, None).await;
