@@ -33,11 +33,11 @@
 //! | archived experiment refuses new iterations | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
 //! | **§3 lifecycle** | |
 //! | create experiment 201 with what was posted; duplicate key 409 `key_exists`; its own and its iteration's errors together, under `/iteration` | `errors::a_taken_key_is_409_key_exists`, `behaviour::a_new_experiment_keeps_what_was_posted_and_its_type_decides_reallocation` |
-//! | `expand`: current always, others only expanded and non-empty, treatments only expanded | `behaviour::expand_shows_only_what_was_asked_for` |
+//! | `expand`: current always, others only expanded and non-empty, treatments only expanded | `behaviour::expand_shows_only_what_was_asked_for`, `behaviour::secondary_metrics_and_analysis_config_appear_only_when_expanded` |
 //! | `mutableFieldsByStatus` describes exactly what is enforced | `behaviour::mutable_fields_by_status_is_exactly_what_is_enforced` |
 //! | list: limit (default 20, max 50, 51 is 400), offset, filters, lifecycleState, links, across environments | `behaviour::lists_page_filter_and_link_exactly`, `lifecycle::lists_page_filter_and_link` |
 //! | semantic patch content type, and plain JSON | `behaviour::semantic_patch_content_type_is_accepted` |
-//! | all instructions or none; unknown kind | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
+//! | all instructions or none; unknown kind; no instructions | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds`, `behaviour::a_patch_needs_instructions_each_with_a_kind` |
 //! | create → start → redraft → start with justification → stop with winner, `layerSnapshot` | `lifecycle::create_start_redraft_restart_and_stop_with_a_winner` |
 //! | startIteration preconditions, each | `behaviour::start_iteration_refuses_each_failed_precondition`, `behaviour::start_preconditions_that_no_request_can_break` |
 //! | stopIteration without a running iteration, unknown winner | `behaviour::stop_iteration_needs_a_running_iteration_and_one_of_its_treatments` |
@@ -952,4 +952,51 @@ async fn a_new_experiment_keeps_what_was_posted_and_its_type_decides_reallocatio
     assert_error(&answer, StatusCode::CONFLICT, "optimistic_locking_error");
     let listed = t.call(Method::GET, &format!("{experiments}?lifecycleState=active,archived"), None).await;
     assert_eq!(listed.body["total_count"], 4, "only the bandit was added");
+}
+
+#[tokio::test]
+async fn secondary_metrics_and_analysis_config_appear_only_when_expanded() {
+    let t = TestApp::new().await;
+    let mut iteration = valid_request();
+    iteration["metrics"].as_array_mut().expect("metrics").push(json!({"key": "checkout-pageview"}));
+    let post = json!({"name": "Expanded", "key": "expanded", "iteration": iteration,
+        "analysisConfig": {"bayesianThreshold": "95", "testDirection": "twoSided"}});
+    let created = t.call(Method::POST, &format!("{ENVIRONMENT}/experiments"), Some(post)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    // A create answers with everything: the caller just made it.
+    assert_eq!(created.body["analysisConfig"]["bayesianThreshold"], "95");
+    let secondary = |body: &Value| -> Vec<String> {
+        body["draftIteration"]["secondaryMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| m["key"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(secondary(&created.body), ["checkout-pageview"]);
+
+    let path = format!("{ENVIRONMENT}/experiments/expanded");
+    let plain = t.call(Method::GET, &format!("{path}?expand=draftIteration"), None).await;
+    assert_eq!(plain.body.get("analysisConfig"), None);
+    assert_eq!(plain.body["draftIteration"].get("secondaryMetrics"), None);
+    let full = t
+        .call(Method::GET, &format!("{path}?expand=draftIteration,secondaryMetrics,analysisConfig"), None)
+        .await;
+    assert_eq!(full.body["analysisConfig"], created.body["analysisConfig"]);
+    assert_eq!(secondary(&full.body), ["checkout-pageview"]);
+}
+
+#[tokio::test]
+async fn a_patch_needs_instructions_each_with_a_kind() {
+    let t = TestApp::new().await;
+    for (body, path) in [
+        (json!({"instructions": []}), "/instructions"),
+        (json!({"comment": "nothing"}), "/instructions"),
+        (json!({"instructions": [{"value": "x"}]}), "/instructions/0/kind"),
+    ] {
+        let answer = t.call(Method::PATCH, EXPERIMENT, Some(body.clone())).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+        let paths: Vec<String> = errors(&answer.body).into_iter().map(|(p, _, _)| p).collect();
+        assert_eq!(paths, [path], "{body}: {}", answer.body);
+    }
 }
