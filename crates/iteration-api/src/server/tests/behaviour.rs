@@ -41,8 +41,8 @@
 //! | create → start → redraft → start with justification → stop with winner, `layerSnapshot` | `lifecycle::create_start_redraft_restart_and_stop_with_a_winner` |
 //! | startIteration preconditions, each | `behaviour::start_iteration_refuses_each_failed_precondition`, `behaviour::start_preconditions_that_no_request_can_break` |
 //! | stopIteration without a running iteration, unknown winner | `behaviour::stop_iteration_needs_a_running_iteration_and_one_of_its_treatments` |
-//! | archive / restore | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
-//! | updateExperimentFields on a draft (version + 1), on running (metrics add only, else 400 naming saveAndStartNewIteration) | `lifecycle::update_experiment_fields_changes_the_draft_and_bumps_its_version`, `behaviour::a_running_iteration_only_takes_added_metrics` |
+//! | archive / restore (sets / clears `archivedDate`); `layerSnapshot` only in a layer | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored`, `behaviour::only_an_experiment_in_a_layer_gets_a_layer_snapshot_and_restore_clears_archived_date` |
+//! | updateExperimentFields on a draft (any field, version + 1, revalidated), on running (metrics add only, else 400 naming saveAndStartNewIteration) | `lifecycle::update_experiment_fields_changes_the_draft_and_bumps_its_version`, `behaviour::a_draft_takes_updates_to_any_iteration_field_and_revalidates`, `behaviour::a_running_iteration_only_takes_added_metrics` |
 //! | saveAndStartNewIteration: stops, copies, updates, validates as Create iteration, starts | `behaviour::save_and_start_new_iteration_validates_like_create_iteration` |
 //! | concurrency: never two running, no acknowledged write lost | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::server_concurrency::racing_lifecycle_requests_on_sqlite_leave_one_consistent_history` |
 //! | durability: every acknowledged create survives SIGKILL, nothing half-written | `it::serve::acknowledged_creates_survive_a_kill` |
@@ -999,4 +999,82 @@ async fn a_patch_needs_instructions_each_with_a_kind() {
         let paths: Vec<String> = errors(&answer.body).into_iter().map(|(p, _, _)| p).collect();
         assert_eq!(paths, [path], "{body}: {}", answer.body);
     }
+}
+
+#[tokio::test]
+async fn a_draft_takes_updates_to_any_iteration_field_and_revalidates() {
+    let t = TestApp::new().await;
+    let created = t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
+    let mut treatments = valid_request()["treatments"].clone();
+    treatments[0]["allocationPercent"] = json!("30");
+    treatments[1]["allocationPercent"] = json!(70);
+    let path = format!("{EXPERIMENT}?expand=draftIteration,treatments");
+    let update = json!({"instructions": [{"kind": "updateExperimentFields", "value": {
+        "treatments": {"operation": "update", "value": treatments},
+        "canReshuffleTraffic": {"operation": "update", "value": false},
+        "attributes": {"operation": "remove"}
+    }}]});
+    let answer = t.call(Method::PATCH, &path, Some(update)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let draft = &answer.body["draftIteration"];
+    assert_eq!(draft["_id"], created.body["_id"], "the same draft, changed");
+    assert_eq!(draft["createdAt"], created.body["createdAt"]);
+    assert_eq!(draft["version"], 1);
+    let allocations: Vec<&Value> =
+        draft["treatments"].as_array().expect("treatments").iter().map(|t| &t["allocationPercent"]).collect();
+    assert_eq!(allocations, [&json!("30"), &json!("70")]);
+    assert_eq!(draft["canReshuffleTraffic"], false);
+    assert_eq!(draft.get("attributes"), None);
+
+    // The result must be a valid Create iteration body; here the unit fits no metric.
+    let update = json!({"instructions": [{"kind": "updateExperimentFields", "value": {
+        "randomizationUnit": {"operation": "update", "value": "organization"},
+        "hypothesis": {"operation": "remove"}
+    }}]});
+    let answer = t.call(Method::PATCH, &path, Some(update)).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    let paths: Vec<String> = errors(&answer.body).into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(paths, ["/instructions/0/value/hypothesis"], "{}", answer.body);
+    let update = json!({"instructions": [{"kind": "updateExperimentFields", "value": {
+        "randomizationUnit": {"operation": "update", "value": "organization"}
+    }}]});
+    let answer = t.call(Method::PATCH, &path, Some(update)).await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(
+        errors(&answer.body)
+            .iter()
+            .all(|(p, _, m)| p.starts_with("/instructions/0/value/")
+                && m.starts_with("updateExperimentFields: ")),
+        "{}",
+        answer.body
+    );
+    let unchanged = t.call(Method::GET, &path, None).await;
+    assert_eq!(unchanged.body["draftIteration"]["version"], 1);
+    assert_eq!(unchanged.body["draftIteration"]["randomizationUnit"], "user");
+}
+
+#[tokio::test]
+async fn only_an_experiment_in_a_layer_gets_a_layer_snapshot_and_restore_clears_archived_date() {
+    let t = TestApp::new().await;
+    let bandit = format!("{ENVIRONMENT}/experiments/example-bandit");
+    let created = t.call(Method::POST, &format!("{bandit}/iterations"), Some(valid_request())).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let start = json!({"instructions": [{"kind": "startIteration"}]});
+    assert_eq!(t.call(Method::PATCH, &bandit, Some(start)).await.status, StatusCode::OK);
+    let winner = created.body["treatments"][1]["_id"].clone();
+    let stop = json!({"instructions": [{"kind": "stopIteration", "winningTreatmentId": winner}]});
+    let stopped = t.call(Method::PATCH, &format!("{bandit}?expand=previousIterations"), Some(stop)).await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+    assert_eq!(stopped.body["previousIterations"][0]["winningTreatmentId"], winner);
+    assert_eq!(stopped.body["previousIterations"][0].get("layerSnapshot"), None);
+
+    let archive = json!({"instructions": [{"kind": "archiveExperiment"}]});
+    let archived = t.call(Method::PATCH, &bandit, Some(archive.clone())).await;
+    assert_eq!(archived.body["archivedDate"], NOW.get());
+    let again = t.call(Method::PATCH, &bandit, Some(archive)).await;
+    assert_error(&again, StatusCode::BAD_REQUEST, "invalid_request");
+    let restore = json!({"instructions": [{"kind": "restoreExperiment"}]});
+    let restored = t.call(Method::PATCH, &bandit, Some(restore)).await;
+    assert_eq!(restored.status, StatusCode::OK);
+    assert_eq!(restored.body.get("archivedDate"), None);
 }
