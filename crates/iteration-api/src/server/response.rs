@@ -67,10 +67,16 @@ impl ApiError {
     }
 }
 
+/// Where [`json`] starts its buffer.
+const INITIAL_BODY_CAPACITY: usize = 4096;
+
 /// A JSON response of `value`.
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<Bytes> {
-    let (status, body) = match serde_json::to_vec(value) {
-        Ok(body) => (status, body),
+    // Most bodies (an iteration, an experiment, an error) are a few KiB;
+    // starting there saves the reallocations and copies of growing from empty.
+    let mut body = Vec::with_capacity(INITIAL_BODY_CAPACITY);
+    let (status, body) = match serde_json::to_writer(&mut body, value) {
+        Ok(()) => (status, body),
         // Our representations serialise to JSON by construction (string keys,
         // no failing Serialize impls); should that ever break, answer 500
         // in the same format rather than panic.

@@ -35,6 +35,9 @@ pub struct World {
     format_version: u32,
     tokens: Vec<Token>,
     projects: Vec<Project>,
+    /// Derived from `projects`, so equal whenever they are.
+    #[serde(skip)]
+    catalogs: catalog::Catalogs,
 }
 
 /// Why a world file was rejected.
@@ -86,6 +89,12 @@ impl World {
     /// Reads and checks a world file.
     pub fn from_json(bytes: &[u8]) -> Result<World, WorldError> {
         read::world(bytes)
+    }
+
+    /// A world of checked parts, with what is derived from them.
+    fn assemble(format_version: u32, tokens: Vec<Token>, projects: Vec<Project>) -> World {
+        let catalogs = catalog::catalogs(&projects);
+        World { format_version, tokens, projects, catalogs }
     }
 
     /// The world in its file format (pretty-printed JSON).

@@ -38,14 +38,14 @@ pub(super) async fn create_iteration(
     let body = ctx.json_body()?;
     let input = IterationInput::from_json(&body).map_err(|v| ApiError::violations(&v))?;
     let now = ctx.app.clock.now();
-    let (_, iteration) = ctx
-        .update(project, environment, key, |experiment| {
-            let iteration = resolve(ctx, project, environment, experiment, &input, now)?;
-            experiment.draft_iteration = Some(iteration.clone());
-            Ok(iteration)
-        })
-        .await?;
-    Ok(json(StatusCode::OK, &iteration))
+    ctx.update(project, environment, key, |experiment| {
+        let iteration = resolve(ctx, project, environment, experiment, &input, now)?;
+        // Written before the iteration moves into the draft, so that it is never copied.
+        let response = json(StatusCode::OK, &iteration);
+        experiment.draft_iteration = Some(iteration);
+        Ok(response)
+    })
+    .await
 }
 
 /// `POST .../experiments`: 201 with the new experiment and its draft. Every
@@ -207,5 +207,5 @@ pub(crate) fn resolve_raw(
         archived: is_archived(experiment),
     };
     let mut ids: &crate::server::ids::IdGenerator = &ctx.app.ids;
-    resolve_iteration(&catalog, &context, input, now, &mut ids as &mut dyn IdSource)
+    resolve_iteration(catalog.as_ref(), &context, input, now, &mut ids as &mut dyn IdSource)
 }

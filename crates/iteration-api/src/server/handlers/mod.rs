@@ -128,20 +128,21 @@ impl Context<'_> {
 
     /// Reads the experiment, applies `change` and stores the result only if
     /// nobody wrote in between; otherwise does it again on the new state. So
-    /// no write wins on a stale read and none is lost.
+    /// no write wins on a stale read and none is lost. Answers what the
+    /// winning `change` returned: it sees the changed experiment, so it can
+    /// take from it what the response needs without copying all of it.
     pub(crate) async fn update<T>(
         &self,
         project: &str,
         environment: &str,
         key: &str,
         mut change: impl FnMut(&mut Experiment) -> Result<T, ApiError>,
-    ) -> Result<(Experiment, T), ApiError> {
+    ) -> Result<T, ApiError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Versioned { version, value: mut record } = self.load(project, environment, key).await?;
             let outcome = change(&mut record.experiment)?;
-            let experiment = record.experiment.clone();
             match self.app.store.compare_and_swap(version, record).await {
-                Ok(_) => return Ok((experiment, outcome)),
+                Ok(_) => return Ok(outcome),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(StoreError::NotFound) => return Err(experiment_not_found(project, environment, key)),
                 Err(err) => return Err(store_error(err)),

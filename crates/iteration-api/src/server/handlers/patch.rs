@@ -27,14 +27,14 @@ pub(super) async fn patch(
     patch.validate().map_err(|v| ApiError::violations(&v))?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     let now = ctx.app.clock.now();
-    let (experiment, ()) = ctx
+    let experiment = ctx
         .update(project, environment, key, |experiment| {
             for (i, instruction) in patch.instructions.iter().enumerate() {
                 apply(ctx, project, environment, experiment, instruction, now).map_err(|refusal| {
                     refusal.into_error(&pointer("/instructions", i), instruction.kind())
                 })?;
             }
-            Ok(())
+            Ok(experiment.clone())
         })
         .await?;
     Ok(json(StatusCode::OK, &expand.apply(experiment)))

@@ -1,33 +1,60 @@
 //! The model's view of one project in one environment, built from a world.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use iteration_model::{
     Catalog, CatalogFlag, CatalogMetric, CatalogMetricGroup, CovariateInfoRep, TargetingRule,
 };
 
 use super::{Flag, Metric, MetricGroup, Project, World};
 
+/// Every (project, environment)'s catalog, built once when the world is
+/// read: a world never changes while a server runs, and building a catalog
+/// clones every flag, metric and group of the project, which would
+/// otherwise be a large share of each create-iteration request.
+pub(crate) type Catalogs = HashMap<String, HashMap<String, Arc<Catalog>>>;
+
 impl World {
     /// What [`iteration_model::resolve_iteration`] checks an iteration
     /// against: the project's flags (with their configuration in
     /// `environment`), metrics, groups, context kinds, and the environment's
     /// covariates. `None` when the project or environment does not exist.
-    pub fn catalog(&self, project: &str, environment: &str) -> Option<Catalog> {
-        let project = self.project(project)?;
-        project.environment(environment)?;
-        Some(Catalog {
-            project_key: project.key.clone(),
-            environment_key: environment.to_owned(),
-            default_randomization_unit: Some(project.default_randomization_unit().to_owned()),
-            context_kinds: project.context_kinds.iter().map(context_kind).collect(),
-            flags: project
-                .flags
+    /// Built when the world was read; this only looks it up.
+    pub fn catalog(&self, project: &str, environment: &str) -> Option<Arc<Catalog>> {
+        self.catalogs.get(project)?.get(environment).cloned()
+    }
+}
+
+/// Builds [`Catalogs`] for `projects`.
+pub(crate) fn catalogs(projects: &[Project]) -> Catalogs {
+    projects
+        .iter()
+        .map(|project| {
+            let environments = project
+                .environments
                 .iter()
-                .filter_map(|flag| Some((flag.key.clone(), catalog_flag(flag, environment)?)))
-                .collect(),
-            metrics: project.metrics.iter().map(|m| (m.key.clone(), catalog_metric(m))).collect(),
-            metric_groups: project.metric_groups.iter().map(|g| (g.key.clone(), catalog_group(g))).collect(),
-            covariates: covariates(project, environment),
+                .map(|e| (e.key.clone(), Arc::new(catalog(project, &e.key))))
+                .collect();
+            (project.key.clone(), environments)
         })
+        .collect()
+}
+
+fn catalog(project: &Project, environment: &str) -> Catalog {
+    Catalog {
+        project_key: project.key.clone(),
+        environment_key: environment.to_owned(),
+        default_randomization_unit: Some(project.default_randomization_unit().to_owned()),
+        context_kinds: project.context_kinds.iter().map(context_kind).collect(),
+        flags: project
+            .flags
+            .iter()
+            .filter_map(|flag| Some((flag.key.clone(), catalog_flag(flag, environment)?)))
+            .collect(),
+        metrics: project.metrics.iter().map(|m| (m.key.clone(), catalog_metric(m))).collect(),
+        metric_groups: project.metric_groups.iter().map(|g| (g.key.clone(), catalog_group(g))).collect(),
+        covariates: covariates(project, environment),
     }
 }
 
@@ -240,8 +267,8 @@ mod tests {
     fn demo_catalogs_equal_the_models_demo_catalog() {
         for environment in ["production", "test"] {
             assert_eq!(
-                World::demo().catalog("my-project", environment),
-                Some(iteration_model::demo_catalog(environment)),
+                World::demo().catalog("my-project", environment).as_deref(),
+                Some(&iteration_model::demo_catalog(environment)),
                 "{environment}"
             );
         }

@@ -171,7 +171,7 @@ fn read_world(value: &Value, problems: &mut Problems) -> Option<World> {
             None
         }
     };
-    Some(World { format_version: format_version?, tokens: tokens?, projects: projects? })
+    Some(World::assemble(format_version?, tokens?, projects?))
 }
 
 fn read_project(value: &Value, path: &str, problems: &mut Problems) -> Option<Project> {
