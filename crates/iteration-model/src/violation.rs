@@ -203,10 +203,18 @@ impl Extend<Violation> for Violations {
 
 /// Appends `token` to the JSON Pointer `base`, escaping `~` and `/`.
 pub fn pointer(base: &str, token: impl fmt::Display) -> String {
-    let token = token.to_string();
-    if token.contains(['~', '/']) {
-        format!("{base}/{}", token.replace('~', "~0").replace('/', "~1"))
-    } else {
-        format!("{base}/{token}")
+    // The reader builds a path for every field it reads, so this is on the
+    // hot path of parsing: one allocation, and escaping only when needed.
+    let mut path = String::with_capacity(base.len() + 24);
+    path.push_str(base);
+    path.push('/');
+    let start = path.len();
+    // Writing into a String never fails.
+    let _ = fmt::Write::write_fmt(&mut path, format_args!("{token}"));
+    if path[start..].contains(['~', '/']) {
+        let escaped = path[start..].replace('~', "~0").replace('/', "~1");
+        path.truncate(start);
+        path.push_str(&escaped);
     }
+    path
 }
