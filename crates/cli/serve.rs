@@ -30,6 +30,14 @@ use iteration_api::server::world::World;
 use iteration_api::server::{App, AppConfig, RateLimits, seed_store};
 use iteration_transport::{Server, ServerConfig, TlsConfig};
 
+/// The allocator of the whole binary, chosen here because serving is what
+/// needs it: under load, glibc's malloc spent more of the server's time
+/// than all of its own code (freeing memory another worker thread
+/// allocated, consolidating free lists), and create iteration ran at half
+/// the requests per second it reaches with mimalloc (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: iteration serve [--demo] [--world FILE] [--data-dir DIR | --in-memory] \
                      [--listen ADDR] [--tls-cert PEM --tls-key PEM] [--rate-limit N] \
                      [--token-rate-limit N] [--no-rate-limit]";
