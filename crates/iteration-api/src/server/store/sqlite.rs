@@ -37,7 +37,9 @@ const FILE_NAME: &str = "iteration.sqlite3";
 /// The schema version this code reads and writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
 
-/// How many idle read connections are kept for reuse.
+/// How many reads run at once, each on its own connection, kept for reuse.
+/// More would not read faster on a small machine; every further reader
+/// costs a blocking thread and a connection with its own page cache.
 const IDLE_READERS: usize = 4;
 
 /// How long a connection waits for a lock held by another process before
@@ -54,6 +56,9 @@ pub struct SqliteStore {
     requests: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     readers: Arc<ReadPool>,
+    /// One permit per reader: reads wait here, not in blocking threads that
+    /// would each open (and then close) a connection of their own.
+    read_permits: Arc<tokio::sync::Semaphore>,
     commits: Arc<AtomicU64>,
     /// Held by a test to make the writer wait before it takes its next batch.
     #[cfg(test)]
@@ -90,6 +95,7 @@ impl SqliteStore {
             requests: Some(requests),
             writer: Some(writer),
             readers: Arc::new(ReadPool { path, idle: Mutex::new(Vec::new()) }),
+            read_permits: Arc::new(tokio::sync::Semaphore::new(IDLE_READERS)),
             commits,
             #[cfg(test)]
             gate,
@@ -135,10 +141,16 @@ impl SqliteStore {
         read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreFuture<'static, T> {
         let readers = Arc::clone(&self.readers);
+        let permits = Arc::clone(&self.read_permits);
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || readers.with_connection(read))
-                .await
-                .map_err(StoreError::unavailable)?
+            // The semaphore is never closed, so acquiring only waits.
+            let permit = permits.acquire_owned().await.map_err(StoreError::unavailable)?;
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                readers.with_connection(read)
+            })
+            .await
+            .map_err(StoreError::unavailable)?
         })
     }
 }
