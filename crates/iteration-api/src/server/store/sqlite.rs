@@ -177,12 +177,16 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>> {
         let (project, environment, key) = (project.to_owned(), environment.to_owned(), key.to_owned());
         self.read(move |connection| {
+            // Cached: every write reads first, and preparing cost as much as the read.
             let row = connection
-                .query_row(
+                .prepare_cached(
                     "SELECT version, record FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
-                    params![project, environment, key],
-                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
                 )
+                .and_then(|mut statement| {
+                    statement.query_row(params![project, environment, key], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                    })
+                })
                 .optional()
                 .map_err(StoreError::unavailable)?;
             row.map(|(version, record)| decode(version, &record)).transpose()
@@ -517,12 +521,15 @@ fn swap(
 ) -> Result<u64, StoreError> {
     let (project, environment, key) = (&record.project_key, &record.environment_key, record.key());
     let next = expected.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
+    let (expected_stored, next_stored) = (stored_version(expected)?, stored_version(next)?);
     let changed = connection
-        .execute(
+        .prepare_cached(
             "UPDATE experiments SET version = ?5, record = ?6 \
              WHERE project = ?1 AND environment = ?2 AND key = ?3 AND version = ?4",
-            params![project, environment, key, stored_version(expected)?, stored_version(next)?, json],
         )
+        .and_then(|mut statement| {
+            statement.execute(params![project, environment, key, expected_stored, next_stored, json])
+        })
         .map_err(StoreError::unavailable)?;
     if changed == 1 {
         return Ok(next);
