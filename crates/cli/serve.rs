@@ -42,6 +42,38 @@ const USAGE: &str = "usage: iteration serve [--demo] [--world FILE] [--data-dir 
                      [--listen ADDR] [--tls-cert PEM --tls-key PEM] [--rate-limit N] \
                      [--token-rate-limit N] [--no-rate-limit]";
 
+/// `iteration serve --help`: every option with its default.
+const HELP: &str = "\
+iteration serve: LaunchDarkly's Experiments API on this machine
+
+USAGE:
+    iteration serve [OPTIONS]
+
+WORLD (projects, flags, metrics, tokens):
+    --demo                 the built-in demo world (DEMO_WORLD.md): project my-project,
+                           tokens api-demo-writer (writer) and api-demo-reader (reader)
+    --world FILE           a world file of your own (docs/world-format.md)
+                           Without either, the world saved in the data directory.
+
+DATA:
+    --data-dir DIR         SQLite in DIR (default ./.iteration-data); every write is on
+                           disk before it is answered, and survives restarts
+    --in-memory            keep nothing after the server stops
+
+NETWORK:
+    --listen ADDR          address and port (default 127.0.0.1:8080; port 0 picks one,
+                           and the first line printed names it)
+    --tls-cert PEM         serve HTTPS with this certificate chain...
+    --tls-key PEM          ...and this private key (both or neither)
+
+RATE LIMITS (per ten-second window):
+    --rate-limit N         requests per route (default 300)
+    --token-rate-limit N   requests per token (default 150)
+    --no-rate-limit        no limits at all
+
+Logs go to standard error (RUST_LOG filters them; tokens are never logged).
+Ctrl-C or SIGTERM stops the server after the requests in flight finish.";
+
 /// Where data lives when no `--data-dir` is given.
 const DEFAULT_DATA_DIR: &str = ".iteration-data";
 
@@ -86,7 +118,7 @@ fn parse(args: Vec<OsString>) -> anyhow::Result<Option<Options>> {
             Long("no-rate-limit") => options.limits = RateLimits::OFF,
             Long("bench-baseline-route") => options.bench_baseline = true,
             Short('h') | Long("help") => {
-                println!("{USAGE}");
+                println!("{HELP}");
                 return Ok(None);
             }
             _ => return Err(arg.unexpected().into()),
