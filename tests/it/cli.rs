@@ -139,7 +139,12 @@ fn each_failure_class_has_its_exit_code() {
             "--winner does not apply",
         ),
         (at(&format!("{get} example-experiment")), None, 2, "no API token"),
-        (at(&format!("{get} example-experiment")), Some("api-nobody"), 3, "the server answered 401 unauthorized"),
+        (
+            at(&format!("{get} example-experiment")),
+            Some("api-nobody"),
+            3,
+            "the server answered 401 unauthorized",
+        ),
         (at(&format!("{get} nothing-here")), Some(README_TOKEN), 4, "the server answered 404 not_found"),
         (
             at(
