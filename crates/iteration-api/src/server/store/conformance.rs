@@ -337,3 +337,19 @@ async fn sqlite_refuses_a_newer_schema() {
         "the database has schema version 2, newer than this program's 1; use a newer version of the program"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_refuses_a_data_directory_open_elsewhere() {
+    let dir = TempDir::new();
+    let first = SqliteStore::open(dir.path()).unwrap();
+    first.insert(record("p", "production", "x")).await.unwrap();
+
+    // Another store would serve its own copy of the records and overwrite this one's writes.
+    let err = SqliteStore::open(dir.path()).unwrap_err();
+    let StoreError::Unavailable(source) = err else { panic!("not Unavailable: {err:?}") };
+    assert_eq!(source.to_string(), "database is locked");
+
+    drop(first);
+    let reopened = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(reopened.get("p", "production", "x").await.unwrap().map(|r| r.version), Some(1));
+}

@@ -1,8 +1,8 @@
 //! A store in memory, for tests and throwaway servers.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::records::{Records, record_key};
 use super::{ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
 use crate::server::world::World;
 
@@ -17,10 +17,7 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    /// In creation order, which is the order `list` answers in.
-    records: Vec<Versioned<ExperimentRecord>>,
-    /// (project, environment, key) to the position in `records`.
-    index: HashMap<(String, String, String), usize>,
+    records: Records,
     world: Option<World>,
 }
 
@@ -37,10 +34,6 @@ impl MemoryStore {
     }
 }
 
-fn index_key(project: &str, environment: &str, key: &str) -> (String, String, String) {
-    (project.to_owned(), environment.to_owned(), key.to_owned())
-}
-
 fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> {
     Box::pin(std::future::ready(result))
 }
@@ -52,10 +45,7 @@ impl Store for MemoryStore {
         environment: &str,
         key: &str,
     ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>> {
-        let state = self.state();
-        let found =
-            state.index.get(&index_key(project, environment, key)).map(|&at| state.records[at].clone());
-        ready(Ok(found))
+        ready(Ok(self.state().records.get(project, environment, key)))
     }
 
     fn list(
@@ -63,44 +53,25 @@ impl Store for MemoryStore {
         project: &str,
         environment: Option<&str>,
     ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>> {
-        let state = self.state();
-        let found = state
-            .records
-            .iter()
-            .filter(|r| r.value.project_key == project)
-            .filter(|r| environment.is_none_or(|e| r.value.environment_key == e))
-            .cloned()
-            .collect();
-        ready(Ok(found))
+        ready(Ok(self.state().records.list(project, environment)))
     }
 
     fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>> {
         let mut state = self.state();
-        let key = index_key(&record.project_key, &record.environment_key, record.key());
-        if state.index.contains_key(&key) {
-            let (project, environment, key) = key;
-            return ready(Err(StoreError::KeyExists { project, environment, key }));
+        if let Err(err) = state.records.check_insert(&record_key(&record)) {
+            return ready(Err(err));
         }
-        let stored = Versioned { version: 1, value: record };
-        let at = state.records.len();
-        state.records.push(stored.clone());
-        state.index.insert(key, at);
-        ready(Ok(stored))
+        state.records.put(1, record.clone());
+        ready(Ok(Versioned { version: 1, value: record }))
     }
 
     fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
         let mut state = self.state();
-        let key = index_key(&record.project_key, &record.environment_key, record.key());
-        let Some(&at) = state.index.get(&key) else {
-            return ready(Err(StoreError::NotFound));
-        };
-        let current = &mut state.records[at];
-        if current.version != expected {
-            return ready(Err(StoreError::Conflict { expected, actual: current.version }));
+        let next = state.records.check_swap(&record_key(&record), expected);
+        if let Ok(next) = next {
+            state.records.put(next, record);
         }
-        current.version = expected + 1;
-        current.value = record;
-        ready(Ok(current.version))
+        ready(next)
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {

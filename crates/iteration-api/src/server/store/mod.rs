@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::server::world::World;
 
 mod memory;
+mod records;
 mod sqlite;
 
 #[cfg(test)]

@@ -9,25 +9,34 @@
 //!   each insert and orders `list`.
 //! - `world(id = 1, document)`: the world, in its file format.
 //!
-//! Writes go through one writer thread that owns the only write connection.
-//! It takes every request waiting on its channel, applies them in one
-//! transaction, each inside its own savepoint so that a failing request fails
-//! alone, commits once and only then answers each request. Concurrent writes
-//! thus share one fsync (group commit), and a write's future resolves `Ok`
-//! only once the write is on disk (`journal_mode=WAL`, `synchronous=FULL`).
-//! Reads run on tokio's blocking threads over a small pool of connections;
-//! WAL lets them proceed while the writer writes, and they only ever see
-//! committed transactions.
+//! Writes go through one writer thread that owns the only connection. It
+//! takes every request waiting on its channel, checks each against the
+//! committed records plus the batch's earlier writes, applies those that pass
+//! in one transaction, commits once and only then answers each request.
+//! Concurrent writes thus share one fsync (group commit), and a write's
+//! future resolves `Ok` only once the write is on disk (`journal_mode=WAL`,
+//! `synchronous=FULL`).
+//!
+//! Reads never touch the database: the store keeps a copy of every committed
+//! record and of the world in memory, loaded when it opens and updated by the
+//! writer after each commit and before it answers. So a read sees exactly the
+//! acknowledged writes, never one that might still fail. The copy is only
+//! authoritative while no other process writes the database; the writer's
+//! connection takes an exclusive lock (`locking_mode=EXCLUSIVE`) when the
+//! store opens and holds it until the store is dropped, so a second server on
+//! the same data directory fails to open instead of diverging.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
+use super::records::{RecordKey, Records, record_key};
 use super::{ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
 use crate::server::world::World;
 
@@ -37,51 +46,67 @@ const FILE_NAME: &str = "iteration.sqlite3";
 /// The schema version this code reads and writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
 
-/// How many reads run at once, each on its own connection, kept for reuse.
-/// More would not read faster on a small machine; every further reader
-/// costs a blocking thread and a connection with its own page cache.
-const IDLE_READERS: usize = 4;
-
-/// How long a connection waits for a lock held by another process before
-/// failing with "database is locked".
+/// How long opening waits for a lock held by another process before failing
+/// with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A durable store in `<dir>/iteration.sqlite3`.
 ///
-/// Dropping it waits for the writes already submitted to commit, then closes
-/// the database.
+/// Only one store may have a data directory open at a time, in this process
+/// or another: opening a second one fails with [`StoreError::Unavailable`]
+/// while the first is open. Dropping the store waits for the writes already
+/// submitted to commit, then closes the database.
 #[derive(Debug)]
 pub struct SqliteStore {
     /// `None` only while dropping, so that the writer sees the channel close.
     requests: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
-    readers: Arc<ReadPool>,
-    /// One permit per reader: reads wait here, not in blocking threads that
-    /// would each open (and then close) a connection of their own.
-    read_permits: Arc<tokio::sync::Semaphore>,
+    committed: Arc<Committed>,
     commits: Arc<AtomicU64>,
     /// Held by a test to make the writer wait before it takes its next batch.
     #[cfg(test)]
     gate: Arc<Mutex<()>>,
 }
 
+/// What the database holds, as of the last commit.
+#[derive(Debug, Default)]
+struct Committed {
+    state: Mutex<CommittedState>,
+}
+
+#[derive(Debug, Default)]
+struct CommittedState {
+    records: Records,
+    world: Option<World>,
+}
+
+impl Committed {
+    fn state(&self) -> MutexGuard<'_, CommittedState> {
+        // The writer changes the state only through `Records::put` and plain
+        // assignments, which leave it consistent if anything panics, so a
+        // poisoned lock still guards valid data.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating when absent) the data directory `dir` and the database
-    /// in it, and migrates the schema.
+    /// in it, migrates the schema and reads every record into memory.
     ///
     /// This blocks on file IO: call it before serving, or from
     /// `tokio::task::spawn_blocking`.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
-        let path = dir.join(FILE_NAME);
-        let mut connection = connect(&path).map_err(StoreError::unavailable)?;
+        let mut connection = connect(&dir.join(FILE_NAME)).map_err(StoreError::unavailable)?;
         migrate(&mut connection)?;
+        let committed = Arc::new(Committed { state: Mutex::new(read_all(&connection)?) });
 
         let commits = Arc::new(AtomicU64::new(0));
         #[cfg(test)]
         let gate = Arc::new(Mutex::new(()));
         let writer = Writer {
             connection,
+            committed: Arc::clone(&committed),
             commits: Arc::clone(&commits),
             #[cfg(test)]
             gate: Arc::clone(&gate),
@@ -94,8 +119,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             requests: Some(requests),
             writer: Some(writer),
-            readers: Arc::new(ReadPool { path, idle: Mutex::new(Vec::new()) }),
-            read_permits: Arc::new(tokio::sync::Semaphore::new(IDLE_READERS)),
+            committed,
             commits,
             #[cfg(test)]
             gate,
@@ -135,24 +159,6 @@ impl SqliteStore {
                 .map_err(|_| StoreError::unavailable("the database writer stopped before answering"))?
         })
     }
-
-    fn read<T: Send + 'static>(
-        &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> StoreFuture<'static, T> {
-        let readers = Arc::clone(&self.readers);
-        let permits = Arc::clone(&self.read_permits);
-        Box::pin(async move {
-            // The semaphore is never closed, so acquiring only waits.
-            let permit = permits.acquire_owned().await.map_err(StoreError::unavailable)?;
-            tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                readers.with_connection(read)
-            })
-            .await
-            .map_err(StoreError::unavailable)?
-        })
-    }
 }
 
 impl Drop for SqliteStore {
@@ -168,6 +174,10 @@ impl Drop for SqliteStore {
     }
 }
 
+fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> {
+    Box::pin(std::future::ready(result))
+}
+
 impl Store for SqliteStore {
     fn get(
         &self,
@@ -175,22 +185,7 @@ impl Store for SqliteStore {
         environment: &str,
         key: &str,
     ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>> {
-        let (project, environment, key) = (project.to_owned(), environment.to_owned(), key.to_owned());
-        self.read(move |connection| {
-            // Cached: every write reads first, and preparing cost as much as the read.
-            let row = connection
-                .prepare_cached(
-                    "SELECT version, record FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
-                )
-                .and_then(|mut statement| {
-                    statement.query_row(params![project, environment, key], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-                    })
-                })
-                .optional()
-                .map_err(StoreError::unavailable)?;
-            row.map(|(version, record)| decode(version, &record)).transpose()
-        })
+        ready(Ok(self.committed.state().records.get(project, environment, key)))
     }
 
     fn list(
@@ -198,31 +193,13 @@ impl Store for SqliteStore {
         project: &str,
         environment: Option<&str>,
     ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>> {
-        let (project, environment) = (project.to_owned(), environment.map(str::to_owned));
-        self.read(move |connection| {
-            let mut statement = connection
-                .prepare_cached(
-                    "SELECT version, record FROM experiments \
-                     WHERE project = ?1 AND (?2 IS NULL OR environment = ?2) ORDER BY created_order",
-                )
-                .map_err(StoreError::unavailable)?;
-            let rows = statement
-                .query_map(params![project, environment], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-                })
-                .map_err(StoreError::unavailable)?;
-            rows.map(|row| {
-                let (version, record) = row.map_err(StoreError::unavailable)?;
-                decode(version, &record)
-            })
-            .collect()
-        })
+        ready(Ok(self.committed.state().records.list(project, environment)))
     }
 
     fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>> {
         let json = match serde_json::to_string(&record) {
             Ok(json) => json,
-            Err(err) => return Box::pin(std::future::ready(Err(StoreError::unavailable(err)))),
+            Err(err) => return ready(Err(StoreError::unavailable(err))),
         };
         self.submit(|reply| Request::Insert { record, json, reply })
     }
@@ -230,40 +207,39 @@ impl Store for SqliteStore {
     fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
         let json = match serde_json::to_string(&record) {
             Ok(json) => json,
-            Err(err) => return Box::pin(std::future::ready(Err(StoreError::unavailable(err)))),
+            Err(err) => return ready(Err(StoreError::unavailable(err))),
         };
         self.submit(|reply| Request::Swap { expected, record, json, reply })
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {
-        self.read(|connection| {
-            let document = connection
-                .query_row("SELECT document FROM world WHERE id = 1", [], |row| row.get::<_, String>(0))
-                .optional()
-                .map_err(StoreError::unavailable)?;
-            document
-                .map(|document| World::from_json(document.as_bytes()).map_err(StoreError::unavailable))
-                .transpose()
-        })
+        ready(Ok(self.committed.state().world.clone()))
     }
 
     fn save_world(&self, world: &World) -> StoreFuture<'_, ()> {
         let document = match world.to_json() {
             Ok(document) => document,
-            Err(err) => return Box::pin(std::future::ready(Err(StoreError::unavailable(err)))),
+            Err(err) => return ready(Err(StoreError::unavailable(err))),
         };
-        self.submit(|reply| Request::SaveWorld { document, reply })
+        let world = Box::new(world.clone());
+        self.submit(|reply| Request::SaveWorld { world, document, reply })
     }
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
-    // WAL lets readers run beside the writer; FULL makes each commit wait
-    // for the WAL to be synced, so an acknowledged write survives a power cut.
+    // The in-memory copy of the records is only right while nobody else
+    // writes: hold the file's lock from the first access until closing.
+    // Set before WAL is first used, this also keeps the WAL index in
+    // private memory instead of a shared `-shm` file.
+    connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    // WAL appends each commit instead of rewriting pages in place; FULL makes
+    // each commit wait for the WAL to be synced, so an acknowledged write
+    // survives a power cut.
     let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        tracing::warn!(mode, "SQLite refused WAL mode; concurrent reads will wait for writes");
+        tracing::warn!(mode, "SQLite refused WAL mode; each commit rewrites pages in place");
     }
     connection.pragma_update(None, "synchronous", "FULL")?;
     Ok(connection)
@@ -305,42 +281,33 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     transaction.commit().map_err(StoreError::unavailable)
 }
 
-fn decode(version: i64, record: &str) -> Result<Versioned<ExperimentRecord>, StoreError> {
-    let version = u64::try_from(version).map_err(StoreError::unavailable)?;
-    let value = serde_json::from_str(record).map_err(StoreError::unavailable)?;
-    Ok(Versioned { version, value })
+/// Every record, in creation order, and the world.
+fn read_all(connection: &Connection) -> Result<CommittedState, StoreError> {
+    let mut state = CommittedState::default();
+    let mut statement = connection
+        .prepare("SELECT version, record FROM experiments ORDER BY created_order")
+        .map_err(StoreError::unavailable)?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .map_err(StoreError::unavailable)?;
+    for row in rows {
+        let (version, record) = row.map_err(StoreError::unavailable)?;
+        let version = u64::try_from(version).map_err(StoreError::unavailable)?;
+        let record: ExperimentRecord = serde_json::from_str(&record).map_err(StoreError::unavailable)?;
+        state.records.put(version, record);
+    }
+    let document = connection
+        .query_row("SELECT document FROM world WHERE id = 1", [], |row| row.get::<_, String>(0))
+        .optional()
+        .map_err(StoreError::unavailable)?;
+    state.world = document
+        .map(|document| World::from_json(document.as_bytes()).map_err(StoreError::unavailable))
+        .transpose()?;
+    Ok(state)
 }
 
 fn stored_version(version: u64) -> Result<i64, StoreError> {
     i64::try_from(version).map_err(StoreError::unavailable)
-}
-
-/// Read connections, opened on demand and reused.
-#[derive(Debug)]
-struct ReadPool {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-}
-
-impl ReadPool {
-    fn with_connection<T>(
-        &self,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        // A panic while holding this lock cannot leave the list of idle
-        // connections inconsistent, so a poisoned lock is still usable.
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let connection = match idle {
-            Some(connection) => connection,
-            None => connect(&self.path).map_err(StoreError::unavailable)?,
-        };
-        let result = read(&connection);
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < IDLE_READERS {
-            idle.push(connection);
-        }
-        result
-    }
 }
 
 /// A write for the writer thread, with where to send its result.
@@ -358,31 +325,56 @@ enum Request {
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
     SaveWorld {
+        // Boxed: a world is large, and most requests are swaps.
+        world: Box<World>,
         document: String,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
 }
 
-/// A request applied inside the open transaction, to be answered once the
-/// transaction's fate is known.
+/// A request applied inside the open transaction, with what to publish to
+/// the in-memory copy and answer once the transaction has committed.
 enum Applied {
     // Boxed: an experiment is large, and most batches are not inserts.
     Insert(
         oneshot::Sender<Result<Versioned<ExperimentRecord>, StoreError>>,
         Box<Result<Versioned<ExperimentRecord>, StoreError>>,
     ),
-    Swap(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>),
-    SaveWorld(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>),
+    /// The record to publish is `Some` exactly when the swap succeeded.
+    Swap(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>, Option<Box<ExperimentRecord>>),
+    /// The world to publish is `Some` exactly when the save succeeded.
+    SaveWorld(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>, Option<Box<World>>),
 }
 
 impl Applied {
     /// A request that never reached the database, to be failed.
     fn unapplied(request: Request) -> Applied {
-        let not_run = || StoreError::unavailable("the transaction did not begin");
+        let not_run = || StoreError::unavailable("the transaction did not begin or was rolled back");
         match request {
             Request::Insert { reply, .. } => Applied::Insert(reply, Box::new(Err(not_run()))),
-            Request::Swap { reply, .. } => Applied::Swap(reply, Err(not_run())),
-            Request::SaveWorld { reply, .. } => Applied::SaveWorld(reply, Err(not_run())),
+            Request::Swap { reply, .. } => Applied::Swap(reply, Err(not_run()), None),
+            Request::SaveWorld { reply, .. } => Applied::SaveWorld(reply, Err(not_run()), None),
+        }
+    }
+
+    /// Copies the committed write into the in-memory state.
+    fn publish(&mut self, state: &mut CommittedState) {
+        match self {
+            Applied::Insert(_, result) => {
+                if let Ok(inserted) = result.as_ref() {
+                    state.records.put(inserted.version, inserted.value.clone());
+                }
+            }
+            Applied::Swap(_, result, record) => {
+                if let (Ok(version), Some(record)) = (result, record.take()) {
+                    state.records.put(*version, *record);
+                }
+            }
+            Applied::SaveWorld(_, _, world) => {
+                if let Some(world) = world.take() {
+                    state.world = Some(*world);
+                }
+            }
         }
     }
 
@@ -391,8 +383,8 @@ impl Applied {
     fn answer(self) {
         match self {
             Applied::Insert(reply, result) => drop(reply.send(*result)),
-            Applied::Swap(reply, result) => drop(reply.send(result)),
-            Applied::SaveWorld(reply, result) => drop(reply.send(result)),
+            Applied::Swap(reply, result, _) => drop(reply.send(result)),
+            Applied::SaveWorld(reply, result, _) => drop(reply.send(result)),
         }
     }
 
@@ -401,15 +393,16 @@ impl Applied {
         let error = || StoreError::Unavailable(Box::new(Arc::clone(cause)));
         match self {
             Applied::Insert(reply, _) => drop(reply.send(Err(error()))),
-            Applied::Swap(reply, _) => drop(reply.send(Err(error()))),
-            Applied::SaveWorld(reply, _) => drop(reply.send(Err(error()))),
+            Applied::Swap(reply, ..) => drop(reply.send(Err(error()))),
+            Applied::SaveWorld(reply, ..) => drop(reply.send(Err(error()))),
         }
     }
 }
 
-/// The writer thread's state: the only connection that writes.
+/// The writer thread's state: the only connection.
 struct Writer {
     connection: Connection,
+    committed: Arc<Committed>,
     commits: Arc<AtomicU64>,
     #[cfg(test)]
     gate: Arc<Mutex<()>>,
@@ -429,8 +422,7 @@ impl Writer {
     }
 
     fn commit_batch(&mut self, batch: Vec<Request>) {
-        let mut transaction = match self.connection.transaction_with_behavior(TransactionBehavior::Immediate)
-        {
+        let transaction = match self.connection.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(transaction) => transaction,
             Err(err) => {
                 let cause = Arc::new(err);
@@ -438,11 +430,16 @@ impl Writer {
                 return;
             }
         };
-        let applied: Vec<Applied> =
-            batch.into_iter().map(|request| apply(&mut transaction, request)).collect();
+        let mut batched = Batch { committed: &self.committed, versions: HashMap::new() };
+        let mut applied: Vec<Applied> =
+            batch.into_iter().map(|request| batched.apply(&transaction, request)).collect();
         match transaction.commit() {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
+                {
+                    let mut state = self.committed.state();
+                    applied.iter_mut().for_each(|a| a.publish(&mut state));
+                }
                 applied.into_iter().for_each(Applied::answer);
             }
             Err(err) => {
@@ -454,100 +451,98 @@ impl Writer {
     }
 }
 
-/// Applies one request inside its own savepoint: if it fails, only its
-/// changes are rolled back, and the rest of the batch still commits.
-fn apply(transaction: &mut rusqlite::Transaction<'_>, request: Request) -> Applied {
-    match request {
-        Request::Insert { record, json, reply } => {
-            Applied::Insert(reply, Box::new(in_savepoint(transaction, |tx| insert(tx, record, &json))))
-        }
-        Request::Swap { expected, record, json, reply } => {
-            Applied::Swap(reply, in_savepoint(transaction, |tx| swap(tx, expected, &record, &json)))
-        }
-        Request::SaveWorld { document, reply } => {
-            Applied::SaveWorld(reply, in_savepoint(transaction, |tx| save_world(tx, &document)))
-        }
-    }
+/// The writes of one transaction so far, checked against the committed
+/// records plus the batch's earlier writes.
+struct Batch<'a> {
+    committed: &'a Committed,
+    /// The version each record written in this batch is at, inside the batch.
+    versions: HashMap<RecordKey, u64>,
 }
 
-fn in_savepoint<T>(
-    transaction: &mut rusqlite::Transaction<'_>,
-    write: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let savepoint = transaction.savepoint().map_err(StoreError::unavailable)?;
-    // Dropping a savepoint that was not committed rolls it back.
-    let value = write(&savepoint)?;
-    savepoint.commit().map_err(StoreError::unavailable)?;
-    Ok(value)
-}
-
-fn insert(
-    connection: &Connection,
-    record: ExperimentRecord,
-    json: &str,
-) -> Result<Versioned<ExperimentRecord>, StoreError> {
-    let (project, environment, key) = (&record.project_key, &record.environment_key, record.key());
-    // The writer is the only writer, so nothing can insert between this check and the insert.
-    let taken = connection
-        .query_row(
-            "SELECT 1 FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
-            params![project, environment, key],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(StoreError::unavailable)?
-        .is_some();
-    if taken {
-        return Err(StoreError::KeyExists {
-            project: project.clone(),
-            environment: environment.clone(),
-            key: key.to_owned(),
-        });
+impl Batch<'_> {
+    /// The version `key` is at inside the batch, if it exists.
+    fn version(&self, key: &RecordKey) -> Option<u64> {
+        self.versions.get(key).copied().or_else(|| self.committed.state().records.version(key))
     }
-    connection
-        .execute(
-            "INSERT INTO experiments (project, environment, key, version, record) VALUES (?1, ?2, ?3, 1, ?4)",
-            params![project, environment, key, json],
-        )
-        .map_err(StoreError::unavailable)?;
-    Ok(Versioned { version: 1, value: record })
-}
 
-fn swap(
-    connection: &Connection,
-    expected: u64,
-    record: &ExperimentRecord,
-    json: &str,
-) -> Result<u64, StoreError> {
-    let (project, environment, key) = (&record.project_key, &record.environment_key, record.key());
-    let next = expected.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
-    let (expected_stored, next_stored) = (stored_version(expected)?, stored_version(next)?);
-    let changed = connection
-        .prepare_cached(
-            "UPDATE experiments SET version = ?5, record = ?6 \
-             WHERE project = ?1 AND environment = ?2 AND key = ?3 AND version = ?4",
-        )
-        .and_then(|mut statement| {
-            statement.execute(params![project, environment, key, expected_stored, next_stored, json])
-        })
-        .map_err(StoreError::unavailable)?;
-    if changed == 1 {
-        return Ok(next);
+    /// Checks `request` and, when it passes, writes it. A check that fails
+    /// writes nothing, and each write is one statement, which SQLite applies
+    /// whole or not at all; so a failing request fails alone and the rest of
+    /// the batch still commits.
+    fn apply(&mut self, connection: &Connection, request: Request) -> Applied {
+        // Some errors (a full disk, an IO error) make SQLite roll back the
+        // whole transaction; later statements would then each commit on
+        // their own, unannounced. Fail them instead, as the commit will.
+        if connection.is_autocommit() {
+            return Applied::unapplied(request);
+        }
+        match request {
+            Request::Insert { record, json, reply } => {
+                let result =
+                    self.insert(connection, &record, &json).map(|()| Versioned { version: 1, value: record });
+                Applied::Insert(reply, Box::new(result))
+            }
+            Request::Swap { expected, record, json, reply } => {
+                match self.swap(connection, expected, &record, &json) {
+                    Ok(next) => Applied::Swap(reply, Ok(next), Some(Box::new(record))),
+                    Err(err) => Applied::Swap(reply, Err(err), None),
+                }
+            }
+            Request::SaveWorld { world, document, reply } => match save_world(connection, &document) {
+                Ok(()) => Applied::SaveWorld(reply, Ok(()), Some(world)),
+                Err(err) => Applied::SaveWorld(reply, Err(err), None),
+            },
+        }
     }
-    let actual = connection
-        .query_row(
-            "SELECT version FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
-            params![project, environment, key],
-            |row| row.get::<_, i64>(0),
-        )
-        .optional()
-        .map_err(StoreError::unavailable)?;
-    match actual {
-        None => Err(StoreError::NotFound),
-        Some(actual) => Err(StoreError::Conflict {
-            expected,
-            actual: u64::try_from(actual).map_err(StoreError::unavailable)?,
-        }),
+
+    fn insert(
+        &mut self,
+        connection: &Connection,
+        record: &ExperimentRecord,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        let key = record_key(record);
+        if self.version(&key).is_some() {
+            let (project, environment, key) = key;
+            return Err(StoreError::KeyExists { project, environment, key });
+        }
+        connection
+            .prepare_cached(
+                "INSERT INTO experiments (project, environment, key, version, record) VALUES (?1, ?2, ?3, 1, ?4)",
+            )
+            .and_then(|mut statement| statement.execute(params![key.0, key.1, key.2, json]))
+            .map_err(StoreError::unavailable)?;
+        self.versions.insert(key, 1);
+        Ok(())
+    }
+
+    fn swap(
+        &mut self,
+        connection: &Connection,
+        expected: u64,
+        record: &ExperimentRecord,
+        json: &str,
+    ) -> Result<u64, StoreError> {
+        let key = record_key(record);
+        let actual = self.version(&key).ok_or(StoreError::NotFound)?;
+        if actual != expected {
+            return Err(StoreError::Conflict { expected, actual });
+        }
+        let next = expected.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
+        let next_stored = stored_version(next)?;
+        let changed = connection
+            .prepare_cached("UPDATE experiments SET version = ?4, record = ?5 WHERE project = ?1 AND environment = ?2 AND key = ?3")
+            .and_then(|mut statement| {
+                statement.execute(params![key.0, key.1, key.2, next_stored, json])
+            })
+            .map_err(StoreError::unavailable)?;
+        // The exclusive lock means only this connection writes the file, so
+        // the row is where the in-memory copy says.
+        if changed != 1 {
+            return Err(StoreError::unavailable("the database lost a record the store holds"));
+        }
+        self.versions.insert(key, next);
+        Ok(next)
     }
 }
 

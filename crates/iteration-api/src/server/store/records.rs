@@ -1,0 +1,92 @@
+//! Experiments held in memory with their versions, indexed by key.
+//!
+//! [`MemoryStore`](super::MemoryStore) keeps its data here; the
+//! [`SqliteStore`](super::SqliteStore) keeps a copy of its committed rows
+//! here, so that reads never touch the database.
+
+use std::collections::HashMap;
+
+use super::{ExperimentRecord, StoreError, Versioned};
+
+/// (project, environment, key) of an experiment.
+pub(crate) type RecordKey = (String, String, String);
+
+/// The key under which `record` is held.
+pub(crate) fn record_key(record: &ExperimentRecord) -> RecordKey {
+    (record.project_key.clone(), record.environment_key.clone(), record.key().to_owned())
+}
+
+/// Every experiment, in creation order.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    /// In creation order, which is the order `list` answers in.
+    records: Vec<Versioned<ExperimentRecord>>,
+    /// (project, environment, key) to the position in `records`.
+    index: HashMap<RecordKey, usize>,
+}
+
+impl Records {
+    /// The experiment at `key`, copied out.
+    pub(crate) fn get(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+    ) -> Option<Versioned<ExperimentRecord>> {
+        self.version_of(&(project.to_owned(), environment.to_owned(), key.to_owned()))
+            .map(|(at, _)| self.records[at].clone())
+    }
+
+    /// Every experiment of `project` (and of `environment` when given), in creation order.
+    pub(crate) fn list(&self, project: &str, environment: Option<&str>) -> Vec<Versioned<ExperimentRecord>> {
+        self.records
+            .iter()
+            .filter(|r| r.value.project_key == project)
+            .filter(|r| environment.is_none_or(|e| r.value.environment_key == e))
+            .cloned()
+            .collect()
+    }
+
+    /// The version `key` is held at, if it is held.
+    pub(crate) fn version(&self, key: &RecordKey) -> Option<u64> {
+        self.version_of(key).map(|(_, version)| version)
+    }
+
+    /// Where `key` is held and at which version.
+    fn version_of(&self, key: &RecordKey) -> Option<(usize, u64)> {
+        self.index.get(key).map(|&at| (at, self.records[at].version))
+    }
+
+    /// Whether `key` is free for an insert; [`StoreError::KeyExists`] when not.
+    pub(crate) fn check_insert(&self, key: &RecordKey) -> Result<(), StoreError> {
+        if !self.index.contains_key(key) {
+            return Ok(());
+        }
+        let (project, environment, key) = key.clone();
+        Err(StoreError::KeyExists { project, environment, key })
+    }
+
+    /// The version a swap from `expected` leads to; [`StoreError::NotFound`]
+    /// or [`StoreError::Conflict`] when the swap must not happen.
+    pub(crate) fn check_swap(&self, key: &RecordKey, expected: u64) -> Result<u64, StoreError> {
+        let (_, actual) = self.version_of(key).ok_or(StoreError::NotFound)?;
+        if actual != expected {
+            return Err(StoreError::Conflict { expected, actual });
+        }
+        expected.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))
+    }
+
+    /// Adds `record` at `version` after the others, or replaces the record
+    /// held under its key; the caller has checked the write.
+    pub(crate) fn put(&mut self, version: u64, record: ExperimentRecord) {
+        let key = record_key(&record);
+        let stored = Versioned { version, value: record };
+        match self.index.get(&key) {
+            Some(&at) => self.records[at] = stored,
+            None => {
+                self.index.insert(key, self.records.len());
+                self.records.push(stored);
+            }
+        }
+    }
+}
