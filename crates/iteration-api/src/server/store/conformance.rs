@@ -292,6 +292,7 @@ async fn sqlite_writes_queued_together_share_one_commit() {
         assert_eq!(write.await.unwrap().version, 1);
     }
     assert_eq!(store.commits(), 1);
+    assert_eq!(store.writes(), 64);
     assert_eq!(store.list("p", None).await.unwrap().len(), 64);
 }
 

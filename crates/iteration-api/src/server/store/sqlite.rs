@@ -62,10 +62,19 @@ pub struct SqliteStore {
     requests: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     committed: Arc<Committed>,
-    commits: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     /// Held by a test to make the writer wait before it takes its next batch.
     #[cfg(test)]
     gate: Arc<Mutex<()>>,
+}
+
+/// How much the writer has done since the store opened.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Transactions committed.
+    commits: AtomicU64,
+    /// Writes in those transactions, whether they passed their checks or not.
+    writes: AtomicU64,
 }
 
 /// What the database holds, as of the last commit.
@@ -101,13 +110,13 @@ impl SqliteStore {
         migrate(&mut connection)?;
         let committed = Arc::new(Committed { state: Mutex::new(read_all(&connection)?) });
 
-        let commits = Arc::new(AtomicU64::new(0));
+        let counts = Arc::new(Counts::default());
         #[cfg(test)]
         let gate = Arc::new(Mutex::new(()));
         let writer = Writer {
             connection,
             committed: Arc::clone(&committed),
-            commits: Arc::clone(&commits),
+            counts: Arc::clone(&counts),
             #[cfg(test)]
             gate: Arc::clone(&gate),
         };
@@ -120,7 +129,7 @@ impl SqliteStore {
             requests: Some(requests),
             writer: Some(writer),
             committed,
-            commits,
+            counts,
             #[cfg(test)]
             gate,
         })
@@ -129,7 +138,13 @@ impl SqliteStore {
     /// How many transactions the writer has committed since the store was
     /// opened. Fewer than the writes made means writes shared commits.
     pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.counts.commits.load(Ordering::Relaxed)
+    }
+
+    /// How many writes those transactions held: `writes() / commits()` is
+    /// the average number of writes sharing one commit.
+    pub fn writes(&self) -> u64 {
+        self.counts.writes.load(Ordering::Relaxed)
     }
 
     /// Makes the writer wait, before taking its next batch, until the guard
@@ -171,6 +186,7 @@ impl Drop for SqliteStore {
         {
             tracing::error!("the SQLite writer thread panicked");
         }
+        tracing::info!(commits = self.commits(), writes = self.writes(), "closed the database");
     }
 }
 
@@ -403,7 +419,7 @@ impl Applied {
 struct Writer {
     connection: Connection,
     committed: Arc<Committed>,
-    commits: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     #[cfg(test)]
     gate: Arc<Mutex<()>>,
 }
@@ -435,7 +451,8 @@ impl Writer {
             batch.into_iter().map(|request| batched.apply(&transaction, request)).collect();
         match transaction.commit() {
             Ok(()) => {
-                self.commits.fetch_add(1, Ordering::Relaxed);
+                self.counts.commits.fetch_add(1, Ordering::Relaxed);
+                self.counts.writes.fetch_add(applied.len() as u64, Ordering::Relaxed);
                 {
                     let mut state = self.committed.state();
                     applied.iter_mut().for_each(|a| a.publish(&mut state));
