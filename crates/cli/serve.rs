@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Data lives in `--data-dir` (default `./.iteration-data`, an SQLite
-//! database), or only in memory with `--in-memory`. The world (projects,
+//! database that one server at a time may open: a second one on the same
+//! directory fails to start), or only in memory with `--in-memory`. The world (projects,
 //! flags, metrics, tokens) comes from `--world FILE`, or `--demo`, or else
 //! from the data directory, where it was saved the first time. The server
 //! prints the address it actually listens on (so `--listen 127.0.0.1:0`
@@ -57,7 +58,8 @@ WORLD (projects, flags, metrics, tokens):
 
 DATA:
     --data-dir DIR         SQLite in DIR (default ./.iteration-data); every write is on
-                           disk before it is answered, and survives restarts
+                           disk before it is answered, and survives restarts;
+                           one server at a time per directory
     --in-memory            keep nothing after the server stops
 
 NETWORK:
