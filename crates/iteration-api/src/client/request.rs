@@ -71,11 +71,7 @@ impl RequestFactory {
         experiment: &str,
         input: &IterationInput,
     ) -> Result<Request<Bytes>, Error> {
-        let path = self.path(&[
-            ("projectKey", project),
-            ("environmentKey", environment),
-            ("experimentKey", experiment),
-        ])?;
+        let path = self.experiment_path(project, environment, experiment)?;
         let uri = format!("{path}/iterations");
         self.with_body(Method::POST, &uri, JSON, input)
     }
@@ -99,11 +95,7 @@ impl RequestFactory {
         experiment: &str,
         expand: Expand,
     ) -> Result<Request<Bytes>, Error> {
-        let path = self.path(&[
-            ("projectKey", project),
-            ("environmentKey", environment),
-            ("experimentKey", experiment),
-        ])?;
+        let path = self.experiment_path(project, environment, experiment)?;
         let query = if expand.is_empty() {
             String::new()
         } else {
@@ -135,16 +127,17 @@ impl RequestFactory {
         experiment: &str,
         patch: &ExperimentPatchInput,
     ) -> Result<Request<Bytes>, Error> {
-        let path = self.path(&[
-            ("projectKey", project),
-            ("environmentKey", environment),
-            ("experimentKey", experiment),
-        ])?;
+        let path = self.experiment_path(project, environment, experiment)?;
         self.with_body(Method::PATCH, &path, SEMANTIC_PATCH, patch)
     }
 
     /// The absolute URL of `/api/v2/projects/{p}[/environments/{e}[/experiments/{x}]]`,
     /// after checking every key.
+    /// `.../projects/{p}/environments/{e}/experiments/{x}`, keys checked.
+    fn experiment_path(&self, project: &str, environment: &str, experiment: &str) -> Result<String, Error> {
+        self.path(&[("projectKey", project), ("environmentKey", environment), ("experimentKey", experiment)])
+    }
+
     fn path(&self, keys: &[(&'static str, &str)]) -> Result<String, Error> {
         PathKeys(keys).check()?;
         let mut path = format!("{}/api/v2", self.base);
