@@ -75,6 +75,7 @@ mod error_rep;
 mod experiment;
 mod ids;
 mod input;
+mod input_bytes;
 mod iteration;
 mod key;
 mod link;
@@ -100,6 +101,7 @@ pub use experiment::{
 };
 pub use ids::{IdSource, SequentialIds};
 pub use input::{FlagInput, IterationInput, MetricInput, TreatmentInput, TreatmentParameterInput};
+pub use input_bytes::InputError;
 pub use iteration::{
     CovariateInfoRep, FlagRep, IterationRep, IterationStatus, LayerSnapshotRep, ParameterRep, TreatmentRep,
 };

@@ -35,8 +35,7 @@ pub(super) async fn create_iteration(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     ctx.environment(project, environment)?;
-    let body = ctx.json_body()?;
-    let input = IterationInput::from_json(&body).map_err(|v| ApiError::violations(&v))?;
+    let input = ctx.iteration_input_body()?;
     let now = ctx.app.clock.now();
     ctx.update(project, environment, key, |experiment| {
         let iteration = resolve(ctx, project, environment, experiment, &input, now)?;

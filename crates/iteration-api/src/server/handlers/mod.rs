@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{Request, Response, StatusCode};
-use iteration_model::{Experiment, codes};
+use iteration_model::{Experiment, InputError, IterationInput, codes};
 use serde_json::Value;
 
 use crate::server::app::Inner;
@@ -69,6 +69,29 @@ impl Context<'_> {
     /// The body as JSON: 415 unless it is declared JSON, 400 with line and
     /// column when it does not parse.
     pub(crate) fn json_body(&self) -> Result<Value, ApiError> {
+        self.require_json()?;
+        serde_json::from_slice(self.request.body()).map_err(|err| {
+            ApiError::invalid(format!(
+                "the body is not valid JSON: line {}, column {}: {err}",
+                err.line(),
+                err.column()
+            ))
+        })
+    }
+
+    /// The body as an iteration input, read directly when it is well formed
+    /// (the common case); otherwise every problem, as `json_body` and
+    /// `IterationInput::from_json` would report it.
+    pub(crate) fn iteration_input_body(&self) -> Result<IterationInput, ApiError> {
+        self.require_json()?;
+        IterationInput::from_slice(self.request.body()).map_err(|err| match err {
+            InputError::Invalid(violations) => ApiError::violations(&violations),
+            other => ApiError::invalid(other.to_string()),
+        })
+    }
+
+    /// 415 unless the body is declared JSON.
+    fn require_json(&self) -> Result<(), ApiError> {
         let content_type =
             self.request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let mime = content_type.split(';').next().unwrap_or("").trim();
@@ -82,13 +105,7 @@ impl Context<'_> {
                 ),
             ));
         }
-        serde_json::from_slice(self.request.body()).map_err(|err| {
-            ApiError::invalid(format!(
-                "the body is not valid JSON: line {}, column {}: {err}",
-                err.line(),
-                err.column()
-            ))
-        })
+        Ok(())
     }
 
     /// The project, or 404.
