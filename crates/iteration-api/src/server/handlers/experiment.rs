@@ -1,5 +1,7 @@
 //! Creating and reading one experiment, and creating its iterations.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use iteration_model::{
@@ -13,7 +15,7 @@ use super::{Context, store_error};
 use crate::server::expand::Expand;
 use crate::server::lifecycle::is_archived;
 use crate::server::response::{ApiError, json};
-use crate::server::store::ExperimentRecord;
+use crate::server::store::{Edit, ExperimentRecord};
 
 pub(super) async fn get(
     ctx: &Context<'_>,
@@ -23,7 +25,7 @@ pub(super) async fn get(
 ) -> Result<Response<Bytes>, ApiError> {
     let record = ctx.load(project, environment, key).await?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
-    Ok(json(StatusCode::OK, &expand.apply(record.value.experiment)))
+    Ok(json(StatusCode::OK, &expand.apply(Arc::unwrap_or_clone(record.value).experiment)))
 }
 
 /// `POST .../experiments/{x}/iterations`: the new iteration becomes the
@@ -37,12 +39,12 @@ pub(super) async fn create_iteration(
     ctx.environment(project, environment)?;
     let input = ctx.iteration_input_body()?;
     let now = ctx.app.clock.now();
-    ctx.update(project, environment, key, |experiment| {
+    ctx.apply(project, environment, key, |experiment| {
         let iteration = resolve(ctx, project, environment, experiment, &input, now)?;
-        // Written before the iteration moves into the draft, so that it is never copied.
+        // Written before the iteration moves into the edit, so that it is never copied.
         let response = json(StatusCode::OK, &iteration);
-        experiment.draft_iteration = Some(iteration);
-        Ok(response)
+        let edit: Edit = Box::new(move |experiment| experiment.draft_iteration = Some(iteration));
+        Ok((edit, response))
     })
     .await
 }
@@ -81,7 +83,7 @@ pub(super) async fn create(
         experiment,
     };
     let stored = ctx.app.store.insert(record).await.map_err(store_error)?;
-    Ok(json(StatusCode::CREATED, &Expand::ALL.apply(stored.value.experiment)))
+    Ok(json(StatusCode::CREATED, &Expand::ALL.apply(Arc::unwrap_or_clone(stored.value).experiment)))
 }
 
 /// Reads an `ExperimentPost` and checks its own fields. The iteration's

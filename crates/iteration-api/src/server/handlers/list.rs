@@ -132,14 +132,15 @@ pub(super) async fn list(
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
 
     let records = ctx.app.store.list(project, environment).await.map_err(store_error)?;
-    let matching: Vec<Experiment> = records
-        .into_iter()
-        .map(|r| r.value.experiment)
+    let matching: Vec<&Experiment> = records
+        .iter()
+        .map(|r| &r.value.experiment)
         .filter(|e| if is_archived(e) { archived } else { active })
         .filter(|e| filter.keeps(e))
         .collect();
     let total = matching.len();
-    let items = matching.into_iter().skip(offset).take(limit).map(|e| expand.apply(e)).collect();
+    // Only the page is copied out of the store.
+    let items = matching.into_iter().skip(offset).take(limit).map(|e| expand.apply(e.clone())).collect();
 
     let base = match environment {
         Some(environment) => format!("/api/v2/projects/{project}/environments/{environment}/experiments"),

@@ -2,6 +2,8 @@
 //! applies a pure change to the stored experiment and answers; the pipeline
 //! in `app.rs` has already authenticated and rate-limited the request.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{Request, Response, StatusCode};
@@ -11,7 +13,7 @@ use serde_json::Value;
 use crate::server::app::Inner;
 use crate::server::response::{ApiError, json};
 use crate::server::route::{Route, percent_decode};
-use crate::server::store::{ExperimentRecord, StoreError, Versioned};
+use crate::server::store::{Edit, ExperimentRecord, StoreError, Versioned};
 use crate::server::world::Project;
 
 mod experiment;
@@ -127,13 +129,13 @@ impl Context<'_> {
         Ok(found)
     }
 
-    /// The stored experiment, or 404.
+    /// The stored experiment, shared with the store, or 404.
     pub(crate) async fn load(
         &self,
         project: &str,
         environment: &str,
         key: &str,
-    ) -> Result<Versioned<ExperimentRecord>, ApiError> {
+    ) -> Result<Versioned<Arc<ExperimentRecord>>, ApiError> {
         self.environment(project, environment)?;
         self.app
             .store
@@ -156,19 +158,57 @@ impl Context<'_> {
         mut change: impl FnMut(&mut Experiment) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Versioned { version, value: mut record } = self.load(project, environment, key).await?;
+            let Versioned { version, value } = self.load(project, environment, key).await?;
+            let mut record = Arc::unwrap_or_clone(value);
             let outcome = change(&mut record.experiment)?;
             match self.app.store.compare_and_swap(version, record).await {
                 Ok(_) => return Ok(outcome),
                 Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => return Err(experiment_not_found(project, environment, key)),
-                Err(err) => return Err(store_error(err)),
+                Err(err) => return Err(write_error(err, project, environment, key)),
             }
         }
-        Err(ApiError::conflict(format!(
-            "experiment `{key}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry"
-        )))
+        Err(kept_changing(key))
     }
+
+    /// Like [`Context::update`], for a change that can be decided on from
+    /// the stored experiment and then applied without failing: `prepare`
+    /// reads the experiment and returns the [`Edit`] and the answer; the
+    /// store applies the edit in place, so the experiment is never copied.
+    pub(crate) async fn apply<T>(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+        mut prepare: impl FnMut(&iteration_model::Experiment) -> Result<(Edit, T), ApiError>,
+    ) -> Result<T, ApiError> {
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Versioned { version, value } = self.load(project, environment, key).await?;
+            let (edit, outcome) = prepare(&value.experiment)?;
+            // Let go of the record, so that the store need not copy it to
+            // edit it while this request still holds it.
+            drop(value);
+            match self.app.store.apply(project, environment, key, version, edit).await {
+                Ok(_) => return Ok(outcome),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(err) => return Err(write_error(err, project, environment, key)),
+            }
+        }
+        Err(kept_changing(key))
+    }
+}
+
+/// A failed write as the API answers it.
+fn write_error(err: StoreError, project: &str, environment: &str, key: &str) -> ApiError {
+    match err {
+        StoreError::NotFound => experiment_not_found(project, environment, key),
+        other => store_error(other),
+    }
+}
+
+fn kept_changing(key: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "experiment `{key}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry"
+    ))
 }
 
 fn experiment_not_found(project: &str, environment: &str, key: &str) -> ApiError {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{ExperimentRecord, MemoryStore, SqliteStore, Store, StoreError, Versioned};
+use super::{Edit, ExperimentRecord, MemoryStore, SqliteStore, Store, StoreError, Versioned};
 use crate::server::world::World;
 
 /// A directory removed when dropped.
@@ -55,7 +55,7 @@ fn renamed(mut record: ExperimentRecord, name: &str) -> ExperimentRecord {
     record
 }
 
-fn keys(records: &[Versioned<ExperimentRecord>]) -> Vec<(&str, &str)> {
+fn keys(records: &[Versioned<Arc<ExperimentRecord>>]) -> Vec<(&str, &str)> {
     records.iter().map(|r| (r.value.environment_key.as_str(), r.value.key())).collect()
 }
 
@@ -93,11 +93,16 @@ conformance!(
     world_is_saved_and_loaded,
     exactly_one_of_concurrent_swaps_from_one_version_wins,
     concurrent_retry_loops_all_land,
+    apply_edits_and_increments_the_version,
+    apply_with_a_stale_version_is_a_conflict_and_does_not_edit,
+    apply_to_a_missing_experiment_is_not_found,
+    apply_leaves_a_record_already_read_unchanged,
+    concurrent_apply_loops_all_land,
 );
 
 async fn inserted_experiment_is_got_at_version_1(store: Arc<dyn Store>) {
     let inserted = store.insert(record("p", "production", "x")).await.unwrap();
-    assert_eq!(inserted, Versioned { version: 1, value: record("p", "production", "x") });
+    assert_eq!(inserted, Versioned { version: 1, value: Arc::new(record("p", "production", "x")) });
 
     let got = store.get("p", "production", "x").await.unwrap();
     assert_eq!(got, Some(inserted));
@@ -154,7 +159,10 @@ async fn compare_and_swap_increments_the_version(store: Arc<dyn Store>) {
     assert_eq!(store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third")).await.unwrap(), 3);
 
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
-    assert_eq!(got, Versioned { version: 3, value: renamed(record("p", "production", "x"), "Third") });
+    assert_eq!(
+        got,
+        Versioned { version: 3, value: Arc::new(renamed(record("p", "production", "x"), "Third")) }
+    );
 }
 
 async fn compare_and_swap_with_a_stale_version_is_a_conflict(store: Arc<dyn Store>) {
@@ -222,7 +230,7 @@ async fn exactly_one_of_concurrent_swaps_from_one_version_wins(store: Arc<dyn St
     let (winner, version) = winners[0];
     assert_eq!(version, 2);
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
-    assert_eq!((got.version, got.value.experiment.name), (2, format!("writer {winner}")));
+    assert_eq!((got.version, got.value.experiment.name.as_str()), (2, format!("writer {winner}").as_str()));
 }
 
 async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
@@ -233,7 +241,8 @@ async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 loop {
-                    let Versioned { version, mut value } = store.get("p", "production", "x").await?.unwrap();
+                    let Versioned { version, value } = store.get("p", "production", "x").await?.unwrap();
+                    let mut value = Arc::unwrap_or_clone(value);
                     value.experiment.tags.get_or_insert_default().push(format!("writer-{i}"));
                     match store.compare_and_swap(version, value).await {
                         Ok(_) => return Ok::<(), StoreError>(()),
@@ -249,7 +258,103 @@ async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
     }
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!(got.version, 65);
-    let mut tags = got.value.experiment.tags.unwrap();
+    let mut tags = Arc::unwrap_or_clone(got.value).experiment.tags.unwrap();
+    tags.sort_by_key(|tag| tag["writer-".len()..].parse::<u32>().unwrap());
+    assert_eq!(tags, (0..64).map(|i| format!("writer-{i}")).collect::<Vec<_>>());
+}
+
+/// An edit that renames the experiment.
+fn rename(name: &str) -> Edit {
+    let name = name.to_owned();
+    Box::new(move |experiment| experiment.name = name)
+}
+
+async fn apply_edits_and_increments_the_version(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "y")).await.unwrap();
+
+    assert_eq!(store.apply("p", "production", "x", 1, rename("Second")).await.unwrap(), 2);
+    assert_eq!(store.apply("p", "production", "x", 2, rename("Third")).await.unwrap(), 3);
+
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        Versioned { version: 3, value: Arc::new(renamed(record("p", "production", "x"), "Third")) }
+    );
+    // Only that experiment changed.
+    let other = store.get("p", "production", "y").await.unwrap().unwrap();
+    assert_eq!(other, Versioned { version: 1, value: Arc::new(record("p", "production", "y")) });
+}
+
+async fn apply_with_a_stale_version_is_a_conflict_and_does_not_edit(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+    store.apply("p", "production", "x", 1, rename("Winner")).await.unwrap();
+
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let edit: Edit = {
+        let ran = Arc::clone(&ran);
+        Box::new(move |experiment| {
+            ran.store(true, std::sync::atomic::Ordering::SeqCst);
+            experiment.name = "Loser".to_owned();
+        })
+    };
+    let err = store.apply("p", "production", "x", 1, edit).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2 }), "{err:?}");
+    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst), "a refused edit must not run");
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.experiment.name.as_str()), (2, "Winner"));
+}
+
+async fn apply_to_a_missing_experiment_is_not_found(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+
+    for (project, environment, key) in
+        [("p", "production", "y"), ("p", "test", "x"), ("q", "production", "x")]
+    {
+        let err = store.apply(project, environment, key, 1, rename("Nobody")).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    }
+    assert_eq!(store.list("p", None).await.unwrap().len(), 1);
+}
+
+async fn apply_leaves_a_record_already_read_unchanged(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+    let before = store.get("p", "production", "x").await.unwrap().unwrap();
+
+    store.apply("p", "production", "x", 1, rename("After")).await.unwrap();
+
+    // A reader never sees a record change under it.
+    assert_eq!(before, Versioned { version: 1, value: Arc::new(record("p", "production", "x")) });
+    let after = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!((after.version, after.value.experiment.name.as_str()), (2, "After"));
+}
+
+async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x")).await.unwrap();
+
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                loop {
+                    let version = store.get("p", "production", "x").await?.unwrap().version;
+                    let tag = format!("writer-{i}");
+                    let edit: Edit = Box::new(move |e| e.tags.get_or_insert_default().push(tag));
+                    match store.apply("p", "production", "x", version, edit).await {
+                        Ok(_) => return Ok::<(), StoreError>(()),
+                        Err(StoreError::Conflict { .. }) => continue,
+                        Err(other) => return Err(other),
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.version, 65);
+    let mut tags = Arc::unwrap_or_clone(got.value).experiment.tags.unwrap();
     tags.sort_by_key(|tag| tag["writer-".len()..].parse::<u32>().unwrap());
     assert_eq!(tags, (0..64).map(|i| format!("writer-{i}")).collect::<Vec<_>>());
 }
@@ -269,7 +374,10 @@ async fn sqlite_data_survives_reopening() {
     let store = SqliteStore::open(dir.path()).unwrap();
     let all = store.list("p", None).await.unwrap();
     assert_eq!(keys(&all), [("production", "x"), ("test", "y")]);
-    assert_eq!(all[0], Versioned { version: 2, value: renamed(record("p", "production", "x"), "Changed") });
+    assert_eq!(
+        all[0],
+        Versioned { version: 2, value: Arc::new(renamed(record("p", "production", "x"), "Changed")) }
+    );
     assert_eq!(store.load_world().await.unwrap(), Some(World::demo()));
     // Creation order continues after the rows already there.
     store.insert(record("p", "production", "z")).await.unwrap();
@@ -320,7 +428,7 @@ async fn sqlite_failed_write_in_a_batch_fails_alone() {
     let store = SqliteStore::open(dir.path()).unwrap();
     let all = store.list("p", None).await.unwrap();
     assert_eq!(keys(&all), [("production", "a"), ("production", "b")]);
-    assert_eq!(all[0], Versioned { version: 1, value: record("p", "production", "a") });
+    assert_eq!(all[0], Versioned { version: 1, value: Arc::new(record("p", "production", "a")) });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

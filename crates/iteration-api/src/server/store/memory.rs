@@ -1,9 +1,9 @@
 //! A store in memory, for tests and throwaway servers.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::records::{Records, record_key};
-use super::{ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
+use super::{Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
 use crate::server::world::World;
 
 /// Keeps experiments in memory; everything is lost when it is dropped.
@@ -44,7 +44,7 @@ impl Store for MemoryStore {
         project: &str,
         environment: &str,
         key: &str,
-    ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>> {
+    ) -> StoreFuture<'_, Option<Versioned<Arc<ExperimentRecord>>>> {
         ready(Ok(self.state().records.get(project, environment, key)))
     }
 
@@ -52,26 +52,42 @@ impl Store for MemoryStore {
         &self,
         project: &str,
         environment: Option<&str>,
-    ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>> {
+    ) -> StoreFuture<'_, Vec<Versioned<Arc<ExperimentRecord>>>> {
         ready(Ok(self.state().records.list(project, environment)))
     }
 
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>> {
+    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         let mut state = self.state();
         if let Err(err) = state.records.check_insert(&record_key(&record)) {
             return ready(Err(err));
         }
-        state.records.put(1, record.clone());
+        let record = Arc::new(record);
+        state.records.put(1, Arc::clone(&record));
         ready(Ok(Versioned { version: 1, value: record }))
     }
 
     fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
         let mut state = self.state();
         let next = state.records.check_swap(&record_key(&record), expected);
-        if let Ok(next) = next {
-            state.records.put(next, record);
-        }
+        let replaced = match next {
+            Ok(next) => state.records.put(next, Arc::new(record)),
+            Err(_) => None,
+        };
+        drop(state);
+        drop(replaced);
         ready(next)
+    }
+
+    fn apply<'a>(
+        &'a self,
+        project: &'a str,
+        environment: &'a str,
+        key: &'a str,
+        expected: u64,
+        edit: Edit,
+    ) -> StoreFuture<'a, u64> {
+        let key = (project.to_owned(), environment.to_owned(), key.to_owned());
+        ready(self.state().records.apply(&key, expected, edit))
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {

@@ -1,11 +1,14 @@
 //! Storage of experiments.
 //!
 //! The server keeps one [`ExperimentRecord`] per experiment, each with a
-//! version that every write increases by one. Writers use optimistic locking:
-//! read a [`Versioned`] record, change it, and [`Store::compare_and_swap`] it
-//! against the version they read; a writer that lost the race gets
-//! [`StoreError::Conflict`] and retries against the new state. So two requests
-//! that change one experiment at once never both win on a stale read.
+//! version that every write increases by one. Reads hand out the stored
+//! record itself behind an [`Arc`], never a copy. Writers use optimistic
+//! locking: read a [`Versioned`] record, decide on a change, and either
+//! [`Store::compare_and_swap`] a whole new record or [`Store::apply`] an
+//! [`Edit`] in place, against the version they read; a writer that lost the
+//! race gets [`StoreError::Conflict`] and retries against the new state. So
+//! two requests that change one experiment at once never both win on a stale
+//! read.
 //!
 //! Two implementations: [`MemoryStore`] for tests and throwaway servers, and
 //! [`SqliteStore`], which is durable. For both, a write whose future resolved
@@ -14,6 +17,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +103,11 @@ impl StoreError {
     }
 }
 
+/// A change to one experiment, decided on before it is applied: it cannot
+/// fail, so a store applies it in place, under whatever makes its writes
+/// atomic, or not at all.
+pub type Edit = Box<dyn FnOnce(&mut iteration_model::Experiment) + Send>;
+
 /// What every [`Store`] operation returns: a boxed future, so that the trait
 /// stays usable as `Arc<dyn Store>`.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -111,7 +120,7 @@ pub trait Store: Send + Sync + 'static {
         project: &str,
         environment: &str,
         key: &str,
-    ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>>;
+    ) -> StoreFuture<'_, Option<Versioned<Arc<ExperimentRecord>>>>;
 
     /// All experiments of a project, or of one environment when given,
     /// ordered by creation (oldest first).
@@ -119,17 +128,43 @@ pub trait Store: Send + Sync + 'static {
         &self,
         project: &str,
         environment: Option<&str>,
-    ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>>;
+    ) -> StoreFuture<'_, Vec<Versioned<Arc<ExperimentRecord>>>>;
 
     /// Inserts a new experiment at version 1; [`StoreError::KeyExists`] when
     /// (project, environment, key) is taken.
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>>;
+    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>>;
 
     /// Replaces the experiment only if its version is still `expected`, and
     /// returns the new version (`expected + 1`); [`StoreError::Conflict`]
     /// when it is at another version, [`StoreError::NotFound`] when it does
     /// not exist.
     fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64>;
+
+    /// Applies `edit` to experiment `key` only if it is still at version
+    /// `expected`, and returns the new version (`expected + 1`); fails as
+    /// [`Store::compare_and_swap`] does, and then `edit` has not run.
+    ///
+    /// The default reads the record, copies it, edits the copy and swaps it
+    /// in. A store that can edit its record in place overrides this and saves
+    /// the copy, which for a record with many iterations is most of the work.
+    fn apply<'a>(
+        &'a self,
+        project: &'a str,
+        environment: &'a str,
+        key: &'a str,
+        expected: u64,
+        edit: Edit,
+    ) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            let current = self.get(project, environment, key).await?.ok_or(StoreError::NotFound)?;
+            if current.version != expected {
+                return Err(StoreError::Conflict { expected, actual: current.version });
+            }
+            let mut record = Arc::unwrap_or_clone(current.value);
+            edit(&mut record.experiment);
+            self.compare_and_swap(expected, record).await
+        })
+    }
 
     /// The world stored with the data, so that a restart without a world
     /// argument still knows it.

@@ -5,8 +5,9 @@
 //! here, so that reads never touch the database.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::{ExperimentRecord, StoreError, Versioned};
+use super::{Edit, ExperimentRecord, StoreError, Versioned};
 
 /// (project, environment, key) of an experiment.
 pub(crate) type RecordKey = (String, String, String);
@@ -16,29 +17,34 @@ pub(crate) fn record_key(record: &ExperimentRecord) -> RecordKey {
     (record.project_key.clone(), record.environment_key.clone(), record.key().to_owned())
 }
 
-/// Every experiment, in creation order.
+/// Every experiment, in creation order, each behind an [`Arc`] so that reads
+/// share it instead of copying it.
 #[derive(Debug, Default)]
 pub(crate) struct Records {
     /// In creation order, which is the order `list` answers in.
-    records: Vec<Versioned<ExperimentRecord>>,
+    records: Vec<Versioned<Arc<ExperimentRecord>>>,
     /// (project, environment, key) to the position in `records`.
     index: HashMap<RecordKey, usize>,
 }
 
 impl Records {
-    /// The experiment at `key`, copied out.
+    /// The experiment at `key`, shared.
     pub(crate) fn get(
         &self,
         project: &str,
         environment: &str,
         key: &str,
-    ) -> Option<Versioned<ExperimentRecord>> {
+    ) -> Option<Versioned<Arc<ExperimentRecord>>> {
         self.version_of(&(project.to_owned(), environment.to_owned(), key.to_owned()))
             .map(|(at, _)| self.records[at].clone())
     }
 
     /// Every experiment of `project` (and of `environment` when given), in creation order.
-    pub(crate) fn list(&self, project: &str, environment: Option<&str>) -> Vec<Versioned<ExperimentRecord>> {
+    pub(crate) fn list(
+        &self,
+        project: &str,
+        environment: Option<&str>,
+    ) -> Vec<Versioned<Arc<ExperimentRecord>>> {
         self.records
             .iter()
             .filter(|r| r.value.project_key == project)
@@ -77,16 +83,35 @@ impl Records {
     }
 
     /// Adds `record` at `version` after the others, or replaces the record
-    /// held under its key; the caller has checked the write.
-    pub(crate) fn put(&mut self, version: u64, record: ExperimentRecord) {
+    /// held under its key, and returns the replaced one, so that the caller
+    /// can drop it after releasing its lock; the caller has checked the write.
+    pub(crate) fn put(
+        &mut self,
+        version: u64,
+        record: Arc<ExperimentRecord>,
+    ) -> Option<Arc<ExperimentRecord>> {
         let key = record_key(&record);
         let stored = Versioned { version, value: record };
         match self.index.get(&key) {
-            Some(&at) => self.records[at] = stored,
+            Some(&at) => Some(std::mem::replace(&mut self.records[at], stored).value),
             None => {
                 self.index.insert(key, self.records.len());
                 self.records.push(stored);
+                None
             }
         }
+    }
+
+    /// Applies `edit` to the record at `key` in place if it is at version
+    /// `expected`, and returns its new version. The record is copied first
+    /// only while a reader still holds it, so that readers never see a
+    /// change.
+    pub(crate) fn apply(&mut self, key: &RecordKey, expected: u64, edit: Edit) -> Result<u64, StoreError> {
+        let next = self.check_swap(key, expected)?;
+        let at = self.index[key];
+        let stored = &mut self.records[at];
+        edit(&mut Arc::make_mut(&mut stored.value).experiment);
+        stored.version = next;
+        Ok(next)
     }
 }

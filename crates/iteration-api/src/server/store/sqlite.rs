@@ -200,7 +200,7 @@ impl Store for SqliteStore {
         project: &str,
         environment: &str,
         key: &str,
-    ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>> {
+    ) -> StoreFuture<'_, Option<Versioned<Arc<ExperimentRecord>>>> {
         ready(Ok(self.committed.state().records.get(project, environment, key)))
     }
 
@@ -208,11 +208,11 @@ impl Store for SqliteStore {
         &self,
         project: &str,
         environment: Option<&str>,
-    ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>> {
+    ) -> StoreFuture<'_, Vec<Versioned<Arc<ExperimentRecord>>>> {
         ready(Ok(self.committed.state().records.list(project, environment)))
     }
 
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>> {
+    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         let json = match serde_json::to_string(&record) {
             Ok(json) => json,
             Err(err) => return ready(Err(StoreError::unavailable(err))),
@@ -310,7 +310,7 @@ fn read_all(connection: &Connection) -> Result<CommittedState, StoreError> {
         let (version, record) = row.map_err(StoreError::unavailable)?;
         let version = u64::try_from(version).map_err(StoreError::unavailable)?;
         let record: ExperimentRecord = serde_json::from_str(&record).map_err(StoreError::unavailable)?;
-        state.records.put(version, record);
+        state.records.put(version, Arc::new(record));
     }
     let document = connection
         .query_row("SELECT document FROM world WHERE id = 1", [], |row| row.get::<_, String>(0))
@@ -332,7 +332,7 @@ enum Request {
     Insert {
         record: ExperimentRecord,
         json: String,
-        reply: oneshot::Sender<Result<Versioned<ExperimentRecord>, StoreError>>,
+        reply: oneshot::Sender<Result<Versioned<Arc<ExperimentRecord>>, StoreError>>,
     },
     Swap {
         expected: u64,
@@ -353,11 +353,11 @@ enum Request {
 enum Applied {
     // Boxed: an experiment is large, and most batches are not inserts.
     Insert(
-        oneshot::Sender<Result<Versioned<ExperimentRecord>, StoreError>>,
-        Box<Result<Versioned<ExperimentRecord>, StoreError>>,
+        oneshot::Sender<Result<Versioned<Arc<ExperimentRecord>>, StoreError>>,
+        Box<Result<Versioned<Arc<ExperimentRecord>>, StoreError>>,
     ),
     /// The record to publish is `Some` exactly when the swap succeeded.
-    Swap(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>, Option<Box<ExperimentRecord>>),
+    Swap(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>, Option<Arc<ExperimentRecord>>),
     /// The world to publish is `Some` exactly when the save succeeded.
     SaveWorld(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>, Option<Box<World>>),
 }
@@ -373,23 +373,23 @@ impl Applied {
         }
     }
 
-    /// Copies the committed write into the in-memory state.
-    fn publish(&mut self, state: &mut CommittedState) {
+    /// Puts the committed write into the in-memory state, and returns the
+    /// record it replaced, to be dropped once the state is unlocked.
+    fn publish(&mut self, state: &mut CommittedState) -> Option<Arc<ExperimentRecord>> {
         match self {
             Applied::Insert(_, result) => {
-                if let Ok(inserted) = result.as_ref() {
-                    state.records.put(inserted.version, inserted.value.clone());
-                }
+                let inserted = result.as_ref().as_ref().ok()?;
+                state.records.put(inserted.version, Arc::clone(&inserted.value))
             }
-            Applied::Swap(_, result, record) => {
-                if let (Ok(version), Some(record)) = (result, record.take()) {
-                    state.records.put(*version, *record);
-                }
-            }
+            Applied::Swap(_, result, record) => match (result, record.take()) {
+                (Ok(version), Some(record)) => state.records.put(*version, record),
+                _ => None,
+            },
             Applied::SaveWorld(_, _, world) => {
                 if let Some(world) = world.take() {
                     state.world = Some(*world);
                 }
+                None
             }
         }
     }
@@ -453,11 +453,12 @@ impl Writer {
             Ok(()) => {
                 self.counts.commits.fetch_add(1, Ordering::Relaxed);
                 self.counts.writes.fetch_add(applied.len() as u64, Ordering::Relaxed);
-                {
+                let replaced: Vec<_> = {
                     let mut state = self.committed.state();
-                    applied.iter_mut().for_each(|a| a.publish(&mut state));
-                }
+                    applied.iter_mut().filter_map(|a| a.publish(&mut state)).collect()
+                };
                 applied.into_iter().for_each(Applied::answer);
+                drop(replaced);
             }
             Err(err) => {
                 tracing::error!(error = %err, "SQLite commit failed");
@@ -495,13 +496,14 @@ impl Batch<'_> {
         }
         match request {
             Request::Insert { record, json, reply } => {
-                let result =
-                    self.insert(connection, &record, &json).map(|()| Versioned { version: 1, value: record });
+                let result = self
+                    .insert(connection, &record, &json)
+                    .map(|()| Versioned { version: 1, value: Arc::new(record) });
                 Applied::Insert(reply, Box::new(result))
             }
             Request::Swap { expected, record, json, reply } => {
                 match self.swap(connection, expected, &record, &json) {
-                    Ok(next) => Applied::Swap(reply, Ok(next), Some(Box::new(record))),
+                    Ok(next) => Applied::Swap(reply, Ok(next), Some(Arc::new(record))),
                     Err(err) => Applied::Swap(reply, Err(err), None),
                 }
             }

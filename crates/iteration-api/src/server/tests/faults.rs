@@ -33,7 +33,7 @@ impl Store for FaultyStore {
         project: &str,
         environment: &str,
         key: &str,
-    ) -> StoreFuture<'_, Option<Versioned<ExperimentRecord>>> {
+    ) -> StoreFuture<'_, Option<Versioned<Arc<ExperimentRecord>>>> {
         match self.failure() {
             Some(err) => Box::pin(async move { Err(err) }),
             None => self.inner.get(project, environment, key),
@@ -44,14 +44,14 @@ impl Store for FaultyStore {
         &self,
         project: &str,
         environment: Option<&str>,
-    ) -> StoreFuture<'_, Vec<Versioned<ExperimentRecord>>> {
+    ) -> StoreFuture<'_, Vec<Versioned<Arc<ExperimentRecord>>>> {
         match self.failure() {
             Some(err) => Box::pin(async move { Err(err) }),
             None => self.inner.list(project, environment),
         }
     }
 
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<ExperimentRecord>> {
+    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         match self.failure() {
             Some(err) => Box::pin(async move { Err(err) }),
             None => self.inner.insert(record),
