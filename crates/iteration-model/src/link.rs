@@ -30,5 +30,12 @@ impl Link {
 
 /// Builds `_links` from `(relation, href)` pairs of JSON links.
 pub fn links<const N: usize>(pairs: [(&str, String); N]) -> Links {
-    pairs.into_iter().map(|(rel, href)| (rel.to_owned(), Link::json(href))).collect()
+    // Inserting one by one: collecting would sort through a temporary
+    // vector, which for the one or two links of a representation costs more
+    // than the map itself.
+    let mut links = Links::new();
+    for (rel, href) in pairs {
+        links.insert(rel.to_owned(), Link::json(href));
+    }
+    links
 }

@@ -10,6 +10,8 @@
 
 mod reps;
 
+use std::collections::BTreeMap;
+
 use crate::catalog::{
     Catalog, CatalogFlag, CatalogMetric, CatalogMetricGroup, ExperimentContext, GroupMember,
 };
@@ -151,15 +153,14 @@ fn new_iteration(
         _ => (None, None),
     };
     let baseline = input.treatments.iter().find(|t| t.baseline);
-    let flag_reps = flags
-        .iter()
-        .map(|flag| {
-            let default_variation = baseline.and_then(|t| {
-                t.parameters.iter().find(|p| p.flag_key == flag.key).map(|p| p.variation_id.clone())
-            });
-            (flag.key.to_owned(), reps::flag(project, flag, default_variation))
-        })
-        .collect();
+    // Inserted one by one: collecting into a map sorts through a temporary vector.
+    let mut flag_reps = BTreeMap::new();
+    for flag in flags {
+        let default_variation = baseline.and_then(|t| {
+            t.parameters.iter().find(|p| p.flag_key == flag.key).map(|p| p.variation_id.clone())
+        });
+        flag_reps.insert(flag.key.to_owned(), reps::flag(project, flag, default_variation));
+    }
     IterationRep {
         id: Some(id),
         hypothesis: input.hypothesis.clone(),
@@ -239,14 +240,14 @@ fn metrics_exist<'a>(
     let mut resolved = Vec::with_capacity(input.metrics.len());
     for (i, metric) in input.metrics.iter().enumerate() {
         let key = metric.key.as_str();
-        let metric_path = pointer(&pointer("/metrics", i), "key");
+        let metric_path = || pointer(&pointer("/metrics", i), "key");
         let wants_group = metric.is_group == Some(true);
         match (wants_group, catalog.metrics.get(key), catalog.metric_groups.get(key)) {
             (false, Some(found), _) => resolved.push(ResolvedMetric::Single(found)),
             (true, _, Some(group)) => match group_members(catalog, group) {
                 Ok(members) => resolved.push(ResolvedMetric::Group(group, members)),
                 Err(missing) => out.push(
-                    metric_path,
+                    metric_path(),
                     ViolationCode::UnknownMetric,
                     format!(
                         "metric group `{key}` contains metric `{missing}`, which the project does not have; \
@@ -265,7 +266,7 @@ fn metrics_exist<'a>(
                 format!("`{key}` is a single metric; set isGroup to false or leave it out"),
             ),
             (_, None, None) => out.push(
-                metric_path,
+                metric_path(),
                 ViolationCode::UnknownMetric,
                 format!(
                     "the project has no {} `{key}`; name an existing one",
@@ -319,10 +320,10 @@ fn flags_exist<'a>(
 ) -> Vec<ResolvedFlag<'a>> {
     let mut resolved = Vec::with_capacity(input.flags.len());
     for (key, flag_input) in &input.flags {
-        let path = pointer("/flags", key);
+        let path = || pointer("/flags", key);
         let Some(flag) = catalog.flags.get(key) else {
             out.push(
-                path,
+                path(),
                 ViolationCode::UnknownFlag,
                 format!("the project has no flag `{key}`; name an existing flag"),
             );
@@ -332,7 +333,7 @@ fn flags_exist<'a>(
         if flag.archived {
             ok = false;
             out.push(
-                &path,
+                path(),
                 ViolationCode::FlagArchived,
                 format!("flag `{key}` is archived; restore it or use another flag"),
             );
@@ -342,7 +343,7 @@ fn flags_exist<'a>(
         if !rule_id.trim().is_empty() && rule_id != FALLTHROUGH && flag.rule(rule_id).is_none() {
             ok = false;
             out.push(
-                pointer(&path, "ruleId"),
+                pointer(&path(), "ruleId"),
                 ViolationCode::UnknownRule,
                 format!(
                     "`{rule_id}` is not a targeting rule of flag `{key}` in environment `{}`; \
@@ -355,7 +356,7 @@ fn flags_exist<'a>(
             if flag.variation(variation).is_none() {
                 ok = false;
                 out.push(
-                    pointer(&path, "notInExperimentVariationId"),
+                    pointer(&path(), "notInExperimentVariationId"),
                     ViolationCode::UnknownVariation,
                     unknown_variation_message(variation, key, flag),
                 );

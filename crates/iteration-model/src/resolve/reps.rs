@@ -14,14 +14,22 @@ use crate::metric::{
 /// The description LaunchDarkly gives a flag's default rule.
 const FALLTHROUGH_DESCRIPTION: &str = "Default rule";
 
+/// The parts joined into one string, allocated once: links are built for
+/// every metric of every new iteration.
+fn concat(parts: &[&str]) -> String {
+    let mut joined = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|part| joined.push_str(part));
+    joined
+}
+
 fn metric_links(project: &str, key: &str) -> Links {
-    links([("self", format!("/api/v2/metrics/{project}/{key}"))])
+    links([("self", concat(&["/api/v2/metrics/", project, "/", key]))])
 }
 
 fn group_links(project: &str, key: &str) -> Links {
     links([
-        ("self", format!("/api/v2/projects/{project}/metric-groups/{key}")),
-        ("parent", format!("/api/v2/projects/{project}")),
+        ("self", concat(&["/api/v2/projects/", project, "/metric-groups/", key])),
+        ("parent", concat(&["/api/v2/projects/", project])),
     ])
 }
 
@@ -66,7 +74,7 @@ pub(super) fn flag(project: &str, resolved: &ResolvedFlag<'_>, default_variation
             .not_in_experiment_variation_id
             .clone()
             .or(default_variation),
-        links: links([("self", format!("/api/v2/flags/{project}/{}", resolved.key))]),
+        links: links([("self", concat(&["/api/v2/flags/", project, "/", resolved.key]))]),
         extra: Default::default(),
     }
 }

@@ -45,20 +45,21 @@ pub(super) fn flag_config_versions_positive(input: &IterationInput, base: &str, 
 /// Every treatment serves each flag of `flags` exactly once, and no other flag.
 pub(super) fn one_parameter_per_flag(input: &IterationInput, base: &str, out: &mut Violations) {
     for (i, treatment) in input.treatments.iter().enumerate() {
-        let parameters_path = pointer(&pointer(&pointer(base, "treatments"), i), "parameters");
+        // Paths are built only for a violation: this runs on every valid request.
+        let parameters_path = || pointer(&pointer(&pointer(base, "treatments"), i), "parameters");
         let mut served = BTreeSet::new();
         for (j, parameter) in treatment.parameters.iter().enumerate() {
-            let path = pointer(&pointer(&parameters_path, j), "flagKey");
+            let path = || pointer(&pointer(&parameters_path(), j), "flagKey");
             let flag = &parameter.flag_key;
             if !input.flags.contains_key(flag) {
                 out.push(
-                    path,
+                    path(),
                     ViolationCode::ParameterUnknownFlag,
                     format!("flag `{flag}` is not in flags; add it to flags or remove this parameter"),
                 );
             } else if !served.insert(flag.as_str()) {
                 out.push(
-                    path,
+                    path(),
                     ViolationCode::ParameterDuplicateFlag,
                     format!(
                         "treatment `{}` has two parameters for flag `{flag}`; give one variation per flag",
@@ -69,7 +70,7 @@ pub(super) fn one_parameter_per_flag(input: &IterationInput, base: &str, out: &m
         }
         for flag in input.flags.keys().filter(|flag| !served.contains(flag.as_str())) {
             out.push(
-                &parameters_path,
+                parameters_path(),
                 ViolationCode::ParameterMissing,
                 format!(
                     "treatment `{}` has no parameter for flag `{flag}`; give one variation of every flag in flags",

@@ -37,10 +37,10 @@ pub(super) fn reallocation_frequency_at_least_a_minute(
 
 pub(super) fn attributes_valid(input: &IterationInput, base: &str, out: &mut Violations) {
     let Some(attributes) = &input.attributes else { return };
-    let path = pointer(base, "attributes");
+    let path = || pointer(base, "attributes");
     if attributes.len() > MAX_ATTRIBUTES {
         out.push(
-            &path,
+            path(),
             ViolationCode::TooMany,
             format!("{} attributes given; at most {MAX_ATTRIBUTES} are allowed", attributes.len()),
         );
@@ -48,10 +48,14 @@ pub(super) fn attributes_valid(input: &IterationInput, base: &str, out: &mut Vio
     let mut seen = BTreeSet::new();
     for (i, attribute) in attributes.iter().enumerate() {
         if attribute.trim().is_empty() {
-            out.push(pointer(&path, i), ViolationCode::Blank, "attribute is blank; name a context attribute");
+            out.push(
+                pointer(&path(), i),
+                ViolationCode::Blank,
+                "attribute is blank; name a context attribute",
+            );
         } else if !seen.insert(attribute.as_str()) {
             out.push(
-                pointer(&path, i),
+                pointer(&path(), i),
                 ViolationCode::Duplicate,
                 format!("attribute `{attribute}` is given twice; list each attribute once"),
             );

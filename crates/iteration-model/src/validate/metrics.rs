@@ -118,10 +118,10 @@ pub(super) fn primary_metric_in_metrics(input: &IterationInput, base: &str, out:
     ];
     for (key, field, wants_group) in named {
         let Some(key) = key else { continue };
-        let path = pointer(base, field);
+        let path = || pointer(base, field);
         match input.metrics.iter().find(|m| m.key == *key) {
             None => out.push(
-                path,
+                path(),
                 ViolationCode::PrimaryMetricNotInMetrics,
                 format!("{field} `{key}` is not among metrics; add it to metrics or name one of them"),
             ),
@@ -135,7 +135,7 @@ pub(super) fn primary_metric_in_metrics(input: &IterationInput, base: &str, out:
                         "{field} `{key}` is a metric group in metrics (isGroup: true); name a single metric, or use primaryFunnelKey"
                     )
                 };
-                out.push(path, ViolationCode::PrimaryMetricKind, message);
+                out.push(path(), ViolationCode::PrimaryMetricKind, message);
             }
             Some(_) => {}
         }

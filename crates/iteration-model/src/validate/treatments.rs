@@ -19,12 +19,12 @@ pub(super) fn at_least_two_treatments(input: &IterationInput, base: &str, out: &
 }
 
 pub(super) fn one_baseline(input: &IterationInput, base: &str, out: &mut Violations) {
-    let path = pointer(base, "treatments");
+    let path = || pointer(base, "treatments");
     let baselines: Vec<usize> =
         input.treatments.iter().enumerate().filter(|(_, t)| t.baseline).map(|(i, _)| i).collect();
     match baselines.as_slice() {
         [] if !input.treatments.is_empty() => out.push(
-            path,
+            path(),
             ViolationCode::BaselineCount,
             "no treatment is the baseline; mark exactly one with baseline: true",
         ),
@@ -32,7 +32,7 @@ pub(super) fn one_baseline(input: &IterationInput, base: &str, out: &mut Violati
         [first, rest @ ..] => {
             for i in rest {
                 out.push(
-                    pointer(&pointer(&path, i), "baseline"),
+                    pointer(&pointer(&path(), i), "baseline"),
                     ViolationCode::BaselineCount,
                     format!(
                         "treatment {i} is a baseline, as treatment {first} is; mark exactly one with baseline: true"
