@@ -200,7 +200,7 @@ impl App {
             )
             .with_header(RETRY_AFTER, HeaderValue::from(retry_after)))
         } else {
-            match check_api_version(&request).and_then(|()| authorize(&token, &route)) {
+            match check_api_version(&request).and_then(|()| authorize(token, &route)) {
                 Ok(()) => handlers::dispatch(&Context { app: &self.inner, request: &request }, route).await,
                 Err(error) => Err(error),
             }
@@ -217,7 +217,7 @@ impl App {
         }
     }
 
-    fn authenticate(&self, request: &Request<Bytes>) -> Result<Token, ApiError> {
+    fn authenticate(&self, request: &Request<Bytes>) -> Result<&Token, ApiError> {
         let unauthorized =
             |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, message);
         let header = request
@@ -229,7 +229,7 @@ impl App {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
             _ => value,
         };
-        self.inner.world.token(secret).cloned().ok_or_else(|| unauthorized("the access token is not valid"))
+        self.inner.world.token(secret).ok_or_else(|| unauthorized("the access token is not valid"))
     }
 }
 

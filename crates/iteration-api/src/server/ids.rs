@@ -33,8 +33,16 @@ impl IdGenerator {
         let mut bytes: [u8; 16] = self.with_rng(|rng| std::array::from_fn(|_| rng.u8(..)));
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let h = hex(&bytes);
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        let mut id = String::with_capacity(36);
+        for (i, group) in
+            [&bytes[0..4], &bytes[4..6], &bytes[6..8], &bytes[8..10], &bytes[10..16]].into_iter().enumerate()
+        {
+            if i > 0 {
+                id.push('-');
+            }
+            push_hex(&mut id, group);
+        }
+        id
     }
 }
 
@@ -51,12 +59,17 @@ impl iteration_model::IdSource for &IdGenerator {
 }
 
 fn hex(bytes: &[u8]) -> String {
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut hex, bytes);
+    hex
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
-        .map(char::from)
-        .collect()
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
 }
 
 #[cfg(test)]
