@@ -1,5 +1,7 @@
 //! Routing: which endpoint a method and path name.
 
+use std::borrow::Cow;
+
 use http::Method;
 
 /// An endpoint with the keys from its path (percent-decoded).
@@ -68,12 +70,11 @@ impl Route {
 
     /// Matches `method` and `path` (without query).
     pub(crate) fn resolve(method: &Method, path: &str) -> Result<Route, RouteError> {
-        let segments: Option<Vec<String>> = path
+        let segments: Option<Vec<Cow<'_, str>>> = path
             .strip_prefix("/api/v2/")
-            .map(|rest| rest.strip_suffix('/').unwrap_or(rest).split('/').map(percent_decode).collect())
-            .and_then(|segments: Vec<Option<String>>| segments.into_iter().collect());
+            .and_then(|rest| rest.strip_suffix('/').unwrap_or(rest).split('/').map(decode_segment).collect());
         let Some(segments) = segments else { return Err(RouteError::NotFound) };
-        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let s: Vec<&str> = segments.iter().map(|segment| segment.as_ref()).collect();
         let key = |k: &str| k.to_owned();
         let is = |m: Method| *method == m;
         match s.as_slice() {
@@ -121,6 +122,12 @@ fn valid(keys: &[&&str]) -> bool {
 
 /// Decodes `%XX` escapes; `None` when an escape is malformed or the result
 /// is not UTF-8 (no resource has such a key).
+/// A path segment decoded, borrowed when it has nothing to decode (the
+/// common case, on the path of every request).
+fn decode_segment(segment: &str) -> Option<Cow<'_, str>> {
+    if segment.contains('%') { percent_decode(segment).map(Cow::Owned) } else { Some(Cow::Borrowed(segment)) }
+}
+
 pub(crate) fn percent_decode(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
