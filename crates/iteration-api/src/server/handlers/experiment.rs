@@ -43,8 +43,7 @@ pub(super) async fn create_iteration(
         let iteration = resolve(ctx, project, environment, experiment, &input, now)?;
         // Written before the iteration moves into the edit, so that it is never copied.
         let response = json(StatusCode::OK, &iteration);
-        let edit: Edit = Box::new(move |experiment| experiment.draft_iteration = Some(iteration));
-        Ok((edit, response))
+        Ok((Edit::ReplaceDraft(Box::new(iteration)), response))
     })
     .await
 }

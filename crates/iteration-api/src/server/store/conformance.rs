@@ -97,6 +97,7 @@ conformance!(
     apply_with_a_stale_version_is_a_conflict_and_does_not_edit,
     apply_to_a_missing_experiment_is_not_found,
     apply_leaves_a_record_already_read_unchanged,
+    apply_replace_draft_changes_only_the_draft,
     concurrent_apply_loops_all_land,
 );
 
@@ -266,7 +267,7 @@ async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
 /// An edit that renames the experiment.
 fn rename(name: &str) -> Edit {
     let name = name.to_owned();
-    Box::new(move |experiment| experiment.name = name)
+    Edit::with(move |experiment| experiment.name = name)
 }
 
 async fn apply_edits_and_increments_the_version(store: Arc<dyn Store>) {
@@ -293,7 +294,7 @@ async fn apply_with_a_stale_version_is_a_conflict_and_does_not_edit(store: Arc<d
     let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let edit: Edit = {
         let ran = Arc::clone(&ran);
-        Box::new(move |experiment| {
+        Edit::with(move |experiment| {
             ran.store(true, std::sync::atomic::Ordering::SeqCst);
             experiment.name = "Loser".to_owned();
         })
@@ -329,6 +330,58 @@ async fn apply_leaves_a_record_already_read_unchanged(store: Arc<dyn Store>) {
     assert_eq!((after.version, after.value.experiment.name.as_str()), (2, "After"));
 }
 
+/// The spec's example experiment, which has every field (iterations current,
+/// draft and previous, analysis config), plus a field the spec does not name.
+fn full_record() -> ExperimentRecord {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../iteration-model/fixtures/spec/Experiment/1.json"))
+            .expect("the fixture is JSON");
+    let mut experiment = fixture["example"]["value"].clone();
+    experiment["unknownField"] = serde_json::json!({"kept": true});
+    let experiment: iteration_model::Experiment =
+        serde_json::from_value(experiment).expect("a valid experiment");
+    assert!(experiment.current_iteration.is_some() && experiment.draft_iteration.is_some());
+    assert!(experiment.previous_iterations.as_ref().is_some_and(|p| !p.is_empty()));
+    ExperimentRecord { project_key: "p".to_owned(), environment_key: "production".to_owned(), experiment }
+}
+
+/// A draft unlike the fixture's.
+fn new_draft(record: &ExperimentRecord) -> iteration_model::IterationRep {
+    let mut draft = record.experiment.current_iteration.clone().expect("the fixture has one");
+    draft.id = Some("new-draft".to_owned());
+    draft.hypothesis = "A new hypothesis".to_owned();
+    draft
+}
+
+#[test]
+fn edit_applied_is_edit_in_place() {
+    let record = full_record();
+    let edits: [fn(&ExperimentRecord) -> Edit; 2] = [
+        |r| Edit::ReplaceDraft(Box::new(new_draft(r))),
+        |_| Edit::with(|e| e.tags.get_or_insert_default().push("edited".to_owned())),
+    ];
+    for edit in edits {
+        let mut in_place = record.clone();
+        edit(&record).apply_to(&mut in_place.experiment);
+        assert_ne!(in_place, record);
+        assert_eq!(edit(&record).applied(&record), in_place);
+    }
+}
+
+async fn apply_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
+    let record = full_record();
+    let key = record.key().to_owned();
+    store.insert(record.clone()).await.unwrap();
+
+    let draft = new_draft(&record);
+    store.apply("p", "production", &key, 1, Edit::ReplaceDraft(Box::new(draft.clone()))).await.unwrap();
+
+    let mut expected = record;
+    expected.experiment.draft_iteration = Some(draft);
+    let got = store.get("p", "production", &key).await.unwrap().unwrap();
+    assert_eq!(got, Versioned { version: 2, value: Arc::new(expected) });
+}
+
 async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
     store.insert(record("p", "production", "x")).await.unwrap();
 
@@ -339,7 +392,7 @@ async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
                 loop {
                     let version = store.get("p", "production", "x").await?.unwrap().version;
                     let tag = format!("writer-{i}");
-                    let edit: Edit = Box::new(move |e| e.tags.get_or_insert_default().push(tag));
+                    let edit = Edit::with(move |e| e.tags.get_or_insert_default().push(tag));
                     match store.apply("p", "production", "x", version, edit).await {
                         Ok(_) => return Ok::<(), StoreError>(()),
                         Err(StoreError::Conflict { .. }) => continue,
@@ -385,6 +438,27 @@ async fn sqlite_data_survives_reopening() {
         keys(&store.list("p", Some("production")).await.unwrap()),
         [("production", "x"), ("production", "z")]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_applied_edits_survive_reopening() {
+    let dir = TempDir::new();
+    let record = full_record();
+    let key = record.key().to_owned();
+    let draft = new_draft(&record);
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.insert(record.clone()).await.unwrap();
+        store.apply("p", "production", &key, 1, Edit::ReplaceDraft(Box::new(draft.clone()))).await.unwrap();
+        store.apply("p", "production", &key, 2, rename("Renamed")).await.unwrap();
+    }
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut expected = record;
+    expected.experiment.draft_iteration = Some(draft);
+    expected.experiment.name = "Renamed".to_owned();
+    let got = store.get("p", "production", &key).await.unwrap().unwrap();
+    assert_eq!(got, Versioned { version: 3, value: Arc::new(expected) });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use iteration_model::{Experiment, IterationRep};
 use serde::{Deserialize, Serialize};
 
 use crate::server::world::World;
@@ -106,7 +107,106 @@ impl StoreError {
 /// A change to one experiment, decided on before it is applied: it cannot
 /// fail, so a store applies it in place, under whatever makes its writes
 /// atomic, or not at all.
-pub type Edit = Box<dyn FnOnce(&mut iteration_model::Experiment) + Send>;
+///
+/// The common change has its own variant, so that a store that must build
+/// a new record (instead of editing its own) knows what not to copy.
+pub enum Edit {
+    /// Makes the iteration the experiment's draft, replacing any earlier
+    /// draft: what create iteration does.
+    ReplaceDraft(Box<IterationRep>),
+    /// Any other change.
+    With(Box<dyn FnOnce(&mut Experiment) + Send>),
+}
+
+impl Edit {
+    /// An edit that runs `change`.
+    pub fn with(change: impl FnOnce(&mut Experiment) + Send + 'static) -> Edit {
+        Edit::With(Box::new(change))
+    }
+
+    /// Applies the edit to `experiment` in place.
+    pub fn apply_to(self, experiment: &mut Experiment) {
+        match self {
+            Edit::ReplaceDraft(iteration) => experiment.draft_iteration = Some(*iteration),
+            Edit::With(change) => change(experiment),
+        }
+    }
+
+    /// `record` with the edit applied, as a new record. What the edit
+    /// replaces is not copied: for [`Edit::ReplaceDraft`], the old draft,
+    /// which is most of a new experiment's record.
+    pub fn applied(self, record: &ExperimentRecord) -> ExperimentRecord {
+        match self {
+            Edit::ReplaceDraft(iteration) => ExperimentRecord {
+                project_key: record.project_key.clone(),
+                environment_key: record.environment_key.clone(),
+                experiment: with_draft(&record.experiment, *iteration),
+            },
+            Edit::With(change) => {
+                let mut record = record.clone();
+                change(&mut record.experiment);
+                record
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Edit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Edit::ReplaceDraft(iteration) => f.debug_tuple("ReplaceDraft").field(iteration).finish(),
+            Edit::With(_) => f.write_str("With(..)"),
+        }
+    }
+}
+
+/// A copy of `experiment` with `draft` as its draft, its old draft not copied.
+fn with_draft(experiment: &Experiment, draft: IterationRep) -> Experiment {
+    // Every field is named, so a field added to `Experiment` fails to
+    // compile here instead of being dropped from the copy.
+    let Experiment {
+        id,
+        key,
+        name,
+        description,
+        maintainer_id,
+        creation_date,
+        environment_key,
+        methodology,
+        data_source,
+        archived_date,
+        tags,
+        links,
+        holdout_id,
+        current_iteration,
+        r#type,
+        draft_iteration: _,
+        previous_iterations,
+        analysis_config,
+        extra,
+    } = experiment;
+    Experiment {
+        id: id.clone(),
+        key: key.clone(),
+        name: name.clone(),
+        description: description.clone(),
+        maintainer_id: maintainer_id.clone(),
+        creation_date: *creation_date,
+        environment_key: environment_key.clone(),
+        methodology: methodology.clone(),
+        data_source: data_source.clone(),
+        archived_date: *archived_date,
+        tags: tags.clone(),
+        links: links.clone(),
+        holdout_id: holdout_id.clone(),
+        current_iteration: current_iteration.clone(),
+        r#type: r#type.clone(),
+        draft_iteration: Some(draft),
+        previous_iterations: previous_iterations.clone(),
+        analysis_config: analysis_config.clone(),
+        extra: extra.clone(),
+    }
+}
 
 /// What every [`Store`] operation returns: a boxed future, so that the trait
 /// stays usable as `Arc<dyn Store>`.
@@ -144,9 +244,10 @@ pub trait Store: Send + Sync + 'static {
     /// `expected`, and returns the new version (`expected + 1`); fails as
     /// [`Store::compare_and_swap`] does, and then `edit` has not run.
     ///
-    /// The default reads the record, copies it, edits the copy and swaps it
-    /// in. A store that can edit its record in place overrides this and saves
-    /// the copy, which for a record with many iterations is most of the work.
+    /// The default reads the record, builds the edited record with
+    /// [`Edit::applied`] and swaps it in. A store that can edit its record in
+    /// place overrides this and saves the copy, which for a record with many
+    /// iterations is most of the work.
     fn apply<'a>(
         &'a self,
         project: &'a str,
@@ -160,8 +261,8 @@ pub trait Store: Send + Sync + 'static {
             if current.version != expected {
                 return Err(StoreError::Conflict { expected, actual: current.version });
             }
-            let mut record = Arc::unwrap_or_clone(current.value);
-            edit(&mut record.experiment);
+            let record = edit.applied(&current.value);
+            drop(current);
             self.compare_and_swap(expected, record).await
         })
     }

@@ -110,7 +110,7 @@ impl Records {
         let next = self.check_swap(key, expected)?;
         let at = self.index[key];
         let stored = &mut self.records[at];
-        edit(&mut Arc::make_mut(&mut stored.value).experiment);
+        edit.apply_to(&mut Arc::make_mut(&mut stored.value).experiment);
         stored.version = next;
         Ok(next)
     }
