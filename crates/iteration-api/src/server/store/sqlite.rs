@@ -190,6 +190,18 @@ impl Drop for SqliteStore {
     }
 }
 
+/// How large a record's JSON buffer starts: a new experiment's record is
+/// 3-5 KiB, and growing from serde_json's default of 128 bytes copies it
+/// five times over.
+const RECORD_JSON_CAPACITY: usize = 8 * 1024;
+
+/// The record as the `record` column holds it.
+fn record_json(record: &ExperimentRecord) -> Result<String, StoreError> {
+    let mut json = Vec::with_capacity(RECORD_JSON_CAPACITY);
+    serde_json::to_writer(&mut json, record).map_err(StoreError::unavailable)?;
+    String::from_utf8(json).map_err(StoreError::unavailable)
+}
+
 fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> {
     Box::pin(std::future::ready(result))
 }
@@ -213,17 +225,17 @@ impl Store for SqliteStore {
     }
 
     fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
-        let json = match serde_json::to_string(&record) {
+        let json = match record_json(&record) {
             Ok(json) => json,
-            Err(err) => return ready(Err(StoreError::unavailable(err))),
+            Err(err) => return ready(Err(err)),
         };
         self.submit(|reply| Request::Insert { record, json, reply })
     }
 
     fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
-        let json = match serde_json::to_string(&record) {
+        let json = match record_json(&record) {
             Ok(json) => json,
-            Err(err) => return ready(Err(StoreError::unavailable(err))),
+            Err(err) => return ready(Err(err)),
         };
         self.submit(|reply| Request::Swap { expected, record, json, reply })
     }
