@@ -6,7 +6,8 @@
 //!   `serde_json::Value`;
 //! - server (`iteration-loadgen` against the release binary): create
 //!   iteration on the in-memory store and on SQLite, against a route of the
-//!   same server that answers a fixed body of the same size;
+//!   same server that answers a fixed body of the same size, in alternating
+//!   pairs of phases, the ratio being the median pair's;
 //! - client (`client_vs_hyper`): this crate's client against bare hyper.
 //!
 //! The table is printed and written into BENCHMARKS.md between the
@@ -27,7 +28,8 @@ const END_MARKER: &str = "<!-- bench:end -->";
 
 /// Options of `cargo xtask bench`.
 pub(crate) struct Options {
-    /// Seconds each load-test phase and the client benchmark measure (`--seconds N`).
+    /// Seconds each side of a load-test comparison, and each client of the
+    /// client benchmark, is measured for in all, split over its rounds (`--seconds N`).
     seconds: u32,
     /// Concurrent connections of the load test (`--connections N`).
     connections: u32,
@@ -37,7 +39,7 @@ pub(crate) struct Options {
 
 impl Options {
     pub(crate) fn parse(options: &[String]) -> Result<Options> {
-        let mut parsed = Options { seconds: 5, connections: 32, write: true };
+        let mut parsed = Options { seconds: 6, connections: 32, write: true };
         let mut rest = Vec::new();
         let mut options = options.iter();
         while let Some(option) = options.next() {
@@ -253,6 +255,12 @@ struct Load<'a> {
     setup: Option<(&'a str, &'a Path)>,
 }
 
+/// Pairs of (create iteration, baseline) phases per store; their order
+/// alternates and the ratio is the median of the pairs' ratios, so that a
+/// burst of other load on the shared machine during one phase moves one
+/// pair, not the result.
+const PAIRS: u32 = 3;
+
 fn run_load(loadgen: &Path, addr: &str, load: &Load<'_>, options: &Options) -> Result<LoadResult> {
     let mut command = Command::new(loadgen);
     command
@@ -261,7 +269,7 @@ fn run_load(loadgen: &Path, addr: &str, load: &Load<'_>, options: &Options) -> R
         .arg(load.body)
         .args(["--header", "Authorization: api-demo-writer", "--header", "Content-Type: application/json"])
         .args(["--connections", &options.connections.to_string()])
-        .args(["--duration", &options.seconds.to_string(), "--warmup", "1"]);
+        .args(["--duration", &(f64::from(options.seconds) / f64::from(PAIRS)).to_string(), "--warmup", "1"]);
     if let Some((path, body)) = load.setup {
         command.args(["--setup-path", path]).arg("--setup-body-file").arg(body);
     }
@@ -321,38 +329,50 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
             body: &request,
             setup: Some((EXPERIMENTS, &experiment_body)),
         };
-        let measured = run_load(&loadgen, &server.addr, &create, options)?;
-        if measured.failures > 0 || measured.response_bytes == 0 {
-            bail!(
-                "create iteration on {store} failed {} times; see the first failure above",
-                measured.failures
-            );
-        }
+        let first = run_load(&loadgen, &server.addr, &create, options)?;
+        check_create(store, &first)?;
         // The baseline reads the same request and answers a body exactly as
         // large as create iteration's answers in this run, through the same
         // server stack, doing nothing else.
         let baseline = Load {
             name: "baseline",
-            path: format!("/__bench/fixed?size={}", measured.response_bytes),
+            path: format!("/__bench/fixed?size={}", first.response_bytes),
             body: &request,
             setup: None,
         };
-        let base = run_load(&loadgen, &server.addr, &baseline, options)?;
+        let again = Load { setup: None, ..create };
+        let mut pairs = vec![(first, run_load(&loadgen, &server.addr, &baseline, options)?)];
+        for pair in 1..PAIRS {
+            let (measured, base) = if pair % 2 == 1 {
+                let base = run_load(&loadgen, &server.addr, &baseline, options)?;
+                (run_load(&loadgen, &server.addr, &again, options)?, base)
+            } else {
+                let measured = run_load(&loadgen, &server.addr, &again, options)?;
+                (measured, run_load(&loadgen, &server.addr, &baseline, options)?)
+            };
+            check_create(store, &measured)?;
+            pairs.push((measured, base));
+        }
         let rss = server.peak_rss_kib();
         server.stop()?;
-        for (name, result, target) in [
-            (format!("{store}: fixed-body baseline route"), &base, None),
+        // The figures shown are the median pair's; the ratio is that pair's too.
+        pairs.sort_by(|a, b| (a.0.rps / a.1.rps).total_cmp(&(b.0.rps / b.1.rps)));
+        let ratios: Vec<String> = pairs.iter().map(|(m, b)| format!("{:.3}", m.rps / b.rps)).collect();
+        let (measured, base) = &pairs[pairs.len() / 2];
+        for (name, result, target, note) in [
+            (format!("{store}: fixed-body baseline route"), base, None, String::new()),
             (
                 format!("{store}: create iteration"),
-                &measured,
+                measured,
                 Some(Target::AtLeast(if store == "SQLite" { 0.25 } else { 0.5 })),
+                format!("; median of pairs {}", ratios.join(", ")),
             ),
         ] {
             rows.push(Row {
                 section: "server",
                 name,
                 figure: format!(
-                    "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms{}",
+                    "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms{}{note}",
                     result.rps,
                     result.p50,
                     result.p99,
@@ -375,6 +395,14 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
     }
     let _ = std::fs::remove_dir_all(&work);
     Ok(rows)
+}
+
+/// Fails the run when create iteration failed: its figures would mean nothing.
+fn check_create(store: &str, result: &LoadResult) -> Result<()> {
+    if result.failures > 0 || result.response_bytes == 0 {
+        bail!("create iteration on {store} failed {} times; see the first failure above", result.failures);
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- client
@@ -443,7 +471,7 @@ fn today() -> String {
 fn render(rows: &[Row], options: &Options) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "Run on {} on {}, with `cargo xtask bench` ({} s per load phase, {} connections).\n\n",
+        "Run on {} on {}, with `cargo xtask bench` ({} s measured per side, {} connections).\n\n",
         today(),
         machine(),
         options.seconds,
