@@ -131,24 +131,27 @@ fn model_benchmarks(root: &Path) -> Result<Vec<Row>> {
     let mut estimates = Vec::new();
     collect_estimates(&criterion_dir, &mut estimates)?;
     estimates.sort_by(|a, b| a.0.cmp(&b.0));
-    let baseline = estimates
-        .iter()
-        .find(|(id, _)| id.contains("baseline"))
-        .map(|(_, ns)| *ns)
-        .context("the model benchmarks have no baseline (an id containing \"baseline\")")?;
-    Ok(estimates
+    // Each benchmark is compared with the baseline of its own group (the
+    // part of its id before `/`), which parses the same bytes.
+    let group = |id: &str| id.split('/').next().unwrap_or_default().to_owned();
+    let baselines: std::collections::HashMap<String, f64> =
+        estimates.iter().filter(|(id, _)| id.contains("baseline")).map(|(id, ns)| (group(id), *ns)).collect();
+    estimates
         .into_iter()
         .map(|(id, ns)| {
+            let baseline = baselines.get(&group(&id)).with_context(|| {
+                format!("model benchmark {id} has no baseline in its group (an id containing \"baseline\")")
+            })?;
             let is_parse = id.contains("parse") && !id.contains("baseline") && !id.contains("unknown");
-            Row {
+            Ok(Row {
                 section: "model",
                 ratio: Some(ns / baseline),
                 target: is_parse.then_some(Target::Below(1.0)),
                 figure: format_nanos(ns),
                 name: id,
-            }
+            })
         })
-        .collect())
+        .collect::<Result<_>>()
 }
 
 /// Finds criterion's `new/estimates.json` files and reads each mean.
