@@ -4,6 +4,9 @@
 //! measured in the same run:
 //! - model (criterion): each benchmark against parsing the same bytes into
 //!   `serde_json::Value`;
+//! - server, in-process (criterion, `iteration-api`'s `app` bench): create
+//!   iteration through `App::handle` without a socket, against the fixed-body
+//!   route of the same `App`;
 //! - server (`iteration-loadgen` against the release binary): create
 //!   iteration on the in-memory store and on SQLite, against a route of the
 //!   same server that answers a fixed body of the same size, in alternating
@@ -127,10 +130,17 @@ fn model_benchmarks(root: &Path) -> Result<Vec<Row>> {
         .args(["--warm-up-time", "1", "--measurement-time", "3", "--noplot"])
         .status()?;
     check(status, "cargo bench -p iteration-model")?;
+    // The server's handling without a socket, in the same criterion run.
+    let status = cargo()
+        .args(["bench", "-p", "iteration-api", "--features", "server", "--bench", "app", "--"])
+        .args(["--warm-up-time", "1", "--measurement-time", "3", "--noplot"])
+        .status()?;
+    check(status, "cargo bench -p iteration-api")?;
 
     let mut estimates = Vec::new();
     collect_estimates(&criterion_dir, &mut estimates)?;
-    estimates.sort_by(|a, b| a.0.cmp(&b.0));
+    // The model's rows first, then the server's in-process ones.
+    estimates.sort_by(|a, b| (a.0.starts_with("app/"), &a.0).cmp(&(b.0.starts_with("app/"), &b.0)));
     // Each benchmark is compared with the baseline of its own group (the
     // part of its id before `/`), which parses the same bytes.
     let group = |id: &str| id.split('/').next().unwrap_or_default().to_owned();
@@ -144,7 +154,7 @@ fn model_benchmarks(root: &Path) -> Result<Vec<Row>> {
             })?;
             let is_parse = id.contains("parse") && !id.contains("baseline") && !id.contains("unknown");
             Ok(Row {
-                section: "model",
+                section: if id.starts_with("app/") { "server, in-process" } else { "model" },
                 ratio: Some(ns / baseline),
                 target: is_parse.then_some(Target::Below(1.0)),
                 figure: format_nanos(ns),
