@@ -318,16 +318,25 @@ fn error_is_transient(kind: TransportErrorKind) -> bool {
     }
 }
 
-/// Parses a `Retry-After` value: delta-seconds or an IMF-fixdate such as
-/// `Wed, 21 Oct 2015 07:28:00 GMT`. A date in the past means "now"
-/// (`Duration::ZERO`). Returns `None` when the value is malformed.
+/// Parses a `Retry-After` value: delta-seconds or an HTTP date in any of the
+/// three formats RFC 9110 (section 5.6.7) asks recipients to accept: the
+/// IMF-fixdate `Wed, 21 Oct 2015 07:28:00 GMT`, and the obsolete RFC 850
+/// `Wednesday, 21-Oct-15 07:28:00 GMT` and asctime `Wed Oct 21 07:28:00 2015`.
+/// A date in the past means "now" (`Duration::ZERO`). Returns `None` when the
+/// value is malformed.
 pub fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
     let text = value.to_str().ok()?.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse().ok().map(Duration::from_secs);
     }
-    let at = parse_imf_fixdate(text)?;
+    let at = parse_http_date(text, now)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP date in any of its three formats; `now` places the two-digit
+/// years of the RFC 850 format.
+fn parse_http_date(text: &str, now: SystemTime) -> Option<SystemTime> {
+    parse_imf_fixdate(text).or_else(|| parse_rfc850_date(text, now)).or_else(|| parse_asctime_date(text))
 }
 
 /// Reads `X-Ratelimit-Reset` and `X-Ratelimit-Auth-Token-Reset` (epoch
@@ -344,31 +353,40 @@ pub fn parse_ratelimit_reset(headers: &HeaderMap, now: SystemTime) -> Option<Dur
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Parses `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's preferred date format).
-fn parse_imf_fixdate(text: &str) -> Option<SystemTime> {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const LONG_DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// The digits at `range` of `text` as a number; `None` unless all are ASCII
+/// digits (a leading space is allowed when `space_padded`).
+fn digits(text: &str, range: std::ops::Range<usize>, space_padded: bool) -> Option<u32> {
+    let field = text.get(range)?;
+    let field = if space_padded { field.strip_prefix(' ').unwrap_or(field) } else { field };
+    if !field.is_empty() && field.bytes().all(|d| d.is_ascii_digit()) { field.parse().ok() } else { None }
+}
+
+/// The month named by the three letters at `range`, 1 to 12.
+fn month(text: &str, range: std::ops::Range<usize>) -> Option<u32> {
+    let name = text.get(range)?;
+    MONTHS.iter().position(|m| *m == name).map(|i| i as u32 + 1)
+}
+
+/// `hh:mm:ss` starting at byte `at`.
+fn time_of_day(text: &str, at: usize) -> Option<(u32, u32, u32)> {
     let b = text.as_bytes();
-    if b.len() != 29 || &b[3..5] != b", " || b[7] != b' ' || b[11] != b' ' || b[16] != b' ' {
+    if b.get(at + 2) != Some(&b':') || b.get(at + 5) != Some(&b':') {
         return None;
     }
-    if b[19] != b':' || b[22] != b':' || &b[25..] != b" GMT" {
-        return None;
-    }
-    // All indices below are within the 29 bytes checked above, and the
-    // separators checked are ASCII, so the slices fall on char boundaries.
-    if !DAYS.contains(&text.get(0..3)?) {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        let digits = text.get(range)?;
-        if digits.bytes().all(|d| d.is_ascii_digit()) { digits.parse().ok() } else { None }
-    };
-    let day = number(5..7)?;
-    let month = MONTHS.iter().position(|m| Some(*m) == text.get(8..11))? as u32 + 1;
-    let year = number(12..16)?;
-    let (hour, minute, second) = (number(17..19)?, number(20..22)?, number(23..25)?);
+    Some((
+        digits(text, at..at + 2, false)?,
+        digits(text, at + 3..at + 5, false)?,
+        digits(text, at + 6..at + 8, false)?,
+    ))
+}
+
+/// The instant of a UTC date and time, `None` when it does not exist.
+fn instant(year: u32, month: u32, day: u32, (hour, minute, second): (u32, u32, u32)) -> Option<SystemTime> {
     // 60 allows a leap second; it is folded into the next minute.
     if day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
         return None;
@@ -380,6 +398,83 @@ fn parse_imf_fixdate(text: &str) -> Option<SystemTime> {
         // Before 1970: certainly in the past.
         Err(_) => Some(UNIX_EPOCH),
     }
+}
+
+/// Parses `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's preferred date format).
+fn parse_imf_fixdate(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() != 29 || &b[3..5] != b", " || b[7] != b' ' || b[11] != b' ' || b[16] != b' ' {
+        return None;
+    }
+    if &b[25..] != b" GMT" || !DAYS.contains(&text.get(0..3)?) {
+        return None;
+    }
+    instant(
+        digits(text, 12..16, false)?,
+        month(text, 8..11)?,
+        digits(text, 5..7, false)?,
+        time_of_day(text, 17)?,
+    )
+}
+
+/// Parses the obsolete RFC 850 format, `Sunday, 06-Nov-94 08:49:37 GMT`. Its
+/// two-digit year is the one nearest before `now`'s year + 50, as RFC 9110
+/// asks: a year that would be more than 50 years ahead is taken as the most
+/// recent past year with the same last two digits.
+fn parse_rfc850_date(text: &str, now: SystemTime) -> Option<SystemTime> {
+    let (day_name, rest) = text.split_once(", ")?;
+    let b = rest.as_bytes();
+    if !LONG_DAYS.contains(&day_name) || b.len() != 22 || b[2] != b'-' || b[6] != b'-' || b[9] != b' ' {
+        return None;
+    }
+    if &b[18..] != b" GMT" {
+        return None;
+    }
+    let current = current_year(now);
+    let mut year = current - current.rem_euclid(100) + i64::from(digits(rest, 7..9, false)?);
+    if year > current + 50 {
+        year -= 100;
+    }
+    instant(u32::try_from(year).ok()?, month(rest, 3..6)?, digits(rest, 0..2, false)?, time_of_day(rest, 10)?)
+}
+
+/// Parses the obsolete asctime format, `Sun Nov  6 08:49:37 1994`.
+fn parse_asctime_date(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() != 24 || b[3] != b' ' || b[7] != b' ' || b[10] != b' ' || b[19] != b' ' {
+        return None;
+    }
+    if !DAYS.contains(&text.get(0..3)?) {
+        return None;
+    }
+    instant(
+        digits(text, 20..24, false)?,
+        month(text, 4..7)?,
+        digits(text, 8..10, true)?,
+        time_of_day(text, 11)?,
+    )
+}
+
+/// The UTC year `now` falls in.
+fn current_year(now: SystemTime) -> i64 {
+    let secs = match now.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    year_of_day(secs.div_euclid(86_400))
+}
+
+/// The year of the day `days` after 1970-01-01: the inverse of
+/// [`days_since_epoch`] for the year, in the same March-based eras.
+fn year_of_day(days: i64) -> i64 {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    // January and February belong to the era year that began the March before.
+    year_of_era + era * 400 + i64::from(month_from_march >= 10)
 }
 
 fn is_leap(year: u32) -> bool {
@@ -426,6 +521,75 @@ mod tests {
         // A leap day: 2024-02-29T12:00:00Z
         assert_eq!(parse_imf_fixdate("Thu, 29 Feb 2024 12:00:00 GMT"), Some(at(1_709_208_000)));
         assert_eq!(parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT"), Some(at(784_111_777)));
+    }
+
+    #[test]
+    fn obsolete_formats_give_the_same_instant() {
+        let now = at(1_795_000_000); // 2026-11-18
+        let sunday = at(784_111_777); // 1994-11-06T08:49:37Z, RFC 9110's example
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(sunday));
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", now), Some(sunday));
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994", now), Some(sunday));
+        assert_eq!(parse_http_date("Thu Feb 29 12:00:00 2024", now), Some(at(1_709_208_000)));
+        assert_eq!(parse_http_date("Thursday, 29-Feb-24 12:00:00 GMT", now), Some(at(1_709_208_000)));
+    }
+
+    #[test]
+    fn rfc850_two_digit_years_are_at_most_50_years_ahead() {
+        let now = at(1_795_000_000); // 2026
+        let year = |yy: &str| {
+            let date = parse_rfc850_date(&format!("Monday, 01-Jan-{yy} 00:00:00 GMT"), now).unwrap();
+            year_of_day((date.duration_since(UNIX_EPOCH).unwrap().as_secs() / 86_400) as i64)
+        };
+        assert_eq!(year("26"), 2026);
+        assert_eq!(year("30"), 2030);
+        assert_eq!(year("76"), 2076);
+        assert_eq!(year("77"), 1977);
+        assert_eq!(year("99"), 1999);
+        assert_eq!(year("00"), 2000);
+    }
+
+    #[test]
+    fn year_of_day_inverts_days_since_epoch() {
+        for (year, month, day) in
+            [(1970, 1, 1), (1969, 12, 31), (2000, 2, 29), (2024, 3, 1), (2026, 1, 1), (2399, 12, 31)]
+        {
+            assert_eq!(year_of_day(days_since_epoch(year, month, day)), year, "{year}-{month}-{day}");
+        }
+        assert_eq!(current_year(at(1_795_000_000)), 2026);
+        assert_eq!(current_year(UNIX_EPOCH - Duration::from_secs(1)), 1969);
+    }
+
+    #[test]
+    fn obsolete_formats_reject_malformed() {
+        let now = at(1_795_000_000);
+        for bad in [
+            "Sun, 06-Nov-94 08:49:37 GMT",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 UTC",
+            "Funday, 06-Nov-94 08:49:37 GMT",
+            "Sunday, 31-Nov-94 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08-49-37 GMT",
+            "Sun Nov 6 08:49:37 1994",
+            "Sun Nov  6 08:49:37 94",
+            "Sunday Nov  6 08:49:37 1994",
+            "Sun Nov 31 08:49:37 1994",
+            "Sun Nov  x 08:49:37 1994",
+            "Sun Nov  6 08:49:37 1994 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad, now), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_every_date_format() {
+        let now = at(784_111_777 - 30);
+        for date in
+            ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"]
+        {
+            let value = HeaderValue::from_str(date).unwrap();
+            assert_eq!(parse_retry_after(&value, now), Some(Duration::from_secs(30)), "{date}");
+        }
     }
 
     #[test]
