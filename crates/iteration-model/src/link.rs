@@ -14,8 +14,155 @@ representation! {
     }
 }
 
-/// A resource's `_links`: relation name (`self`, `parent`, ...) to link.
-pub type Links = BTreeMap<String, Link>;
+/// A resource's `_links`: relation name (`self`, `parent`, ...) to link,
+/// ordered by name, each name once.
+///
+/// A map in JSON. Representations carry one to five links, and every new
+/// iteration builds about ten of these, so they live in one small vector
+/// rather than a B-tree, whose first node alone takes about 1 KiB.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Links(Vec<(String, Link)>);
+
+impl Links {
+    /// No links.
+    pub fn new() -> Links {
+        Links(Vec::new())
+    }
+
+    fn position(&self, rel: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(name, _)| name.as_str().cmp(rel))
+    }
+
+    /// The link named `rel`.
+    pub fn get(&self, rel: &str) -> Option<&Link> {
+        self.position(rel).ok().map(|at| &self.0[at].1)
+    }
+
+    /// The link named `rel`, to change it.
+    pub fn get_mut(&mut self, rel: &str) -> Option<&mut Link> {
+        self.position(rel).ok().map(|at| &mut self.0[at].1)
+    }
+
+    /// Whether there is a link named `rel`.
+    pub fn contains_key(&self, rel: &str) -> bool {
+        self.position(rel).is_ok()
+    }
+
+    /// Sets the link named `rel`, and returns the one it replaced.
+    pub fn insert(&mut self, rel: impl Into<String>, link: Link) -> Option<Link> {
+        let rel = rel.into();
+        match self.position(&rel) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, link)),
+            Err(at) => {
+                self.0.insert(at, (rel, link));
+                None
+            }
+        }
+    }
+
+    /// Removes the link named `rel` and returns it.
+    pub fn remove(&mut self, rel: &str) -> Option<Link> {
+        self.position(rel).ok().map(|at| self.0.remove(at).1)
+    }
+
+    /// How many links there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// The names and links, in order of name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Link)> {
+        self.0.iter().map(|(name, link)| (name.as_str(), link))
+    }
+}
+
+/// Later pairs replace earlier ones of the same name, as in a map.
+impl FromIterator<(String, Link)> for Links {
+    fn from_iter<I: IntoIterator<Item = (String, Link)>>(pairs: I) -> Links {
+        let mut links = Links::new();
+        for (rel, link) in pairs {
+            links.insert(rel, link);
+        }
+        links
+    }
+}
+
+impl From<BTreeMap<String, Link>> for Links {
+    fn from(map: BTreeMap<String, Link>) -> Links {
+        // Already ordered and unique.
+        Links(map.into_iter().collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a Links {
+    type Item = (&'a str, &'a Link);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (String, Link)>, fn(&'a (String, Link)) -> (&'a str, &'a Link)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, link)| (name.as_str(), link))
+    }
+}
+
+/// `links["self"]`, as for a map.
+///
+/// # Panics
+///
+/// When there is no link of that name.
+impl std::ops::Index<&str> for Links {
+    type Output = Link;
+
+    fn index(&self, rel: &str) -> &Link {
+        self.get(rel).unwrap_or_else(|| panic!("no link named `{rel}`"))
+    }
+}
+
+impl IntoIterator for Links {
+    type Item = (String, Link);
+    type IntoIter = std::vec::IntoIter<(String, Link)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl serde::Serialize for Links {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, link)| (name, link)))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Links {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Links, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Links;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of link names to links")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Links, A::Error> {
+                let mut links = Links(Vec::with_capacity(map.size_hint().unwrap_or(0).min(8)));
+                while let Some((rel, link)) = map.next_entry::<String, Link>()? {
+                    links.insert(rel, link);
+                }
+                Ok(links)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
 
 impl Link {
     /// A JSON link to `href`.
@@ -30,12 +177,58 @@ impl Link {
 
 /// Builds `_links` from `(relation, href)` pairs of JSON links.
 pub fn links<const N: usize>(pairs: [(&str, String); N]) -> Links {
-    // Inserting one by one: collecting would sort through a temporary
-    // vector, which for the one or two links of a representation costs more
-    // than the map itself.
-    let mut links = Links::new();
+    let mut links = Links(Vec::with_capacity(N));
     for (rel, href) in pairs {
         links.insert(rel.to_owned(), Link::json(href));
     }
     links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_a_json_map_ordered_by_name() {
+        let links = links([("self", "/a".to_owned()), ("parent", "/".to_owned())]);
+        assert_eq!(links.keys().collect::<Vec<_>>(), ["parent", "self"]);
+        assert_eq!(
+            serde_json::to_string(&links).unwrap(),
+            r#"{"parent":{"href":"/","type":"application/json"},"self":{"href":"/a","type":"application/json"}}"#
+        );
+        let read: Links = serde_json::from_str(&serde_json::to_string(&links).unwrap()).unwrap();
+        assert_eq!(read, links);
+        assert_eq!(read["self"].href.as_deref(), Some("/a"));
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_the_last_link_as_a_map_would() {
+        let read: Links =
+            serde_json::from_str(r#"{"self": {"href": "/first"}, "self": {"href": "/second"}}"#).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read.get("self").and_then(|l| l.href.as_deref()), Some("/second"));
+    }
+
+    #[test]
+    fn insert_replaces_and_remove_takes() {
+        let mut links = Links::new();
+        assert!(links.is_empty());
+        assert_eq!(links.insert("next", Link::json("/2")), None);
+        assert_eq!(links.insert("first", Link::json("/0")), None);
+        assert_eq!(links.insert("next", Link::json("/3")), Some(Link::json("/2")));
+        assert_eq!(
+            links.iter().map(|(rel, l)| (rel, l.href.as_deref())).collect::<Vec<_>>(),
+            [("first", Some("/0")), ("next", Some("/3"))]
+        );
+        assert!(links.contains_key("first"));
+        assert_eq!(links.remove("first"), Some(Link::json("/0")));
+        assert_eq!(links.get("first"), None);
+        assert_eq!(links.len(), 1);
+    }
+
+    #[test]
+    fn not_a_map_is_an_error() {
+        let err = serde_json::from_str::<Links>(r#"[{"href": "/"}]"#).unwrap_err();
+        assert!(err.to_string().contains("a map of link names to links"), "{err}");
+    }
 }

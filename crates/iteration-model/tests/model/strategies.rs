@@ -143,6 +143,7 @@ pub(crate) fn link() -> impl Strategy<Value = Link> {
 
 pub(crate) fn links() -> impl Strategy<Value = Links> {
     btree_map(prop_oneof![Just("self".to_owned()), Just("parent".to_owned()), key()], link(), 0..3)
+        .prop_map(Links::from)
 }
 
 pub(crate) fn metric_v2_rep() -> BoxedStrategy<MetricV2Rep> {
