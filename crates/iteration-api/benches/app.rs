@@ -4,6 +4,9 @@
 //! else. The ratio says what the endpoint's own work costs, apart from HTTP
 //! and the load generator that share the machine in `cargo xtask bench`.
 //!
+//! It runs on mimalloc, the allocator of the `iteration` binary, so that
+//! allocation costs what it costs in the server.
+//!
 //! Run: `cargo bench -p iteration-api --features server --bench app`.
 
 use std::hint::black_box;
@@ -15,6 +18,9 @@ use http::{Method, Request};
 use iteration_api::server::store::MemoryStore;
 use iteration_api::server::world::World;
 use iteration_api::server::{App, AppConfig, RateLimits, seed_store};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DEMO_REQUEST: &[u8] = include_bytes!("../../iteration-model/fixtures/demo/valid-request.json");
 const CREATE_ITERATION: &str =
