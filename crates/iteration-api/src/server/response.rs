@@ -90,8 +90,20 @@ pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<Bytes
             .into_bytes(),
         ),
     };
-    let mut response = Response::new(Bytes::from(body));
+    json_bytes(status, Bytes::from(body))
+}
+
+/// A JSON response of `body`, which is JSON already.
+pub(crate) fn json_bytes(status: StatusCode, body: Bytes) -> Response<Bytes> {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+/// `value` as JSON bytes, in a buffer that starts where most bodies end.
+pub(crate) fn to_json_bytes(value: &impl Serialize) -> Result<Bytes, serde_json::Error> {
+    let mut body = Vec::with_capacity(INITIAL_BODY_CAPACITY);
+    serde_json::to_writer(&mut body, value)?;
+    Ok(Bytes::from(body))
 }

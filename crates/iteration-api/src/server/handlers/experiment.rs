@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::{Context, store_error};
 use crate::server::expand::Expand;
 use crate::server::lifecycle::is_archived;
-use crate::server::response::{ApiError, json};
+use crate::server::response::{ApiError, json, json_bytes};
 use crate::server::store::{Edit, ExperimentRecord};
 
 pub(super) async fn get(
@@ -41,9 +41,15 @@ pub(super) async fn create_iteration(
     let now = ctx.app.clock.now();
     ctx.apply(project, environment, key, |experiment| {
         let iteration = resolve(ctx, project, environment, experiment, &input, now)?;
-        // Written before the iteration moves into the edit, so that it is never copied.
-        let response = json(StatusCode::OK, &iteration);
-        Ok((Edit::ReplaceDraft(Box::new(iteration)), response))
+        // The draft is written as JSON once, for the answer and for a store that keeps JSON.
+        let (edit, body) = Edit::replace_draft(iteration).map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                iteration_model::codes::INTERNAL_SERVER_ERROR,
+                format!("the iteration could not be written: {err}"),
+            )
+        })?;
+        Ok((edit, json_bytes(StatusCode::OK, body)))
     })
     .await
 }

@@ -357,7 +357,7 @@ fn new_draft(record: &ExperimentRecord) -> iteration_model::IterationRep {
 fn edit_applied_is_edit_in_place() {
     let record = full_record();
     let edits: [fn(&ExperimentRecord) -> Edit; 2] = [
-        |r| Edit::ReplaceDraft(Box::new(new_draft(r))),
+        |r| Edit::replace_draft(new_draft(r)).unwrap().0,
         |_| Edit::with(|e| e.tags.get_or_insert_default().push("edited".to_owned())),
     ];
     for edit in edits {
@@ -368,13 +368,30 @@ fn edit_applied_is_edit_in_place() {
     }
 }
 
+#[test]
+fn sqlite_writes_a_new_draft_into_the_record_json_as_serde_would() {
+    let mut record = full_record();
+    let (edit, draft_json) = Edit::replace_draft(new_draft(&record)).unwrap();
+    let Edit::ReplaceDraft(replacement) = edit else { unreachable!() };
+    let (draft, _) = replacement.into_parts();
+    record.experiment.draft_iteration = None;
+    let spliced = super::sqlite::record_json_with_draft(&record, &draft_json).unwrap();
+    record.experiment.draft_iteration = Some(draft);
+
+    let read: ExperimentRecord = serde_json::from_str(&spliced).unwrap();
+    assert_eq!(read, record);
+    let as_serde: serde_json::Value =
+        serde_json::from_str(&super::sqlite::record_json(&record).unwrap()).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&spliced).unwrap(), as_serde);
+}
+
 async fn apply_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
     let record = full_record();
     let key = record.key().to_owned();
     store.insert(record.clone()).await.unwrap();
 
     let draft = new_draft(&record);
-    store.apply("p", "production", &key, 1, Edit::ReplaceDraft(Box::new(draft.clone()))).await.unwrap();
+    store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).unwrap().0).await.unwrap();
 
     let mut expected = record;
     expected.experiment.draft_iteration = Some(draft);
@@ -449,7 +466,7 @@ async fn sqlite_applied_edits_survive_reopening() {
     {
         let store = SqliteStore::open(dir.path()).unwrap();
         store.insert(record.clone()).await.unwrap();
-        store.apply("p", "production", &key, 1, Edit::ReplaceDraft(Box::new(draft.clone()))).await.unwrap();
+        store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).unwrap().0).await.unwrap();
         store.apply("p", "production", &key, 2, rename("Renamed")).await.unwrap();
     }
 

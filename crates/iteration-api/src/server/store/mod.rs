@@ -112,13 +112,45 @@ impl StoreError {
 /// a new record (instead of editing its own) knows what not to copy.
 pub enum Edit {
     /// Makes the iteration the experiment's draft, replacing any earlier
-    /// draft: what create iteration does.
-    ReplaceDraft(Box<IterationRep>),
+    /// draft: what create iteration does. Built by [`Edit::replace_draft`].
+    ReplaceDraft(DraftReplacement),
     /// Any other change.
     With(Box<dyn FnOnce(&mut Experiment) + Send>),
 }
 
+/// A new draft with its JSON, written once: for the caller's answer and for
+/// a store that keeps records as JSON, which need not write the draft again.
+#[derive(Debug)]
+pub struct DraftReplacement {
+    draft: Box<IterationRep>,
+    json: bytes::Bytes,
+}
+
+impl DraftReplacement {
+    /// The new draft.
+    pub fn draft(&self) -> &IterationRep {
+        &self.draft
+    }
+
+    /// The new draft as compact JSON.
+    pub fn json(&self) -> &bytes::Bytes {
+        &self.json
+    }
+
+    /// The draft and its JSON.
+    pub fn into_parts(self) -> (IterationRep, bytes::Bytes) {
+        (*self.draft, self.json)
+    }
+}
+
 impl Edit {
+    /// An edit that makes `draft` the draft, and the draft's JSON, for the
+    /// caller's answer: the same bytes a store that writes JSON stores.
+    pub fn replace_draft(draft: IterationRep) -> Result<(Edit, bytes::Bytes), serde_json::Error> {
+        let json = crate::server::response::to_json_bytes(&draft)?;
+        Ok((Edit::ReplaceDraft(DraftReplacement { draft: Box::new(draft), json: json.clone() }), json))
+    }
+
     /// An edit that runs `change`.
     pub fn with(change: impl FnOnce(&mut Experiment) + Send + 'static) -> Edit {
         Edit::With(Box::new(change))
@@ -127,7 +159,7 @@ impl Edit {
     /// Applies the edit to `experiment` in place.
     pub fn apply_to(self, experiment: &mut Experiment) {
         match self {
-            Edit::ReplaceDraft(iteration) => experiment.draft_iteration = Some(*iteration),
+            Edit::ReplaceDraft(replacement) => experiment.draft_iteration = Some(*replacement.draft),
             Edit::With(change) => change(experiment),
         }
     }
@@ -137,10 +169,10 @@ impl Edit {
     /// which is most of a new experiment's record.
     pub fn applied(self, record: &ExperimentRecord) -> ExperimentRecord {
         match self {
-            Edit::ReplaceDraft(iteration) => ExperimentRecord {
+            Edit::ReplaceDraft(replacement) => ExperimentRecord {
                 project_key: record.project_key.clone(),
                 environment_key: record.environment_key.clone(),
-                experiment: with_draft(&record.experiment, *iteration),
+                experiment: with_draft(&record.experiment, Some(*replacement.draft)),
             },
             Edit::With(change) => {
                 let mut record = record.clone();
@@ -154,14 +186,14 @@ impl Edit {
 impl std::fmt::Debug for Edit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Edit::ReplaceDraft(iteration) => f.debug_tuple("ReplaceDraft").field(iteration).finish(),
+            Edit::ReplaceDraft(replacement) => f.debug_tuple("ReplaceDraft").field(replacement).finish(),
             Edit::With(_) => f.write_str("With(..)"),
         }
     }
 }
 
 /// A copy of `experiment` with `draft` as its draft, its old draft not copied.
-fn with_draft(experiment: &Experiment, draft: IterationRep) -> Experiment {
+pub(crate) fn with_draft(experiment: &Experiment, draft: Option<IterationRep>) -> Experiment {
     // Every field is named, so a field added to `Experiment` fails to
     // compile here instead of being dropped from the copy.
     let Experiment {
@@ -201,7 +233,7 @@ fn with_draft(experiment: &Experiment, draft: IterationRep) -> Experiment {
         holdout_id: holdout_id.clone(),
         current_iteration: current_iteration.clone(),
         r#type: r#type.clone(),
-        draft_iteration: Some(draft),
+        draft_iteration: draft,
         previous_iterations: previous_iterations.clone(),
         analysis_config: analysis_config.clone(),
         extra: extra.clone(),

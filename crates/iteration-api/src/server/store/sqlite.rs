@@ -37,7 +37,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
 use super::records::{RecordKey, Records, record_key};
-use super::{ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
+use super::{Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned, with_draft};
 use crate::server::world::World;
 
 /// The file in the data directory that holds the database.
@@ -196,10 +196,33 @@ impl Drop for SqliteStore {
 const RECORD_JSON_CAPACITY: usize = 8 * 1024;
 
 /// The record as the `record` column holds it.
-fn record_json(record: &ExperimentRecord) -> Result<String, StoreError> {
+pub(super) fn record_json(record: &ExperimentRecord) -> Result<String, StoreError> {
     let mut json = Vec::with_capacity(RECORD_JSON_CAPACITY);
     serde_json::to_writer(&mut json, record).map_err(StoreError::unavailable)?;
     String::from_utf8(json).map_err(StoreError::unavailable)
+}
+
+/// The JSON of `record`, which has no draft, with `draft_json` as its
+/// experiment's `draftIteration`: the record is written without it and the
+/// draft's bytes go in before the experiment's closing brace. The
+/// experiment is the record's last field and always has fields of its own
+/// (`key`, `name`), so the JSON ends in `}}` and a comma goes first.
+pub(super) fn record_json_with_draft(
+    record: &ExperimentRecord,
+    draft_json: &[u8],
+) -> Result<String, StoreError> {
+    debug_assert!(record.experiment.draft_iteration.is_none());
+    let without = record_json(record)?;
+    let Some(head) = without.strip_suffix("}}") else {
+        return Err(StoreError::unavailable("a record's JSON does not end with its experiment"));
+    };
+    let draft_json = std::str::from_utf8(draft_json).map_err(StoreError::unavailable)?;
+    let mut json = String::with_capacity(without.len() + draft_json.len() + 24);
+    json.push_str(head);
+    json.push_str(",\"draftIteration\":");
+    json.push_str(draft_json);
+    json.push_str("}}");
+    Ok(json)
 }
 
 fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> {
@@ -238,6 +261,49 @@ impl Store for SqliteStore {
             Err(err) => return ready(Err(err)),
         };
         self.submit(|reply| Request::Swap { expected, record, json, reply })
+    }
+
+    /// Builds the new record as the default does, but for a new draft writes
+    /// the record's JSON around the draft's, which is written already.
+    fn apply<'a>(
+        &'a self,
+        project: &'a str,
+        environment: &'a str,
+        key: &'a str,
+        expected: u64,
+        edit: Edit,
+    ) -> StoreFuture<'a, u64> {
+        let Some(current) = self.committed.state().records.get(project, environment, key) else {
+            return ready(Err(StoreError::NotFound));
+        };
+        if current.version != expected {
+            return ready(Err(StoreError::Conflict { expected, actual: current.version }));
+        }
+        // An unknown field of that name (only a program could put one there)
+        // would be written twice; such a record takes the general path.
+        let splice = !current.value.experiment.extra.contains_key("draftIteration");
+        let written = match edit {
+            Edit::ReplaceDraft(replacement) if splice => {
+                let (draft, draft_json) = replacement.into_parts();
+                let mut record = ExperimentRecord {
+                    project_key: current.value.project_key.clone(),
+                    environment_key: current.value.environment_key.clone(),
+                    experiment: with_draft(&current.value.experiment, None),
+                };
+                let json = record_json_with_draft(&record, &draft_json);
+                record.experiment.draft_iteration = Some(draft);
+                json.map(|json| (record, json))
+            }
+            other => {
+                let record = other.applied(&current.value);
+                record_json(&record).map(|json| (record, json))
+            }
+        };
+        drop(current);
+        match written {
+            Ok((record, json)) => self.submit(|reply| Request::Swap { expected, record, json, reply }),
+            Err(err) => ready(Err(err)),
+        }
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {
