@@ -49,6 +49,9 @@ fn parse_and_write(c: &mut Criterion) {
     group.bench_function("write IterationRep", |b| {
         b.iter(|| serde_json::to_vec(black_box(&rep)).unwrap_or_else(|e| panic!("{e}")))
     });
+    group.bench_function("write IterationRep directly (WriteJson)", |b| {
+        b.iter(|| iteration_model::to_json_vec(black_box(&rep)))
+    });
     group.finish();
 
     // Keeping unknown fields costs a map entry each: the same compact

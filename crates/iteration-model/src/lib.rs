@@ -77,6 +77,7 @@ mod ids;
 mod input;
 mod input_bytes;
 mod iteration;
+mod json;
 mod key;
 mod link;
 mod metric;
@@ -105,6 +106,7 @@ pub use input_bytes::InputError;
 pub use iteration::{
     CovariateInfoRep, FlagRep, IterationRep, IterationStatus, LayerSnapshotRep, ParameterRep, TreatmentRep,
 };
+pub use json::{WriteJson, to_json_vec};
 pub use key::{InvalidKey, Key, MAX_KEY_LEN, is_valid_key};
 pub use link::{Link, Links, links};
 pub use metric::{

@@ -142,6 +142,12 @@ impl serde::Serialize for Links {
     }
 }
 
+impl crate::json::WriteJson for Links {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json::write_entries(out, self.0.iter().map(|(name, link)| (name.as_str(), link)));
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Links {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Links, D::Error> {
         struct Visitor;

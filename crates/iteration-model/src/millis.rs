@@ -55,6 +55,12 @@ impl Serialize for UnixMillis {
     }
 }
 
+impl crate::json::WriteJson for UnixMillis {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json::write_i64(out, self.0);
+    }
+}
+
 impl<'de> Deserialize<'de> for UnixMillis {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;

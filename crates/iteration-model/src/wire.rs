@@ -50,6 +50,25 @@ macro_rules! representation {
             }
         }
 
+        impl $crate::json::WriteJson for $name {
+            fn write_json(&self, out: &mut Vec<u8>) {
+                out.push(b'{');
+                let mut first = true;
+                $( $crate::wire::write_json_field!(out, first, $kind, $wire, &self.$field); )*
+                for (key, value) in &self.extra {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    $crate::json::write_str(out, key);
+                    out.push(b':');
+                    $crate::json::WriteJson::write_json(value, out);
+                }
+                let _ = first;
+                out.push(b'}');
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 #[allow(non_camel_case_types)]
@@ -123,6 +142,25 @@ macro_rules! write_field {
     ($map:ident, opt, $wire:literal, $value:expr) => {
         if let Some(value) = $value {
             $map.serialize_entry($wire, value)?;
+        }
+    };
+}
+
+/// Writes one field for [`WriteJson`](crate::json::WriteJson): the key from
+/// a literal (wire names are plain ASCII and need no escaping, which the
+/// property tests check against serde_json), `,` before all but the first.
+macro_rules! write_json_field {
+    ($out:ident, $first:ident, req, $wire:literal, $value:expr) => {
+        if !$first {
+            $out.push(b',');
+        }
+        $first = false;
+        $out.extend_from_slice(concat!("\"", $wire, "\":").as_bytes());
+        $crate::json::WriteJson::write_json($value, $out);
+    };
+    ($out:ident, $first:ident, opt, $wire:literal, $value:expr) => {
+        if let Some(value) = $value {
+            $crate::wire::write_json_field!($out, $first, req, $wire, value);
         }
     };
 }
@@ -202,6 +240,12 @@ macro_rules! wire_enum {
             }
         }
 
+        impl $crate::json::WriteJson for $name {
+            fn write_json(&self, out: &mut Vec<u8>) {
+                $crate::json::write_str(out, self.as_str());
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct Visitor;
@@ -225,3 +269,4 @@ pub(crate) use finish_field;
 pub(crate) use representation;
 pub(crate) use wire_enum;
 pub(crate) use write_field;
+pub(crate) use write_json_field;

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use iteration_model::{
     AllocationPercent, ExperimentPatchInput, ExperimentPost, IterationInput, IterationRep, MetricInput,
-    ResolveError, SequentialIds, UnixMillis, ViolationCode, resolve_iteration,
+    ResolveError, SequentialIds, UnixMillis, ViolationCode, WriteJson, resolve_iteration, to_json_vec,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -66,6 +66,51 @@ round_trip_properties! {
     field_operation_round_trips: strategies::field_operation();
     unix_millis_round_trips: strategies::millis();
     allocation_round_trips: strategies::allocation();
+}
+
+/// The direct writer gives serde_json's bytes exactly.
+fn writes_like_serde_json<T: Serialize + WriteJson>(value: &T) -> Result<(), TestCaseError> {
+    let serde = serde_json::to_vec(value).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let direct = to_json_vec(value);
+    prop_assert_eq!(String::from_utf8_lossy(&direct), String::from_utf8_lossy(&serde));
+    Ok(())
+}
+
+macro_rules! write_json_properties {
+    ($($name:ident: $strategy:expr;)*) => {
+        proptest! {
+            #![proptest_config(config())]
+            $(
+                #[test]
+                fn $name(value in $strategy) {
+                    writes_like_serde_json(&value)?;
+                }
+            )*
+        }
+    };
+}
+
+write_json_properties! {
+    iteration_rep_writes_like_serde_json: strategies::iteration_rep();
+    experiment_writes_like_serde_json: strategies::experiment();
+    experiment_collection_writes_like_serde_json: strategies::experiment_collection();
+    flag_rep_writes_like_serde_json: strategies::flag_rep();
+    treatment_rep_writes_like_serde_json: strategies::treatment_rep();
+    metric_reps_write_like_serde_json: strategies::dependent_metric_rep();
+    metric_group_writes_like_serde_json: strategies::group_with_metrics();
+    covariate_info_writes_like_serde_json: strategies::covariate_info();
+    layer_snapshot_writes_like_serde_json: strategies::layer_snapshot();
+    analysis_config_writes_like_serde_json: strategies::analysis_config_rep();
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_string_writes_like_serde_json(text in any::<String>(), ascii in "[\\x00-\\x7f]{0,40}") {
+        writes_like_serde_json(&text)?;
+        writes_like_serde_json(&ascii)?;
+    }
 }
 
 /// Ten-thousandths of a percent, computed from the text with integers only.
