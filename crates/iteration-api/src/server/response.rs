@@ -100,10 +100,3 @@ pub(crate) fn json_bytes(status: StatusCode, body: Bytes) -> Response<Bytes> {
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
-
-/// `value` as JSON bytes, in a buffer that starts where most bodies end.
-pub(crate) fn to_json_bytes(value: &impl Serialize) -> Result<Bytes, serde_json::Error> {
-    let mut body = Vec::with_capacity(INITIAL_BODY_CAPACITY);
-    serde_json::to_writer(&mut body, value)?;
-    Ok(Bytes::from(body))
-}

@@ -42,13 +42,7 @@ pub(super) async fn create_iteration(
     ctx.apply(project, environment, key, |experiment| {
         let iteration = resolve(ctx, project, environment, experiment, &input, now)?;
         // The draft is written as JSON once, for the answer and for a store that keeps JSON.
-        let (edit, body) = Edit::replace_draft(iteration).map_err(|err| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                iteration_model::codes::INTERNAL_SERVER_ERROR,
-                format!("the iteration could not be written: {err}"),
-            )
-        })?;
+        let (edit, body) = Edit::replace_draft(iteration);
         Ok((edit, json_bytes(StatusCode::OK, body)))
     })
     .await

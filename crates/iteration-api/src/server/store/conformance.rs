@@ -357,7 +357,7 @@ fn new_draft(record: &ExperimentRecord) -> iteration_model::IterationRep {
 fn edit_applied_is_edit_in_place() {
     let record = full_record();
     let edits: [fn(&ExperimentRecord) -> Edit; 2] = [
-        |r| Edit::replace_draft(new_draft(r)).unwrap().0,
+        |r| Edit::replace_draft(new_draft(r)).0,
         |_| Edit::with(|e| e.tags.get_or_insert_default().push("edited".to_owned())),
     ];
     for edit in edits {
@@ -369,9 +369,16 @@ fn edit_applied_is_edit_in_place() {
 }
 
 #[test]
+fn records_are_written_as_serde_writes_them() {
+    for record in [full_record(), record("p", "production", "x")] {
+        assert_eq!(super::sqlite::record_json(&record).unwrap(), serde_json::to_string(&record).unwrap());
+    }
+}
+
+#[test]
 fn sqlite_writes_a_new_draft_into_the_record_json_as_serde_would() {
     let mut record = full_record();
-    let (edit, draft_json) = Edit::replace_draft(new_draft(&record)).unwrap();
+    let (edit, draft_json) = Edit::replace_draft(new_draft(&record));
     let Edit::ReplaceDraft(replacement) = edit else { unreachable!() };
     let (draft, _) = replacement.into_parts();
     record.experiment.draft_iteration = None;
@@ -391,7 +398,7 @@ async fn apply_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
     store.insert(record.clone()).await.unwrap();
 
     let draft = new_draft(&record);
-    store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).unwrap().0).await.unwrap();
+    store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0).await.unwrap();
 
     let mut expected = record;
     expected.experiment.draft_iteration = Some(draft);
@@ -466,7 +473,7 @@ async fn sqlite_applied_edits_survive_reopening() {
     {
         let store = SqliteStore::open(dir.path()).unwrap();
         store.insert(record.clone()).await.unwrap();
-        store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).unwrap().0).await.unwrap();
+        store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0).await.unwrap();
         store.apply("p", "production", &key, 2, rename("Renamed")).await.unwrap();
     }
 

@@ -64,6 +64,20 @@ impl ExperimentRecord {
     }
 }
 
+/// The bytes `serde_json` writes for the record (its derive above), written
+/// directly: `SqliteStore` writes one on every change.
+impl iteration_model::WriteJson for ExperimentRecord {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"projectKey\":");
+        self.project_key.write_json(out);
+        out.extend_from_slice(b",\"environmentKey\":");
+        self.environment_key.write_json(out);
+        out.extend_from_slice(b",\"experiment\":");
+        self.experiment.write_json(out);
+        out.push(b'}');
+    }
+}
+
 /// Why a store operation failed.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
@@ -145,10 +159,12 @@ impl DraftReplacement {
 
 impl Edit {
     /// An edit that makes `draft` the draft, and the draft's JSON, for the
-    /// caller's answer: the same bytes a store that writes JSON stores.
-    pub fn replace_draft(draft: IterationRep) -> Result<(Edit, bytes::Bytes), serde_json::Error> {
-        let json = crate::server::response::to_json_bytes(&draft)?;
-        Ok((Edit::ReplaceDraft(DraftReplacement { draft: Box::new(draft), json: json.clone() }), json))
+    /// caller's answer: the same bytes a store that writes JSON stores. The
+    /// JSON is written by the model's direct writer, which gives serde_json's
+    /// bytes.
+    pub fn replace_draft(draft: IterationRep) -> (Edit, bytes::Bytes) {
+        let json = bytes::Bytes::from(iteration_model::to_json_vec(&draft));
+        (Edit::ReplaceDraft(DraftReplacement { draft: Box::new(draft), json: json.clone() }), json)
     }
 
     /// An edit that runs `change`.

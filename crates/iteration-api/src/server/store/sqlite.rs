@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use iteration_model::WriteJson;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
@@ -198,7 +199,7 @@ const RECORD_JSON_CAPACITY: usize = 8 * 1024;
 /// The record as the `record` column holds it.
 pub(super) fn record_json(record: &ExperimentRecord) -> Result<String, StoreError> {
     let mut json = Vec::with_capacity(RECORD_JSON_CAPACITY);
-    serde_json::to_writer(&mut json, record).map_err(StoreError::unavailable)?;
+    record.write_json(&mut json);
     String::from_utf8(json).map_err(StoreError::unavailable)
 }
 
