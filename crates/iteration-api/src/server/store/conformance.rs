@@ -234,6 +234,22 @@ async fn exactly_one_of_concurrent_swaps_from_one_version_wins(store: Arc<dyn St
     assert_eq!((got.version, got.value.experiment.name.as_str()), (2, format!("writer {winner}").as_str()));
 }
 
+/// Waits for the 64 writers, each of which tags `x` with `writer-{i}`, and
+/// checks that every one of them landed exactly once.
+async fn every_writer_landed(
+    store: Arc<dyn Store>,
+    tasks: Vec<tokio::task::JoinHandle<Result<(), StoreError>>>,
+) {
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.version, 65);
+    let mut tags = Arc::unwrap_or_clone(got.value).experiment.tags.unwrap();
+    tags.sort_by_key(|tag| tag["writer-".len()..].parse::<u32>().unwrap());
+    assert_eq!(tags, (0..64).map(|i| format!("writer-{i}")).collect::<Vec<_>>());
+}
+
 async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
     store.insert(record("p", "production", "x")).await.unwrap();
 
@@ -254,14 +270,7 @@ async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
             })
         })
         .collect();
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
-    let got = store.get("p", "production", "x").await.unwrap().unwrap();
-    assert_eq!(got.version, 65);
-    let mut tags = Arc::unwrap_or_clone(got.value).experiment.tags.unwrap();
-    tags.sort_by_key(|tag| tag["writer-".len()..].parse::<u32>().unwrap());
-    assert_eq!(tags, (0..64).map(|i| format!("writer-{i}")).collect::<Vec<_>>());
+    every_writer_landed(store, tasks).await;
 }
 
 /// An edit that renames the experiment.
@@ -426,14 +435,7 @@ async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
             })
         })
         .collect();
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
-    let got = store.get("p", "production", "x").await.unwrap().unwrap();
-    assert_eq!(got.version, 65);
-    let mut tags = Arc::unwrap_or_clone(got.value).experiment.tags.unwrap();
-    tags.sort_by_key(|tag| tag["writer-".len()..].parse::<u32>().unwrap());
-    assert_eq!(tags, (0..64).map(|i| format!("writer-{i}")).collect::<Vec<_>>());
+    every_writer_landed(store, tasks).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
