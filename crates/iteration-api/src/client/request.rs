@@ -131,13 +131,13 @@ impl RequestFactory {
         self.with_body(Method::PATCH, &path, SEMANTIC_PATCH, patch)
     }
 
-    /// The absolute URL of `/api/v2/projects/{p}[/environments/{e}[/experiments/{x}]]`,
-    /// after checking every key.
     /// `.../projects/{p}/environments/{e}/experiments/{x}`, keys checked.
     fn experiment_path(&self, project: &str, environment: &str, experiment: &str) -> Result<String, Error> {
         self.path(&[("projectKey", project), ("environmentKey", environment), ("experimentKey", experiment)])
     }
 
+    /// The absolute URL of `/api/v2/projects/{p}[/environments/{e}[/experiments/{x}]]`,
+    /// after checking every key.
     fn path(&self, keys: &[(&'static str, &str)]) -> Result<String, Error> {
         PathKeys(keys).check()?;
         let mut path = format!("{}/api/v2", self.base);

@@ -120,14 +120,14 @@ fn valid(keys: &[&&str]) -> bool {
     keys.iter().all(|k| !k.is_empty())
 }
 
-/// Decodes `%XX` escapes; `None` when an escape is malformed or the result
-/// is not UTF-8 (no resource has such a key).
 /// A path segment decoded, borrowed when it has nothing to decode (the
 /// common case, on the path of every request).
 fn decode_segment(segment: &str) -> Option<Cow<'_, str>> {
     if segment.contains('%') { percent_decode(segment).map(Cow::Owned) } else { Some(Cow::Borrowed(segment)) }
 }
 
+/// Decodes `%XX` escapes; `None` when an escape is malformed or the result
+/// is not UTF-8 (no resource has such a key).
 pub(crate) fn percent_decode(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

@@ -179,7 +179,7 @@ impl Context<'_> {
         project: &str,
         environment: &str,
         key: &str,
-        mut prepare: impl FnMut(&iteration_model::Experiment) -> Result<(Edit, T), ApiError>,
+        mut prepare: impl FnMut(&Experiment) -> Result<(Edit, T), ApiError>,
     ) -> Result<T, ApiError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Versioned { version, value } = self.load(project, environment, key).await?;
