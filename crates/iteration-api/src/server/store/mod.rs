@@ -188,7 +188,7 @@ impl Edit {
             Edit::ReplaceDraft(replacement) => ExperimentRecord {
                 project_key: record.project_key.clone(),
                 environment_key: record.environment_key.clone(),
-                experiment: with_draft(&record.experiment, Some(*replacement.draft)),
+                experiment: with_draft(&record.experiment, *replacement.draft),
             },
             Edit::With(change) => {
                 let mut record = record.clone();
@@ -209,7 +209,7 @@ impl std::fmt::Debug for Edit {
 }
 
 /// A copy of `experiment` with `draft` as its draft, its old draft not copied.
-pub(crate) fn with_draft(experiment: &Experiment, draft: Option<IterationRep>) -> Experiment {
+fn with_draft(experiment: &Experiment, draft: IterationRep) -> Experiment {
     // Every field is named, so a field added to `Experiment` fails to
     // compile here instead of being dropped from the copy.
     let Experiment {
@@ -249,7 +249,7 @@ pub(crate) fn with_draft(experiment: &Experiment, draft: Option<IterationRep>) -
         holdout_id: holdout_id.clone(),
         current_iteration: current_iteration.clone(),
         r#type: r#type.clone(),
-        draft_iteration: draft,
+        draft_iteration: Some(draft),
         previous_iterations: previous_iterations.clone(),
         analysis_config: analysis_config.clone(),
         extra: extra.clone(),

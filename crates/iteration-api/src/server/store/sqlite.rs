@@ -38,7 +38,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
 use super::records::{RecordKey, Records, record_key};
-use super::{Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned, with_draft};
+use super::{Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
 use crate::server::world::World;
 
 /// The file in the data directory that holds the database.
@@ -282,27 +282,28 @@ impl Store for SqliteStore {
         }
         // An unknown field of that name (only a program could put one there)
         // would be written twice; such a record takes the general path.
-        let splice = !current.value.experiment.extra.contains_key("draftIteration");
-        let written = match edit {
-            Edit::ReplaceDraft(replacement) if splice => {
-                let (draft, draft_json) = replacement.into_parts();
-                let mut record = ExperimentRecord {
-                    project_key: current.value.project_key.clone(),
-                    environment_key: current.value.environment_key.clone(),
-                    experiment: with_draft(&current.value.experiment, None),
-                };
-                let json = record_json_with_draft(&record, &draft_json);
-                record.experiment.draft_iteration = Some(draft);
-                json.map(|json| (record, json))
+        let draft_json = match &edit {
+            Edit::ReplaceDraft(replacement)
+                if !current.value.experiment.extra.contains_key("draftIteration") =>
+            {
+                Some(replacement.json().clone())
             }
-            other => {
-                let record = other.applied(&current.value);
-                record_json(&record).map(|json| (record, json))
-            }
+            _ => None,
         };
+        let mut record = edit.applied(&current.value);
         drop(current);
-        match written {
-            Ok((record, json)) => self.submit(|reply| Request::Swap { expected, record, json, reply }),
+        let json = match draft_json {
+            Some(draft_json) => {
+                // Written without the draft, whose bytes go in as they are.
+                let draft = record.experiment.draft_iteration.take();
+                let json = record_json_with_draft(&record, &draft_json);
+                record.experiment.draft_iteration = draft;
+                json
+            }
+            None => record_json(&record),
+        };
+        match json {
+            Ok(json) => self.submit(|reply| Request::Swap { expected, record, json, reply }),
             Err(err) => ready(Err(err)),
         }
     }
