@@ -143,15 +143,23 @@ pub(crate) fn write_entries<'a, T: WriteJson + 'a>(
     entries: impl Iterator<Item = (&'a str, &'a T)>,
 ) {
     out.push(b'{');
-    for (i, (key, value)) in entries.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_str(out, key);
-        out.push(b':');
-        value.write_json(out);
+    let mut first = true;
+    for (key, value) in entries {
+        write_member(out, &mut first, key, value);
     }
     out.push(b'}');
+}
+
+/// One member of an object, `,` first unless it is the object's first.
+#[inline]
+pub(crate) fn write_member<T: WriteJson + ?Sized>(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &T) {
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+    write_str(out, key);
+    out.push(b':');
+    value.write_json(out);
 }
 
 /// Untyped JSON (unknown fields, clause values) is rare and small: serde_json

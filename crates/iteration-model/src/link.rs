@@ -138,13 +138,13 @@ impl IntoIterator for Links {
 
 impl serde::Serialize for Links {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(name, link)| (name, link)))
+        serializer.collect_map(self.iter())
     }
 }
 
 impl crate::json::WriteJson for Links {
     fn write_json(&self, out: &mut Vec<u8>) {
-        crate::json::write_entries(out, self.0.iter().map(|(name, link)| (name.as_str(), link)));
+        crate::json::write_entries(out, self.iter());
     }
 }
 

@@ -56,15 +56,8 @@ macro_rules! representation {
                 let mut first = true;
                 $( $crate::wire::write_json_field!(out, first, $kind, $wire, &self.$field); )*
                 for (key, value) in &self.extra {
-                    if !first {
-                        out.push(b',');
-                    }
-                    first = false;
-                    $crate::json::write_str(out, key);
-                    out.push(b':');
-                    $crate::json::WriteJson::write_json(value, out);
+                    $crate::json::write_member(out, &mut first, key, value);
                 }
-                let _ = first;
                 out.push(b'}');
             }
         }
