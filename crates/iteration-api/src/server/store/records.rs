@@ -75,11 +75,17 @@ impl Records {
     /// The version a swap from `expected` leads to; [`StoreError::NotFound`]
     /// or [`StoreError::Conflict`] when the swap must not happen.
     pub(crate) fn check_swap(&self, key: &RecordKey, expected: u64) -> Result<u64, StoreError> {
-        let (_, actual) = self.version_of(key).ok_or(StoreError::NotFound)?;
+        self.checked_swap(key, expected).map(|(_, next)| next)
+    }
+
+    /// Where `key` is held and the version a swap from `expected` leads to.
+    fn checked_swap(&self, key: &RecordKey, expected: u64) -> Result<(usize, u64), StoreError> {
+        let (at, actual) = self.version_of(key).ok_or(StoreError::NotFound)?;
         if actual != expected {
             return Err(StoreError::Conflict { expected, actual });
         }
-        expected.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))
+        let next = expected.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
+        Ok((at, next))
     }
 
     /// Adds `record` at `version` after the others, or replaces the record
@@ -107,8 +113,7 @@ impl Records {
     /// only while a reader still holds it, so that readers never see a
     /// change.
     pub(crate) fn apply(&mut self, key: &RecordKey, expected: u64, edit: Edit) -> Result<u64, StoreError> {
-        let next = self.check_swap(key, expected)?;
-        let at = self.index[key];
+        let (at, next) = self.checked_swap(key, expected)?;
         let stored = &mut self.records[at];
         edit.apply_to(&mut Arc::make_mut(&mut stored.value).experiment);
         stored.version = next;
