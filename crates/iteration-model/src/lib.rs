@@ -73,6 +73,8 @@ mod builder;
 pub mod catalog;
 mod error_rep;
 mod experiment;
+mod flag;
+mod flag_patch;
 mod ids;
 mod input;
 mod input_bytes;
@@ -81,8 +83,10 @@ mod json;
 mod key;
 mod link;
 mod metric;
+mod metric_catalog;
 mod millis;
 mod patch;
+mod project;
 mod reader;
 mod resolve;
 mod validate;
@@ -100,6 +104,11 @@ pub use experiment::{
     AnalysisConfigInput, AnalysisConfigRep, DataSource, Experiment, ExperimentCollectionRep, ExperimentPost,
     ExperimentType, Methodology, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
 };
+pub use flag::{
+    EnvironmentName, FeatureFlag, FeatureFlagBody, FeatureFlagConfig, FeatureFlags, FlagDefaults, FlagKind, FlagRule,
+    FlagVariation, VariationOrRollout, flag_path,
+};
+pub use flag_patch::{FlagInstruction, FlagPatch};
 pub use ids::{IdSource, SequentialIds};
 pub use input::{FlagInput, IterationInput, MetricInput, TreatmentInput, TreatmentParameterInput};
 pub use input_bytes::InputError;
@@ -110,10 +119,18 @@ pub use json::{WriteJson, to_json_vec};
 pub use key::{InvalidKey, Key, MAX_KEY_LEN, is_valid_key};
 pub use link::{Link, Links, links};
 pub use metric::{
-    DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep, MetricKind,
+    AnalysisType, DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep, MetricKind,
     MetricV2Rep, UnitAggregationType,
 };
+pub use metric_catalog::{
+    GroupMemberInput, MaintainerRep, MetricCollectionRep, MetricContext, MetricGroupCollectionRep, MetricGroupRep,
+    MetricRep, metric_group_path, metric_path,
+};
 pub use millis::UnixMillis;
+pub use project::{
+    ContextKindRep, ContextKindsCollectionRep, ProjectCatalog, RandomizationSettingsRep, RandomizationUnit,
+    RandomizationUnitRep, live_iterations, uses_flag, uses_metric,
+};
 pub use patch::{ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction};
 pub use resolve::{FALLTHROUGH, ResolveError, VersionConflict, resolve_iteration};
 pub use validate::{EXPERIMENT_FIELDS, ITERATION_FIELDS};

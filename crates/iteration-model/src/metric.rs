@@ -12,6 +12,8 @@ wire_enum! {
         Click = "click",
         /// A custom event.
         Custom = "custom",
+        /// A value read from traces.
+        Trace = "trace",
         /// An ordered funnel of metrics (groups only).
         Funnel = "funnel",
         /// A plain set of metrics (groups only).
@@ -26,6 +28,18 @@ wire_enum! {
         Sum = "sum",
         /// The average of values.
         Average = "average",
+        /// The number of distinct values.
+        CountDistinct = "count_distinct",
+    }
+}
+
+wire_enum! {
+    /// How a numeric metric is analysed across units.
+    pub enum AnalysisType {
+        /// The mean.
+        Mean = "mean",
+        /// A percentile (`percentileValue`).
+        Percentile = "percentile",
     }
 }
 

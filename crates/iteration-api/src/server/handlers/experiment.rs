@@ -15,7 +15,7 @@ use super::{Context, store_error};
 use crate::server::expand::Expand;
 use crate::server::lifecycle::is_archived;
 use crate::server::response::{ApiError, json, json_bytes};
-use crate::server::store::{Edit, ExperimentRecord};
+use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError};
 
 pub(super) async fn get(
     ctx: &Context<'_>,
@@ -39,8 +39,8 @@ pub(super) async fn create_iteration(
     ctx.environment(project, environment)?;
     let input = ctx.iteration_input_body()?;
     let now = ctx.app.clock.now();
-    ctx.apply(project, environment, key, |experiment| {
-        let iteration = resolve(ctx, project, environment, experiment, &input, now)?;
+    ctx.apply(project, environment, key, |experiment, catalog| {
+        let iteration = resolve(ctx, catalog, environment, experiment, &input, now)?;
         // The draft is written as JSON once, for the answer and for a store that keeps JSON.
         let (edit, body) = Edit::replace_draft(iteration);
         Ok((edit, json_bytes(StatusCode::OK, body)))
@@ -61,28 +61,39 @@ pub(super) async fn create(
     let (post, mut violations) = read_post(&body);
     let Some(post) = post else { return Err(ApiError::violations(&violations)) };
     let now = ctx.app.clock.now();
-    let mut experiment = new_experiment(ctx, project, environment, &post, now);
-    match resolve_raw(ctx, project, environment, &experiment, &post.iteration, now) {
-        Ok(draft) if violations.is_empty() => experiment.draft_iteration = Some(draft),
-        Ok(_) => return Err(ApiError::violations(&violations)),
-        Err(ResolveError::Invalid(found)) => {
-            violations.extend(found.prefixed("/iteration"));
-            return Err(ApiError::violations(&violations));
+    for _ in 0..super::MAX_WRITE_ATTEMPTS {
+        let catalog = ctx.catalog(project).await?;
+        let mut experiment = new_experiment(ctx, project, environment, &post, now);
+        match resolve_raw(ctx, &catalog.value, environment, &experiment, &post.iteration, now) {
+            Ok(draft) if violations.is_empty() => experiment.draft_iteration = Some(draft),
+            Ok(_) => return Err(ApiError::violations(&violations)),
+            Err(ResolveError::Invalid(found)) => {
+                violations.extend(found.prefixed("/iteration"));
+                return Err(ApiError::violations(&violations));
+            }
+            // A stale flag version is answered only when nothing else is wrong.
+            Err(ResolveError::VersionConflict(conflict)) if violations.is_empty() => {
+                return Err(ApiError::conflict(conflict.to_string()));
+            }
+            Err(ResolveError::VersionConflict(_)) => return Err(ApiError::violations(&violations)),
+            Err(other) => return Err(ApiError::invalid(other.to_string())),
         }
-        // A stale flag version is answered only when nothing else is wrong.
-        Err(ResolveError::VersionConflict(conflict)) if violations.is_empty() => {
-            return Err(ApiError::conflict(conflict.to_string()));
+        let record = ExperimentRecord {
+            project_key: project.to_owned(),
+            environment_key: environment.to_owned(),
+            experiment,
+        };
+        match ctx.app.store.insert(record, Some(catalog.version)).await {
+            Ok(stored) => {
+                let experiment = Arc::unwrap_or_clone(stored.value).experiment;
+                return Ok(json(StatusCode::CREATED, &Expand::ALL.apply(experiment)));
+            }
+            // The catalog changed since it was read: check again against the new one.
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(err) => return Err(store_error(err)),
         }
-        Err(ResolveError::VersionConflict(_)) => return Err(ApiError::violations(&violations)),
-        Err(other) => return Err(ApiError::invalid(other.to_string())),
     }
-    let record = ExperimentRecord {
-        project_key: project.to_owned(),
-        environment_key: environment.to_owned(),
-        experiment,
-    };
-    let stored = ctx.app.store.insert(record).await.map_err(store_error)?;
-    Ok(json(StatusCode::CREATED, &Expand::ALL.apply(Arc::unwrap_or_clone(stored.value).experiment)))
+    Err(ApiError::conflict(format!("the catalog of project `{project}` kept changing; retry")))
 }
 
 /// Reads an `ExperimentPost` and checks its own fields. The iteration's
@@ -173,13 +184,13 @@ fn analysis_config(input: &iteration_model::AnalysisConfigInput) -> iteration_mo
 /// iteration: 400 listing every violation, or 409 for a stale flag version.
 pub(crate) fn resolve(
     ctx: &Context<'_>,
-    project: &str,
+    catalog: &CatalogRecord,
     environment: &str,
     experiment: &Experiment,
     input: &IterationInput,
     now: UnixMillis,
 ) -> Result<IterationRep, ApiError> {
-    resolve_raw(ctx, project, environment, experiment, input, now).map_err(|error| match error {
+    resolve_raw(ctx, catalog, environment, experiment, input, now).map_err(|error| match error {
         ResolveError::Invalid(violations) => ApiError::violations(&violations),
         ResolveError::VersionConflict(conflict) => ApiError::conflict(conflict.to_string()),
         other => ApiError::invalid(other.to_string()),
@@ -189,13 +200,13 @@ pub(crate) fn resolve(
 /// [`resolve`] with the model's error, for callers that re-path violations.
 pub(crate) fn resolve_raw(
     ctx: &Context<'_>,
-    project: &str,
+    catalog: &CatalogRecord,
     environment: &str,
     experiment: &Experiment,
     input: &IterationInput,
     now: UnixMillis,
 ) -> Result<IterationRep, ResolveError> {
-    let Some(catalog) = ctx.app.world.catalog(project, environment) else {
+    let Some(catalog) = catalog.view(environment) else {
         // Handlers check the environment exists before resolving.
         let mut violations = Violations::default();
         violations.push("", iteration_model::ViolationCode::NotAllowed, "the environment does not exist");

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::Context;
 use super::experiment::resolve_raw;
+use crate::server::store::CatalogRecord;
 use super::patch::{InstructionError, flag_state, update_experiment_field};
 use crate::server::lifecycle::{self, Refusal};
 use crate::server::response::ApiError;
@@ -25,7 +26,7 @@ use crate::server::response::ApiError;
 /// `metrics` with `add`.
 pub(crate) fn update_fields(
     ctx: &Context<'_>,
-    project: &str,
+    catalog: &CatalogRecord,
     environment: &str,
     experiment: &mut Experiment,
     updates: &BTreeMap<String, FieldUpdate>,
@@ -38,7 +39,7 @@ pub(crate) fn update_fields(
     if let Some(draft) = experiment.draft_iteration.as_ref() {
         let mut input = input_json(draft);
         apply_updates(&mut input, &iteration_updates)?;
-        let mut changed = resolve_json(ctx, project, environment, experiment, &input, now)?;
+        let mut changed = resolve_json(ctx, catalog, environment, experiment, &input, now)?;
         changed.id = draft.id.clone();
         changed.created_at = draft.created_at;
         changed.version = Some(draft.version.unwrap_or(0) + 1);
@@ -67,8 +68,8 @@ pub(crate) fn update_fields(
     apply_updates(&mut input, &iteration_updates)?;
     // Adding metrics must not fail because a flag moved on since the
     // iteration started: check against the flags' current versions.
-    refresh_flag_versions(ctx, project, environment, &mut input);
-    let resolved = resolve_json(ctx, project, environment, experiment, &input, now)?;
+    refresh_flag_versions(catalog, environment, &mut input);
+    let resolved = resolve_json(ctx, catalog, environment, experiment, &input, now)?;
     if let Some(current) = experiment.current_iteration.as_mut() {
         current.metrics = resolved.metrics;
         current.secondary_metrics = resolved.secondary_metrics;
@@ -80,7 +81,7 @@ pub(crate) fn update_fields(
 /// the updates into a new iteration, and starts that. A waiting draft stays.
 pub(crate) fn save_and_start_new_iteration(
     ctx: &Context<'_>,
-    project: &str,
+    catalog: &CatalogRecord,
     environment: &str,
     experiment: &mut Experiment,
     change_justification: Option<&str>,
@@ -97,10 +98,10 @@ pub(crate) fn save_and_start_new_iteration(
     };
     let mut input = input_json(current);
     apply_updates(&mut input, &iteration_updates)?;
-    let next = resolve_json(ctx, project, environment, experiment, &input, now)?;
+    let next = resolve_json(ctx, catalog, environment, experiment, &input, now)?;
     let waiting_draft = experiment.draft_iteration.replace(next);
     let why = change_justification.unwrap_or("saved and started a new iteration");
-    let flag_state = |flag: &str| flag_state(ctx, project, environment, flag);
+    let flag_state = |flag: &str| flag_state(catalog, environment, flag);
     let started = lifecycle::start_iteration(experiment, Some(why), &flag_state, now);
     experiment.draft_iteration = waiting_draft;
     started.map_err(InstructionError::from)
@@ -126,14 +127,14 @@ fn experiment_level<'a>(
 
 fn resolve_json(
     ctx: &Context<'_>,
-    project: &str,
+    catalog: &CatalogRecord,
     environment: &str,
     experiment: &Experiment,
     input: &Value,
     now: UnixMillis,
 ) -> Result<IterationRep, InstructionError> {
     let input = IterationInput::from_json(input).map_err(InstructionError::Invalid)?;
-    match resolve_raw(ctx, project, environment, experiment, &input, now) {
+    match resolve_raw(ctx, catalog, environment, experiment, &input, now) {
         Ok(iteration) => Ok(iteration),
         Err(ResolveError::Invalid(violations)) => Err(InstructionError::Invalid(violations)),
         Err(ResolveError::VersionConflict(conflict)) => {
@@ -143,8 +144,8 @@ fn resolve_json(
     }
 }
 
-fn refresh_flag_versions(ctx: &Context<'_>, project: &str, environment: &str, input: &mut Value) {
-    let Some(catalog) = ctx.app.world.catalog(project, environment) else { return };
+fn refresh_flag_versions(catalog: &CatalogRecord, environment: &str, input: &mut Value) {
+    let Some(catalog) = catalog.view(environment) else { return };
     if let Some(flags) = input.get_mut("flags").and_then(Value::as_object_mut) {
         for (key, flag) in flags {
             if let (Some(found), Some(flag)) = (catalog.flags.get(key), flag.as_object_mut()) {

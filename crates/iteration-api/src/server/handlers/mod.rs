@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::server::app::Inner;
 use crate::server::response::{ApiError, json};
 use crate::server::route::{Route, percent_decode};
-use crate::server::store::{Edit, ExperimentRecord, StoreError, Versioned};
+use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError, Versioned};
 use crate::server::world::Project;
 
 mod experiment;
@@ -24,7 +24,7 @@ mod patch;
 /// How many times a write re-reads and re-applies after losing a race.
 /// Every lost race means another write won, so the system as a whole always
 /// makes progress; the bound only stops one request from waiting forever.
-const MAX_WRITE_ATTEMPTS: usize = 128;
+pub(super) const MAX_WRITE_ATTEMPTS: usize = 128;
 
 /// What every handler gets.
 pub(crate) struct Context<'a> {
@@ -129,6 +129,17 @@ impl Context<'_> {
         Ok(found)
     }
 
+    /// The live catalog of the project, shared with the store, or 404.
+    pub(crate) async fn catalog(&self, project: &str) -> Result<Versioned<Arc<CatalogRecord>>, ApiError> {
+        self.project(project)?;
+        self.app
+            .store
+            .catalog(project)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| ApiError::not_found(format!("project `{project}` not found")))
+    }
+
     /// The stored experiment, shared with the store, or 404.
     pub(crate) async fn load(
         &self,
@@ -145,23 +156,26 @@ impl Context<'_> {
             .ok_or_else(|| experiment_not_found(project, environment, key))
     }
 
-    /// Reads the experiment, applies `change` and stores the result only if
-    /// nobody wrote in between; otherwise does it again on the new state. So
-    /// no write wins on a stale read and none is lost. Answers what the
-    /// winning `change` returned: it sees the changed experiment, so it can
-    /// take from it what the response needs without copying all of it.
+    /// Reads the experiment and the project's catalog, applies `change` and
+    /// stores the result only if neither changed in between; otherwise does
+    /// it again on the new state. So no write wins on a stale read (of the
+    /// experiment or of a flag, metric or setting it was checked against)
+    /// and none is lost. Answers what the winning `change` returned: it sees
+    /// the changed experiment, so it can take from it what the response
+    /// needs without copying all of it.
     pub(crate) async fn update<T>(
         &self,
         project: &str,
         environment: &str,
         key: &str,
-        mut change: impl FnMut(&mut Experiment) -> Result<T, ApiError>,
+        mut change: impl FnMut(&mut Experiment, &CatalogRecord) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
+            let catalog = self.catalog(project).await?;
             let Versioned { version, value } = self.load(project, environment, key).await?;
             let mut record = Arc::unwrap_or_clone(value);
-            let outcome = change(&mut record.experiment)?;
-            match self.app.store.compare_and_swap(version, record).await {
+            let outcome = change(&mut record.experiment, &catalog.value)?;
+            match self.app.store.compare_and_swap(version, record, Some(catalog.version)).await {
                 Ok(_) => return Ok(outcome),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(err) => return Err(write_error(err, project, environment, key)),
@@ -179,15 +193,17 @@ impl Context<'_> {
         project: &str,
         environment: &str,
         key: &str,
-        mut prepare: impl FnMut(&Experiment) -> Result<(Edit, T), ApiError>,
+        mut prepare: impl FnMut(&Experiment, &CatalogRecord) -> Result<(Edit, T), ApiError>,
     ) -> Result<T, ApiError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
+            let catalog = self.catalog(project).await?;
             let Versioned { version, value } = self.load(project, environment, key).await?;
-            let (edit, outcome) = prepare(&value.experiment)?;
+            let (edit, outcome) = prepare(&value.experiment, &catalog.value)?;
             // Let go of the record, so that the store need not copy it to
             // edit it while this request still holds it.
             drop(value);
-            match self.app.store.apply(project, environment, key, version, edit).await {
+            let guard = Some(catalog.version);
+            match self.app.store.apply(project, environment, key, version, edit, guard).await {
                 Ok(_) => return Ok(outcome),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(err) => return Err(write_error(err, project, environment, key)),

@@ -15,6 +15,7 @@ use super::fields;
 use crate::server::expand::Expand;
 use crate::server::lifecycle::{self, FlagState, Refusal};
 use crate::server::response::{ApiError, json};
+use crate::server::store::CatalogRecord;
 
 pub(super) async fn patch(
     ctx: &Context<'_>,
@@ -28,9 +29,9 @@ pub(super) async fn patch(
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     let now = ctx.app.clock.now();
     let experiment = ctx
-        .update(project, environment, key, |experiment| {
+        .update(project, environment, key, |experiment, catalog| {
             for (i, instruction) in patch.instructions.iter().enumerate() {
-                apply(ctx, project, environment, experiment, instruction, now).map_err(|refusal| {
+                apply(ctx, catalog, environment, experiment, instruction, now).map_err(|refusal| {
                     refusal.into_error(&pointer("/instructions", i), instruction.kind())
                 })?;
             }
@@ -80,7 +81,7 @@ impl InstructionError {
 
 fn apply(
     ctx: &Context<'_>,
-    project: &str,
+    catalog: &CatalogRecord,
     environment: &str,
     experiment: &mut Experiment,
     instruction: &Instruction,
@@ -90,11 +91,11 @@ fn apply(
         Instruction::UpdateName { value } => lifecycle::update_name(experiment, value)?,
         Instruction::UpdateDescription { value } => lifecycle::update_description(experiment, value),
         Instruction::StartIteration { change_justification } => {
-            let flag_state = |flag: &str| flag_state(ctx, project, environment, flag);
+            let flag_state = |flag: &str| flag_state(catalog, environment, flag);
             lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, now)?;
         }
         Instruction::StopIteration { winning_treatment_id, winning_reason } => {
-            let layer = ctx.app.world.layer_for(project, environment, &experiment.key);
+            let layer = ctx.app.world.layer_for(catalog.project(), environment, &experiment.key);
             lifecycle::stop_iteration(
                 experiment,
                 winning_treatment_id,
@@ -106,12 +107,12 @@ fn apply(
         Instruction::ArchiveExperiment => lifecycle::archive(experiment, now)?,
         Instruction::RestoreExperiment => lifecycle::restore(experiment)?,
         Instruction::UpdateExperimentFields { value } => {
-            fields::update_fields(ctx, project, environment, experiment, value, now)?;
+            fields::update_fields(ctx, catalog, environment, experiment, value, now)?;
         }
         Instruction::SaveAndStartNewIteration { change_justification, value } => {
             fields::save_and_start_new_iteration(
                 ctx,
-                project,
+                catalog,
                 environment,
                 experiment,
                 change_justification.as_deref(),
@@ -128,13 +129,8 @@ fn apply(
     Ok(())
 }
 
-pub(crate) fn flag_state(
-    ctx: &Context<'_>,
-    project: &str,
-    environment: &str,
-    flag: &str,
-) -> Option<FlagState> {
-    let flag = ctx.app.world.project(project)?.flag(flag)?;
+pub(crate) fn flag_state(catalog: &CatalogRecord, environment: &str, flag: &str) -> Option<FlagState> {
+    let flag = catalog.catalog().flags.get(flag)?;
     Some(FlagState { on: flag.environment(environment)?.on, archived: flag.archived })
 }
 

@@ -102,7 +102,7 @@ conformance!(
 );
 
 async fn inserted_experiment_is_got_at_version_1(store: Arc<dyn Store>) {
-    let inserted = store.insert(record("p", "production", "x")).await.unwrap();
+    let inserted = store.insert(record("p", "production", "x"), None).await.unwrap();
     assert_eq!(inserted, Versioned { version: 1, value: Arc::new(record("p", "production", "x")) });
 
     let got = store.get("p", "production", "x").await.unwrap();
@@ -113,9 +113,9 @@ async fn inserted_experiment_is_got_at_version_1(store: Arc<dyn Store>) {
 }
 
 async fn duplicate_key_is_key_exists_only_within_an_environment(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
 
-    let err = store.insert(renamed(record("p", "production", "x"), "Another")).await.unwrap_err();
+    let err = store.insert(renamed(record("p", "production", "x"), "Another"), None).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "an experiment with key `x` already exists in project `p`, environment `production`"
@@ -126,18 +126,18 @@ async fn duplicate_key_is_key_exists_only_within_an_environment(store: Arc<dyn S
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!(got.value.experiment.name, "Experiment x");
 
-    assert_eq!(store.insert(record("p", "test", "x")).await.unwrap().version, 1);
-    assert_eq!(store.insert(record("q", "production", "x")).await.unwrap().version, 1);
+    assert_eq!(store.insert(record("p", "test", "x"), None).await.unwrap().version, 1);
+    assert_eq!(store.insert(record("q", "production", "x"), None).await.unwrap().version, 1);
 }
 
 async fn list_is_in_creation_order_per_environment_and_per_project(store: Arc<dyn Store>) {
     for (project, environment, key) in
         [("p", "production", "b"), ("p", "test", "a"), ("q", "production", "c"), ("p", "production", "a")]
     {
-        store.insert(record(project, environment, key)).await.unwrap();
+        store.insert(record(project, environment, key), None).await.unwrap();
     }
     // A write does not move an experiment in the order.
-    store.compare_and_swap(1, renamed(record("p", "production", "b"), "Changed")).await.unwrap();
+    store.compare_and_swap(1, renamed(record("p", "production", "b"), "Changed"), None).await.unwrap();
 
     let production = store.list("p", Some("production")).await.unwrap();
     assert_eq!(keys(&production), [("production", "b"), ("production", "a")]);
@@ -151,13 +151,13 @@ async fn list_is_in_creation_order_per_environment_and_per_project(store: Arc<dy
 }
 
 async fn compare_and_swap_increments_the_version(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
 
     assert_eq!(
-        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Second")).await.unwrap(),
+        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Second"), None).await.unwrap(),
         2
     );
-    assert_eq!(store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third")).await.unwrap(), 3);
+    assert_eq!(store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third"), None).await.unwrap(), 3);
 
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!(
@@ -167,13 +167,13 @@ async fn compare_and_swap_increments_the_version(store: Arc<dyn Store>) {
 }
 
 async fn compare_and_swap_with_a_stale_version_is_a_conflict(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
-    store.compare_and_swap(1, renamed(record("p", "production", "x"), "Winner")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
+    store.compare_and_swap(1, renamed(record("p", "production", "x"), "Winner"), None).await.unwrap();
 
-    let err = store.compare_and_swap(1, renamed(record("p", "production", "x"), "Loser")).await.unwrap_err();
+    let err = store.compare_and_swap(1, renamed(record("p", "production", "x"), "Loser"), None).await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the experiment changed since it was read: expected version 1, it is at version 2"
+        "the record changed since it was read: expected version 1, it is at version 2"
     );
     assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2 }), "{err:?}");
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
@@ -181,11 +181,11 @@ async fn compare_and_swap_with_a_stale_version_is_a_conflict(store: Arc<dyn Stor
 }
 
 async fn compare_and_swap_of_a_missing_experiment_is_not_found(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
 
     for missing in [record("p", "production", "y"), record("p", "test", "x"), record("q", "production", "x")]
     {
-        let err = store.compare_and_swap(1, missing).await.unwrap_err();
+        let err = store.compare_and_swap(1, missing, None).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
         assert_eq!(err.to_string(), "no such experiment");
     }
@@ -207,14 +207,14 @@ async fn world_is_saved_and_loaded(store: Arc<dyn Store>) {
 }
 
 async fn exactly_one_of_concurrent_swaps_from_one_version_wins(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
 
     let tasks: Vec<_> = (0..64)
         .map(|i| {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 store
-                    .compare_and_swap(1, renamed(record("p", "production", "x"), &format!("writer {i}")))
+                    .compare_and_swap(1, renamed(record("p", "production", "x"), &format!("writer {i}")), None)
                     .await
             })
         })
@@ -251,7 +251,7 @@ async fn every_writer_landed(
 }
 
 async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
 
     let tasks: Vec<_> = (0..64)
         .map(|i| {
@@ -261,7 +261,7 @@ async fn concurrent_retry_loops_all_land(store: Arc<dyn Store>) {
                     let Versioned { version, value } = store.get("p", "production", "x").await?.unwrap();
                     let mut value = Arc::unwrap_or_clone(value);
                     value.experiment.tags.get_or_insert_default().push(format!("writer-{i}"));
-                    match store.compare_and_swap(version, value).await {
+                    match store.compare_and_swap(version, value, None).await {
                         Ok(_) => return Ok::<(), StoreError>(()),
                         Err(StoreError::Conflict { .. }) => continue,
                         Err(other) => return Err(other),
@@ -280,11 +280,11 @@ fn rename(name: &str) -> Edit {
 }
 
 async fn apply_edits_and_increments_the_version(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
-    store.insert(record("p", "production", "y")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
+    store.insert(record("p", "production", "y"), None).await.unwrap();
 
-    assert_eq!(store.apply("p", "production", "x", 1, rename("Second")).await.unwrap(), 2);
-    assert_eq!(store.apply("p", "production", "x", 2, rename("Third")).await.unwrap(), 3);
+    assert_eq!(store.apply("p", "production", "x", 1, rename("Second"), None).await.unwrap(), 2);
+    assert_eq!(store.apply("p", "production", "x", 2, rename("Third"), None).await.unwrap(), 3);
 
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!(
@@ -297,8 +297,8 @@ async fn apply_edits_and_increments_the_version(store: Arc<dyn Store>) {
 }
 
 async fn apply_with_a_stale_version_is_a_conflict_and_does_not_edit(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
-    store.apply("p", "production", "x", 1, rename("Winner")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
+    store.apply("p", "production", "x", 1, rename("Winner"), None).await.unwrap();
 
     let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let edit: Edit = {
@@ -308,7 +308,7 @@ async fn apply_with_a_stale_version_is_a_conflict_and_does_not_edit(store: Arc<d
             experiment.name = "Loser".to_owned();
         })
     };
-    let err = store.apply("p", "production", "x", 1, edit).await.unwrap_err();
+    let err = store.apply("p", "production", "x", 1, edit, None).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2 }), "{err:?}");
     assert!(!ran.load(std::sync::atomic::Ordering::SeqCst), "a refused edit must not run");
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
@@ -316,22 +316,22 @@ async fn apply_with_a_stale_version_is_a_conflict_and_does_not_edit(store: Arc<d
 }
 
 async fn apply_to_a_missing_experiment_is_not_found(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
 
     for (project, environment, key) in
         [("p", "production", "y"), ("p", "test", "x"), ("q", "production", "x")]
     {
-        let err = store.apply(project, environment, key, 1, rename("Nobody")).await.unwrap_err();
+        let err = store.apply(project, environment, key, 1, rename("Nobody"), None).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
     }
     assert_eq!(store.list("p", None).await.unwrap().len(), 1);
 }
 
 async fn apply_leaves_a_record_already_read_unchanged(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
     let before = store.get("p", "production", "x").await.unwrap().unwrap();
 
-    store.apply("p", "production", "x", 1, rename("After")).await.unwrap();
+    store.apply("p", "production", "x", 1, rename("After"), None).await.unwrap();
 
     // A reader never sees a record change under it.
     assert_eq!(before, Versioned { version: 1, value: Arc::new(record("p", "production", "x")) });
@@ -404,10 +404,10 @@ fn sqlite_writes_a_new_draft_into_the_record_json_as_serde_would() {
 async fn apply_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
     let record = full_record();
     let key = record.key().to_owned();
-    store.insert(record.clone()).await.unwrap();
+    store.insert(record.clone(), None).await.unwrap();
 
     let draft = new_draft(&record);
-    store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0).await.unwrap();
+    store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0, None).await.unwrap();
 
     let mut expected = record;
     expected.experiment.draft_iteration = Some(draft);
@@ -416,7 +416,7 @@ async fn apply_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
 }
 
 async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x")).await.unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
 
     let tasks: Vec<_> = (0..64)
         .map(|i| {
@@ -426,7 +426,7 @@ async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
                     let version = store.get("p", "production", "x").await?.unwrap().version;
                     let tag = format!("writer-{i}");
                     let edit = Edit::with(move |e| e.tags.get_or_insert_default().push(tag));
-                    match store.apply("p", "production", "x", version, edit).await {
+                    match store.apply("p", "production", "x", version, edit, None).await {
                         Ok(_) => return Ok::<(), StoreError>(()),
                         Err(StoreError::Conflict { .. }) => continue,
                         Err(other) => return Err(other),
@@ -443,9 +443,9 @@ async fn sqlite_data_survives_reopening() {
     let dir = TempDir::new();
     {
         let store = SqliteStore::open(dir.path()).unwrap();
-        store.insert(record("p", "production", "x")).await.unwrap();
-        store.insert(record("p", "test", "y")).await.unwrap();
-        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Changed")).await.unwrap();
+        store.insert(record("p", "production", "x"), None).await.unwrap();
+        store.insert(record("p", "test", "y"), None).await.unwrap();
+        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Changed"), None).await.unwrap();
         store.save_world(&World::demo()).await.unwrap();
     }
     assert!(dir.path().join("iteration.sqlite3").is_file());
@@ -459,7 +459,7 @@ async fn sqlite_data_survives_reopening() {
     );
     assert_eq!(store.load_world().await.unwrap(), Some(World::demo()));
     // Creation order continues after the rows already there.
-    store.insert(record("p", "production", "z")).await.unwrap();
+    store.insert(record("p", "production", "z"), None).await.unwrap();
     assert_eq!(
         keys(&store.list("p", Some("production")).await.unwrap()),
         [("production", "x"), ("production", "z")]
@@ -474,9 +474,9 @@ async fn sqlite_applied_edits_survive_reopening() {
     let draft = new_draft(&record);
     {
         let store = SqliteStore::open(dir.path()).unwrap();
-        store.insert(record.clone()).await.unwrap();
-        store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0).await.unwrap();
-        store.apply("p", "production", &key, 2, rename("Renamed")).await.unwrap();
+        store.insert(record.clone(), None).await.unwrap();
+        store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0, None).await.unwrap();
+        store.apply("p", "production", &key, 2, rename("Renamed"), None).await.unwrap();
     }
 
     let store = SqliteStore::open(dir.path()).unwrap();
@@ -494,7 +494,7 @@ async fn sqlite_writes_queued_together_share_one_commit() {
     assert_eq!(store.commits(), 0);
 
     let held = store.hold_writer();
-    let writes: Vec<_> = (0..64).map(|i| store.insert(record("p", "production", &format!("x{i}")))).collect();
+    let writes: Vec<_> = (0..64).map(|i| store.insert(record("p", "production", &format!("x{i}")), None)).collect();
     drop(held);
     for write in writes {
         assert_eq!(write.await.unwrap().version, 1);
@@ -510,11 +510,11 @@ async fn sqlite_failed_write_in_a_batch_fails_alone() {
     {
         let store = SqliteStore::open(dir.path()).unwrap();
         let held = store.hold_writer();
-        let first = store.insert(record("p", "production", "a"));
-        let duplicate = store.insert(renamed(record("p", "production", "a"), "Duplicate"));
-        let missing = store.compare_and_swap(1, record("p", "production", "missing"));
-        let stale = store.compare_and_swap(7, record("p", "production", "a"));
-        let second = store.insert(record("p", "production", "b"));
+        let first = store.insert(record("p", "production", "a"), None);
+        let duplicate = store.insert(renamed(record("p", "production", "a"), "Duplicate"), None);
+        let missing = store.compare_and_swap(1, record("p", "production", "missing"), None);
+        let stale = store.compare_and_swap(7, record("p", "production", "a"), None);
+        let second = store.insert(record("p", "production", "b"), None);
         drop(held);
 
         assert_eq!(first.await.unwrap().version, 1);
@@ -536,14 +536,14 @@ async fn sqlite_refuses_a_newer_schema() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.path()).unwrap());
     let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
-    connection.pragma_update(None, "user_version", 2).unwrap();
+    connection.pragma_update(None, "user_version", 3).unwrap();
     drop(connection);
 
     let err = SqliteStore::open(dir.path()).unwrap_err();
     let StoreError::Unavailable(source) = err else { panic!("not Unavailable: {err:?}") };
     assert_eq!(
         source.to_string(),
-        "the database has schema version 2, newer than this program's 1; use a newer version of the program"
+        "the database has schema version 3, newer than this program's 2; use a newer version of the program"
     );
 }
 
@@ -551,7 +551,7 @@ async fn sqlite_refuses_a_newer_schema() {
 async fn sqlite_refuses_a_data_directory_open_elsewhere() {
     let dir = TempDir::new();
     let first = SqliteStore::open(dir.path()).unwrap();
-    first.insert(record("p", "production", "x")).await.unwrap();
+    first.insert(record("p", "production", "x"), None).await.unwrap();
 
     // Another store would serve its own copy of the records and overwrite this one's writes.
     let err = SqliteStore::open(dir.path()).unwrap_err();

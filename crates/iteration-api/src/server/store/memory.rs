@@ -2,8 +2,12 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::records::{Records, record_key};
-use super::{Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
+use iteration_model::ProjectCatalog;
+
+use super::records::{Catalogs, Records, check_catalog_guard, check_catalog_put, record_key};
+use super::{
+    CatalogExpectation, CatalogRecord, Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned,
+};
 use crate::server::world::World;
 
 /// Keeps experiments in memory; everything is lost when it is dropped.
@@ -18,6 +22,7 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     records: Records,
+    catalogs: Catalogs,
     world: Option<World>,
 }
 
@@ -56,21 +61,38 @@ impl Store for MemoryStore {
         ready(Ok(self.state().records.list(project, environment)))
     }
 
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
+    fn insert(
+        &self,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         let mut state = self.state();
-        if let Err(err) = state.records.check_insert(&record_key(&record)) {
+        let checked = state.records.check_insert(&record_key(&record)).and_then(|()| {
+            check_catalog_guard(state.catalogs.version(&record.project_key), catalog)
+        });
+        if let Err(err) = checked {
             return ready(Err(err));
         }
+        state.catalogs.bump(&record.project_key);
         let record = Arc::new(record);
         state.records.put(1, Arc::clone(&record));
         ready(Ok(Versioned { version: 1, value: record }))
     }
 
-    fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
+    fn compare_and_swap(
+        &self,
+        expected: u64,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, u64> {
         let mut state = self.state();
-        let next = state.records.check_swap(&record_key(&record), expected);
+        let next = check_catalog_guard(state.catalogs.version(&record.project_key), catalog)
+            .and_then(|()| state.records.check_swap(&record_key(&record), expected));
         let replaced = match next {
-            Ok(next) => state.records.put(next, Arc::new(record)),
+            Ok(next) => {
+                state.catalogs.bump(&record.project_key);
+                state.records.put(next, Arc::new(record))
+            }
             Err(_) => None,
         };
         drop(state);
@@ -85,9 +107,42 @@ impl Store for MemoryStore {
         key: &'a str,
         expected: u64,
         edit: Edit,
+        catalog: Option<u64>,
     ) -> StoreFuture<'a, u64> {
+        let mut state = self.state();
+        if let Err(err) = check_catalog_guard(state.catalogs.version(project), catalog) {
+            return ready(Err(err));
+        }
         let key = (project.to_owned(), environment.to_owned(), key.to_owned());
-        ready(self.state().records.apply(&key, expected, edit))
+        let applied = state.records.apply(&key, expected, edit);
+        if applied.is_ok() {
+            state.catalogs.bump(project);
+        }
+        ready(applied)
+    }
+
+    fn catalog(&self, project: &str) -> StoreFuture<'_, Option<Versioned<Arc<CatalogRecord>>>> {
+        ready(Ok(self.state().catalogs.get(project)))
+    }
+
+    fn generation(&self, project: &str) -> StoreFuture<'_, u64> {
+        ready(Ok(self.state().catalogs.generation(project)))
+    }
+
+    fn put_catalog(&self, expected: CatalogExpectation, catalog: ProjectCatalog) -> StoreFuture<'_, u64> {
+        // Derive the views before taking the lock.
+        let record = Arc::new(CatalogRecord::new(catalog));
+        let mut state = self.state();
+        let project = record.project();
+        let next =
+            check_catalog_put(state.catalogs.version(project), state.catalogs.generation(project), expected);
+        let replaced = match next {
+            Ok(next) => state.catalogs.put(next, record),
+            Err(_) => None,
+        };
+        drop(state);
+        drop(replaced);
+        ready(next)
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {

@@ -19,7 +19,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use iteration_model::{Experiment, IterationRep};
+use std::collections::HashMap;
+
+use iteration_model::{Catalog, Experiment, IterationRep, ProjectCatalog};
 use serde::{Deserialize, Serialize};
 
 use crate::server::world::World;
@@ -78,6 +80,55 @@ impl iteration_model::WriteJson for ExperimentRecord {
     }
 }
 
+/// The live catalog of one project (flags, metrics, metric groups, context
+/// kinds, experimentation settings), with the per-environment views that
+/// resolution reads, derived once when the record is made: a catalog
+/// changes rarely and is read by every create iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogRecord {
+    catalog: ProjectCatalog,
+    views: HashMap<String, Arc<Catalog>>,
+}
+
+impl CatalogRecord {
+    /// The record of `catalog`, with its views.
+    pub fn new(catalog: ProjectCatalog) -> CatalogRecord {
+        let views = catalog
+            .environments
+            .iter()
+            .filter_map(|e| Some((e.key.clone(), Arc::new(catalog.view(&e.key)?))))
+            .collect();
+        CatalogRecord { catalog, views }
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &ProjectCatalog {
+        &self.catalog
+    }
+
+    /// What resolution checks against in `environment`.
+    pub fn view(&self, environment: &str) -> Option<&Arc<Catalog>> {
+        self.views.get(environment)
+    }
+
+    /// The project key.
+    pub fn project(&self) -> &str {
+        &self.catalog.key
+    }
+}
+
+/// What a catalog write expects to find, so that it never wins on a stale read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogExpectation {
+    /// The catalog's version; 0 when the project has no catalog yet.
+    pub version: u64,
+    /// When given, the project's experiment generation (see
+    /// [`Store::generation`]): the write fails if any experiment of the
+    /// project changed since. A write that checked the experiments (a
+    /// delete refused while in use) sets it.
+    pub generation: Option<u64>,
+}
+
 /// Why a store operation failed.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +145,8 @@ pub enum StoreError {
         /// The experiment key.
         key: String,
     },
-    /// The experiment changed since it was read.
-    #[error(
-        "the experiment changed since it was read: expected version {expected}, it is at version {actual}"
-    )]
+    /// The experiment, or the catalog the write was checked against, changed since it was read.
+    #[error("the record changed since it was read: expected version {expected}, it is at version {actual}")]
     Conflict {
         /// The version the writer read.
         expected: u64,
@@ -279,17 +328,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<'_, Vec<Versioned<Arc<ExperimentRecord>>>>;
 
     /// Inserts a new experiment at version 1; [`StoreError::KeyExists`] when
-    /// (project, environment, key) is taken.
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>>;
+    /// (project, environment, key) is taken. With `catalog`, only while the
+    /// project's catalog is still at that version ([`StoreError::Conflict`]
+    /// otherwise): the write was checked against that catalog.
+    fn insert(
+        &self,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>>;
 
-    /// Replaces the experiment only if its version is still `expected`, and
-    /// returns the new version (`expected + 1`); [`StoreError::Conflict`]
-    /// when it is at another version, [`StoreError::NotFound`] when it does
-    /// not exist.
-    fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64>;
+    /// Replaces the experiment only if its version is still `expected` (and
+    /// the project's catalog still at `catalog`, when given), and returns the
+    /// new version (`expected + 1`); [`StoreError::Conflict`] when either is
+    /// at another version, [`StoreError::NotFound`] when it does not exist.
+    fn compare_and_swap(
+        &self,
+        expected: u64,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, u64>;
 
     /// Applies `edit` to experiment `key` only if it is still at version
-    /// `expected`, and returns the new version (`expected + 1`); fails as
+    /// `expected` (and the catalog at `catalog`, when given), and returns the new version (`expected + 1`); fails as
     /// [`Store::compare_and_swap`] does, and then `edit` has not run.
     ///
     /// The default reads the record, builds the edited record with
@@ -303,6 +363,7 @@ pub trait Store: Send + Sync + 'static {
         key: &'a str,
         expected: u64,
         edit: Edit,
+        catalog: Option<u64>,
     ) -> StoreFuture<'a, u64> {
         Box::pin(async move {
             let current = self.get(project, environment, key).await?.ok_or(StoreError::NotFound)?;
@@ -311,9 +372,23 @@ pub trait Store: Send + Sync + 'static {
             }
             let record = edit.applied(&current.value);
             drop(current);
-            self.compare_and_swap(expected, record).await
+            self.compare_and_swap(expected, record, catalog).await
         })
     }
+
+    /// The live catalog of `project`, if it has one.
+    fn catalog(&self, project: &str) -> StoreFuture<'_, Option<Versioned<Arc<CatalogRecord>>>>;
+
+    /// How many experiment writes `project` has seen: any insert or change
+    /// of one of its experiments makes it larger. Read it before reading the
+    /// experiments a catalog write depends on, and pass it in
+    /// [`CatalogExpectation::generation`].
+    fn generation(&self, project: &str) -> StoreFuture<'_, u64>;
+
+    /// Stores `catalog` as the project's catalog, only if what `expected`
+    /// says still holds, and returns its new version;
+    /// [`StoreError::Conflict`] otherwise.
+    fn put_catalog(&self, expected: CatalogExpectation, catalog: ProjectCatalog) -> StoreFuture<'_, u64>;
 
     /// The world stored with the data, so that a restart without a world
     /// argument still knows it.

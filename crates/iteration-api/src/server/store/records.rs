@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Edit, ExperimentRecord, StoreError, Versioned};
+use super::{CatalogExpectation, CatalogRecord, Edit, ExperimentRecord, StoreError, Versioned};
 
 /// (project, environment, key) of an experiment.
 pub(crate) type RecordKey = (String, String, String);
@@ -119,4 +119,66 @@ impl Records {
         stored.version = next;
         Ok(next)
     }
+}
+
+/// Every project's live catalog with its version, and how many experiment
+/// writes each project has seen (its generation).
+#[derive(Debug, Default)]
+pub(crate) struct Catalogs {
+    catalogs: HashMap<String, Versioned<Arc<CatalogRecord>>>,
+    generations: HashMap<String, u64>,
+}
+
+impl Catalogs {
+    /// The catalog of `project`, shared.
+    pub(crate) fn get(&self, project: &str) -> Option<Versioned<Arc<CatalogRecord>>> {
+        self.catalogs.get(project).cloned()
+    }
+
+    /// The version of the catalog of `project`; 0 when it has none.
+    pub(crate) fn version(&self, project: &str) -> u64 {
+        self.catalogs.get(project).map_or(0, |c| c.version)
+    }
+
+    /// How many experiment writes `project` has seen.
+    pub(crate) fn generation(&self, project: &str) -> u64 {
+        self.generations.get(project).copied().unwrap_or(0)
+    }
+
+    /// Counts one more experiment write in `project`.
+    pub(crate) fn bump(&mut self, project: &str) {
+        *self.generations.entry(project.to_owned()).or_insert(0) += 1;
+    }
+
+    /// Stores `record` at `version` and returns the replaced record, to be
+    /// dropped once the caller has released its lock.
+    pub(crate) fn put(&mut self, version: u64, record: Arc<CatalogRecord>) -> Option<Arc<CatalogRecord>> {
+        let project = record.project().to_owned();
+        self.catalogs.insert(project, Versioned { version, value: record }).map(|old| old.value)
+    }
+}
+
+/// [`StoreError::Conflict`] unless the catalog is at `expected` (when given).
+pub(crate) fn check_catalog_guard(actual: u64, expected: Option<u64>) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if expected != actual => Err(StoreError::Conflict { expected, actual }),
+        _ => Ok(()),
+    }
+}
+
+/// The version a catalog put leads to, or [`StoreError::Conflict`] when
+/// the catalog (at `version`) or the project's experiments (at
+/// `generation`) moved from what the writer expected.
+pub(crate) fn check_catalog_put(
+    version: u64,
+    generation: u64,
+    expected: CatalogExpectation,
+) -> Result<u64, StoreError> {
+    check_catalog_guard(version, Some(expected.version))?;
+    if let Some(expected) = expected.generation
+        && expected != generation
+    {
+        return Err(StoreError::Conflict { expected, actual: generation });
+    }
+    Ok(version + 1)
 }

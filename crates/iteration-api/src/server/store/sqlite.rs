@@ -8,6 +8,9 @@
 //!   `created_order` is the rowid; rows are never deleted, so it grows with
 //!   each insert and orders `list`.
 //! - `world(id = 1, document)`: the world, in its file format.
+//! - `catalogs(project, version, document)` (since schema version 2): one
+//!   row per project, `document` the JSON of its live
+//!   [`ProjectCatalog`](iteration_model::ProjectCatalog).
 //!
 //! Writes go through one writer thread that owns the only connection. It
 //! takes every request waiting on its channel, checks each against the
@@ -33,19 +36,21 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use iteration_model::WriteJson;
+use iteration_model::{ProjectCatalog, WriteJson};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use super::records::{RecordKey, Records, record_key};
-use super::{Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
+use super::records::{Catalogs, RecordKey, Records, check_catalog_guard, check_catalog_put, record_key};
+use super::{
+    CatalogExpectation, CatalogRecord, Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned,
+};
 use crate::server::world::World;
 
 /// The file in the data directory that holds the database.
 const FILE_NAME: &str = "iteration.sqlite3";
 
 /// The schema version this code reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long opening waits for a lock held by another process before failing
 /// with "database is locked".
@@ -87,6 +92,7 @@ struct Committed {
 #[derive(Debug, Default)]
 struct CommittedState {
     records: Records,
+    catalogs: Catalogs,
     world: Option<World>,
 }
 
@@ -248,20 +254,29 @@ impl Store for SqliteStore {
         ready(Ok(self.committed.state().records.list(project, environment)))
     }
 
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
+    fn insert(
+        &self,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         let json = match record_json(&record) {
             Ok(json) => json,
             Err(err) => return ready(Err(err)),
         };
-        self.submit(|reply| Request::Insert { record, json, reply })
+        self.submit(|reply| Request::Insert { record, json, catalog, reply })
     }
 
-    fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
+    fn compare_and_swap(
+        &self,
+        expected: u64,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, u64> {
         let json = match record_json(&record) {
             Ok(json) => json,
             Err(err) => return ready(Err(err)),
         };
-        self.submit(|reply| Request::Swap { expected, record, json, reply })
+        self.submit(|reply| Request::Swap { expected, record, json, catalog, reply })
     }
 
     /// Builds the new record as the default does, but for a new draft writes
@@ -273,6 +288,7 @@ impl Store for SqliteStore {
         key: &'a str,
         expected: u64,
         edit: Edit,
+        catalog: Option<u64>,
     ) -> StoreFuture<'a, u64> {
         let Some(current) = self.committed.state().records.get(project, environment, key) else {
             return ready(Err(StoreError::NotFound));
@@ -303,13 +319,30 @@ impl Store for SqliteStore {
             None => record_json(&record),
         };
         match json {
-            Ok(json) => self.submit(|reply| Request::Swap { expected, record, json, reply }),
+            Ok(json) => self.submit(|reply| Request::Swap { expected, record, json, catalog, reply }),
             Err(err) => ready(Err(err)),
         }
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {
         ready(Ok(self.committed.state().world.clone()))
+    }
+
+    fn catalog(&self, project: &str) -> StoreFuture<'_, Option<Versioned<Arc<CatalogRecord>>>> {
+        ready(Ok(self.committed.state().catalogs.get(project)))
+    }
+
+    fn generation(&self, project: &str) -> StoreFuture<'_, u64> {
+        ready(Ok(self.committed.state().catalogs.generation(project)))
+    }
+
+    fn put_catalog(&self, expected: CatalogExpectation, catalog: ProjectCatalog) -> StoreFuture<'_, u64> {
+        let json = match serde_json::to_string(&catalog) {
+            Ok(json) => json,
+            Err(err) => return ready(Err(StoreError::unavailable(err))),
+        };
+        let record = Box::new(CatalogRecord::new(catalog));
+        self.submit(|reply| Request::PutCatalog { expected, record, json, reply })
     }
 
     fn save_world(&self, world: &World) -> StoreFuture<'_, ()> {
@@ -373,6 +406,19 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             )
             .map_err(StoreError::unavailable)?;
     }
+    if version < 2 {
+        // A database of version 1 has no catalogs: serving it seeds them
+        // from the stored world, as for a new directory.
+        transaction
+            .execute_batch(
+                "CREATE TABLE catalogs (
+                    project TEXT PRIMARY KEY,
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    document TEXT NOT NULL
+                );",
+            )
+            .map_err(StoreError::unavailable)?;
+    }
     transaction.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(StoreError::unavailable)?;
     transaction.commit().map_err(StoreError::unavailable)
 }
@@ -391,6 +437,18 @@ fn read_all(connection: &Connection) -> Result<CommittedState, StoreError> {
         let version = u64::try_from(version).map_err(StoreError::unavailable)?;
         let record: ExperimentRecord = serde_json::from_str(&record).map_err(StoreError::unavailable)?;
         state.records.put(version, Arc::new(record));
+    }
+    let mut statement = connection
+        .prepare("SELECT version, document FROM catalogs")
+        .map_err(StoreError::unavailable)?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .map_err(StoreError::unavailable)?;
+    for row in rows {
+        let (version, document) = row.map_err(StoreError::unavailable)?;
+        let version = u64::try_from(version).map_err(StoreError::unavailable)?;
+        let catalog: ProjectCatalog = serde_json::from_str(&document).map_err(StoreError::unavailable)?;
+        state.catalogs.put(version, Arc::new(CatalogRecord::new(catalog)));
     }
     let document = connection
         .query_row("SELECT document FROM world WHERE id = 1", [], |row| row.get::<_, String>(0))
@@ -412,12 +470,14 @@ enum Request {
     Insert {
         record: ExperimentRecord,
         json: String,
+        catalog: Option<u64>,
         reply: oneshot::Sender<Result<Versioned<Arc<ExperimentRecord>>, StoreError>>,
     },
     Swap {
         expected: u64,
         record: ExperimentRecord,
         json: String,
+        catalog: Option<u64>,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
     SaveWorld {
@@ -426,6 +486,21 @@ enum Request {
         document: String,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    PutCatalog {
+        expected: CatalogExpectation,
+        // Boxed: a catalog is large, and most requests are swaps.
+        record: Box<CatalogRecord>,
+        json: String,
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
+}
+
+/// A record a commit replaced in the in-memory copy, dropped after the copy
+/// is unlocked: dropping a large record takes time that readers need not wait for.
+enum Replaced {
+    // Only held to be dropped.
+    Experiment(#[allow(dead_code)] Arc<ExperimentRecord>),
+    Catalog(#[allow(dead_code)] Arc<CatalogRecord>),
 }
 
 /// A request applied inside the open transaction, with what to publish to
@@ -440,6 +515,8 @@ enum Applied {
     Swap(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>, Option<Arc<ExperimentRecord>>),
     /// The world to publish is `Some` exactly when the save succeeded.
     SaveWorld(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>, Option<Box<World>>),
+    /// The catalog to publish is `Some` exactly when the put succeeded.
+    PutCatalog(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>, Option<Box<CatalogRecord>>),
 }
 
 impl Applied {
@@ -450,19 +527,24 @@ impl Applied {
             Request::Insert { reply, .. } => Applied::Insert(reply, Box::new(Err(not_run()))),
             Request::Swap { reply, .. } => Applied::Swap(reply, Err(not_run()), None),
             Request::SaveWorld { reply, .. } => Applied::SaveWorld(reply, Err(not_run()), None),
+            Request::PutCatalog { reply, .. } => Applied::PutCatalog(reply, Err(not_run()), None),
         }
     }
 
     /// Puts the committed write into the in-memory state, and returns the
     /// record it replaced, to be dropped once the state is unlocked.
-    fn publish(&mut self, state: &mut CommittedState) -> Option<Arc<ExperimentRecord>> {
+    fn publish(&mut self, state: &mut CommittedState) -> Option<Replaced> {
         match self {
             Applied::Insert(_, result) => {
                 let inserted = result.as_ref().as_ref().ok()?;
-                state.records.put(inserted.version, Arc::clone(&inserted.value))
+                state.catalogs.bump(&inserted.value.project_key);
+                state.records.put(inserted.version, Arc::clone(&inserted.value)).map(Replaced::Experiment)
             }
             Applied::Swap(_, result, record) => match (result, record.take()) {
-                (Ok(version), Some(record)) => state.records.put(*version, record),
+                (Ok(version), Some(record)) => {
+                    state.catalogs.bump(&record.project_key);
+                    state.records.put(*version, record).map(Replaced::Experiment)
+                }
                 _ => None,
             },
             Applied::SaveWorld(_, _, world) => {
@@ -471,6 +553,10 @@ impl Applied {
                 }
                 None
             }
+            Applied::PutCatalog(_, result, record) => match (result, record.take()) {
+                (Ok(version), Some(record)) => state.catalogs.put(*version, Arc::new(*record)).map(Replaced::Catalog),
+                _ => None,
+            },
         }
     }
 
@@ -481,6 +567,7 @@ impl Applied {
             Applied::Insert(reply, result) => drop(reply.send(*result)),
             Applied::Swap(reply, result, _) => drop(reply.send(result)),
             Applied::SaveWorld(reply, result, _) => drop(reply.send(result)),
+            Applied::PutCatalog(reply, result, _) => drop(reply.send(result)),
         }
     }
 
@@ -491,6 +578,7 @@ impl Applied {
             Applied::Insert(reply, _) => drop(reply.send(Err(error()))),
             Applied::Swap(reply, ..) => drop(reply.send(Err(error()))),
             Applied::SaveWorld(reply, ..) => drop(reply.send(Err(error()))),
+            Applied::PutCatalog(reply, ..) => drop(reply.send(Err(error()))),
         }
     }
 }
@@ -526,7 +614,12 @@ impl Writer {
                 return;
             }
         };
-        let mut batched = Batch { committed: &self.committed, versions: HashMap::new() };
+        let mut batched = Batch {
+            committed: &self.committed,
+            versions: HashMap::new(),
+            catalog_versions: HashMap::new(),
+            generations: HashMap::new(),
+        };
         let mut applied: Vec<Applied> =
             batch.into_iter().map(|request| batched.apply(&transaction, request)).collect();
         match transaction.commit() {
@@ -555,12 +648,32 @@ struct Batch<'a> {
     committed: &'a Committed,
     /// The version each record written in this batch is at, inside the batch.
     versions: HashMap<RecordKey, u64>,
+    /// The version each catalog written in this batch is at, inside the batch.
+    catalog_versions: HashMap<String, u64>,
+    /// How many experiment writes each project has seen, inside the batch.
+    generations: HashMap<String, u64>,
 }
 
 impl Batch<'_> {
     /// The version `key` is at inside the batch, if it exists.
     fn version(&self, key: &RecordKey) -> Option<u64> {
         self.versions.get(key).copied().or_else(|| self.committed.state().records.version(key))
+    }
+
+    /// The version the catalog of `project` is at inside the batch.
+    fn catalog_version(&self, project: &str) -> u64 {
+        self.catalog_versions.get(project).copied().unwrap_or_else(|| self.committed.state().catalogs.version(project))
+    }
+
+    /// The generation of `project` inside the batch.
+    fn generation(&self, project: &str) -> u64 {
+        self.generations.get(project).copied().unwrap_or_else(|| self.committed.state().catalogs.generation(project))
+    }
+
+    /// Counts an experiment write of `project` inside the batch.
+    fn bump(&mut self, project: &str) {
+        let next = self.generation(project) + 1;
+        self.generations.insert(project.to_owned(), next);
     }
 
     /// Checks `request` and, when it passes, writes it. A check that fails
@@ -575,14 +688,15 @@ impl Batch<'_> {
             return Applied::unapplied(request);
         }
         match request {
-            Request::Insert { record, json, reply } => {
-                let result = self
-                    .insert(connection, &record, &json)
+            Request::Insert { record, json, catalog, reply } => {
+                let result = check_catalog_guard(self.catalog_version(&record.project_key), catalog)
+                    .and_then(|()| self.insert(connection, &record, &json))
                     .map(|()| Versioned { version: 1, value: Arc::new(record) });
                 Applied::Insert(reply, Box::new(result))
             }
-            Request::Swap { expected, record, json, reply } => {
-                match self.swap(connection, expected, &record, &json) {
+            Request::Swap { expected, record, json, catalog, reply } => {
+                let checked = check_catalog_guard(self.catalog_version(&record.project_key), catalog);
+                match checked.and_then(|()| self.swap(connection, expected, &record, &json)) {
                     Ok(next) => Applied::Swap(reply, Ok(next), Some(Arc::new(record))),
                     Err(err) => Applied::Swap(reply, Err(err), None),
                 }
@@ -591,7 +705,33 @@ impl Batch<'_> {
                 Ok(()) => Applied::SaveWorld(reply, Ok(()), Some(world)),
                 Err(err) => Applied::SaveWorld(reply, Err(err), None),
             },
+            Request::PutCatalog { expected, record, json, reply } => {
+                match self.put_catalog(connection, expected, record.project(), &json) {
+                    Ok(next) => Applied::PutCatalog(reply, Ok(next), Some(record)),
+                    Err(err) => Applied::PutCatalog(reply, Err(err), None),
+                }
+            }
         }
+    }
+
+    fn put_catalog(
+        &mut self,
+        connection: &Connection,
+        expected: CatalogExpectation,
+        project: &str,
+        json: &str,
+    ) -> Result<u64, StoreError> {
+        let next = check_catalog_put(self.catalog_version(project), self.generation(project), expected)?;
+        let stored = stored_version(next)?;
+        connection
+            .prepare_cached(
+                "INSERT INTO catalogs (project, version, document) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (project) DO UPDATE SET version = excluded.version, document = excluded.document",
+            )
+            .and_then(|mut statement| statement.execute(params![project, stored, json]))
+            .map_err(StoreError::unavailable)?;
+        self.catalog_versions.insert(project.to_owned(), next);
+        Ok(next)
     }
 
     fn insert(
@@ -611,6 +751,7 @@ impl Batch<'_> {
             )
             .and_then(|mut statement| statement.execute(params![key.0, key.1, key.2, json]))
             .map_err(StoreError::unavailable)?;
+        self.bump(&key.0);
         self.versions.insert(key, 1);
         Ok(())
     }
@@ -640,6 +781,7 @@ impl Batch<'_> {
         if changed != 1 {
             return Err(StoreError::unavailable("the database lost a record the store holds"));
         }
+        self.bump(&key.0);
         self.versions.insert(key, next);
         Ok(next)
     }

@@ -7,7 +7,11 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 use super::*;
-use crate::server::store::{ExperimentRecord, Store, StoreError, StoreFuture, Versioned};
+use iteration_model::ProjectCatalog;
+
+use crate::server::store::{
+    CatalogExpectation, CatalogRecord, ExperimentRecord, Store, StoreError, StoreFuture, Versioned,
+};
 
 const HEALTHY: u8 = 0;
 /// Every compare-and-swap finds that someone else wrote first.
@@ -51,20 +55,47 @@ impl Store for FaultyStore {
         }
     }
 
-    fn insert(&self, record: ExperimentRecord) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
+    fn insert(
+        &self,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         match self.failure() {
             Some(err) => Box::pin(async move { Err(err) }),
-            None => self.inner.insert(record),
+            None => self.inner.insert(record, catalog),
         }
     }
 
-    fn compare_and_swap(&self, expected: u64, record: ExperimentRecord) -> StoreFuture<'_, u64> {
+    fn compare_and_swap(
+        &self,
+        expected: u64,
+        record: ExperimentRecord,
+        catalog: Option<u64>,
+    ) -> StoreFuture<'_, u64> {
         if self.mode.load(Ordering::SeqCst) == ALWAYS_BEATEN {
             return Box::pin(async move { Err(StoreError::Conflict { expected, actual: expected + 1 }) });
         }
         match self.failure() {
             Some(err) => Box::pin(async move { Err(err) }),
-            None => self.inner.compare_and_swap(expected, record),
+            None => self.inner.compare_and_swap(expected, record, catalog),
+        }
+    }
+
+    fn catalog(&self, project: &str) -> StoreFuture<'_, Option<Versioned<Arc<CatalogRecord>>>> {
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.catalog(project),
+        }
+    }
+
+    fn generation(&self, project: &str) -> StoreFuture<'_, u64> {
+        self.inner.generation(project)
+    }
+
+    fn put_catalog(&self, expected: CatalogExpectation, catalog: ProjectCatalog) -> StoreFuture<'_, u64> {
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.put_catalog(expected, catalog),
         }
     }
 

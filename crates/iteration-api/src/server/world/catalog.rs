@@ -1,28 +1,38 @@
-//! The model's view of one project in one environment, built from a world.
+//! The live catalog a world seeds, and the model's per-environment view of it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use iteration_model::{
-    Catalog, CatalogFlag, CatalogMetric, CatalogMetricGroup, CovariateInfoRep, TargetingRule,
+    Catalog, ContextKindRep, CovariateInfoRep, EnvironmentName, FeatureFlag, FeatureFlagConfig, FlagDefaults,
+    FlagKind, FlagRule, FlagVariation, Link, MaintainerRep, MetricGroupRep, MetricRep, ProjectCatalog,
+    RandomizationUnit, UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
 };
+use serde_json::{Map, Value, json};
 
 use super::{Flag, Metric, MetricGroup, Project, World};
 
-/// Every (project, environment)'s catalog, built once when the world is
-/// read: a world never changes while a server runs, and building a catalog
-/// clones every flag, metric and group of the project, which would
-/// otherwise be a large share of each create-iteration request.
+/// Every (project, environment)'s view of the seed catalog, built once when
+/// the world is read.
 pub(crate) type Catalogs = HashMap<String, HashMap<String, Arc<Catalog>>>;
+
+/// When seeded entities say they were created: the world file gives no
+/// date, and a fixed one keeps a seeded state the same on every start.
+const SEEDED_AT: UnixMillis = UnixMillis(1_654_104_600_000);
 
 impl World {
     /// What [`iteration_model::resolve_iteration`] checks an iteration
-    /// against: the project's flags (with their configuration in
-    /// `environment`), metrics, groups, context kinds, and the environment's
-    /// covariates. `None` when the project or environment does not exist.
-    /// Built when the world was read; this only looks it up.
+    /// against in the *seed* catalog: the project's flags (with their
+    /// configuration in `environment`), metrics, groups, context kinds, and
+    /// the environment's covariates. `None` when the project or environment
+    /// does not exist. A server reads the live catalog from its store instead.
     pub fn catalog(&self, project: &str, environment: &str) -> Option<Arc<Catalog>> {
         self.catalogs.get(project)?.get(environment).cloned()
+    }
+
+    /// The live catalog each project starts with, in file order.
+    pub fn seed_catalogs(&self) -> Vec<ProjectCatalog> {
+        self.projects.iter().map(seed_catalog).collect()
     }
 }
 
@@ -31,117 +41,243 @@ pub(crate) fn catalogs(projects: &[Project]) -> Catalogs {
     projects
         .iter()
         .map(|project| {
+            let seed = seed_catalog(project);
             let environments = project
                 .environments
                 .iter()
-                .map(|e| (e.key.clone(), Arc::new(catalog(project, &e.key))))
+                .filter_map(|e| Some((e.key.clone(), Arc::new(seed.view(&e.key)?))))
                 .collect();
             (project.key.clone(), environments)
         })
         .collect()
 }
 
-fn catalog(project: &Project, environment: &str) -> Catalog {
-    Catalog {
-        project_key: project.key.clone(),
-        environment_key: environment.to_owned(),
-        default_randomization_unit: Some(project.default_randomization_unit().to_owned()),
-        context_kinds: project.context_kinds.iter().map(context_kind).collect(),
-        flags: project
-            .flags
+/// The live catalog `project` starts with.
+pub(crate) fn seed_catalog(project: &Project) -> ProjectCatalog {
+    let environments: Vec<EnvironmentName> = project
+        .environments
+        .iter()
+        .map(|e| EnvironmentName { key: e.key.clone(), name: e.name.clone() })
+        .collect();
+    let default_unit = project.default_randomization_unit();
+    ProjectCatalog {
+        key: project.key.clone(),
+        id: stable_id(&project.key),
+        creation_date: SEEDED_AT,
+        context_kinds: project
+            .context_kinds
             .iter()
-            .filter_map(|flag| Some((flag.key.clone(), catalog_flag(flag, environment)?)))
+            .map(|kind| ContextKindRep {
+                key: kind.key.clone(),
+                name: kind.name.clone().unwrap_or_else(|| kind.key.clone()),
+                description: String::new(),
+                version: 1,
+                creation_date: SEEDED_AT,
+                last_modified: SEEDED_AT,
+                created_from: "default".to_owned(),
+                hide_in_targeting: Some(false),
+                archived: Some(false),
+                links: Some(links([(
+                    "self",
+                    format!("/api/v2/projects/{}/context-kinds/{}", project.key, kind.key),
+                )])),
+                extra: Map::new(),
+            })
             .collect(),
-        metrics: project.metrics.iter().map(|m| (m.key.clone(), catalog_metric(m))).collect(),
-        metric_groups: project.metric_groups.iter().map(|g| (g.key.clone(), catalog_group(g))).collect(),
-        covariates: covariates(project, environment),
+        randomization_units: project
+            .context_kinds
+            .iter()
+            .filter(|kind| kind.enabled_for_experiments)
+            .map(|kind| RandomizationUnit { key: kind.key.clone(), default: kind.key == default_unit })
+            .collect(),
+        flags: project.flags.iter().map(|f| (f.key.clone(), seed_flag(&project.key, &environments, f))).collect(),
+        metrics: project.metrics.iter().map(|m| (m.key.clone(), seed_metric(&project.key, m))).collect(),
+        metric_groups: project
+            .metric_groups
+            .iter()
+            .map(|g| (g.key.clone(), seed_group(project, g)))
+            .collect(),
+        covariates: covariates(project),
+        environments,
     }
 }
 
-fn context_kind(kind: &super::ContextKind) -> iteration_model::ContextKind {
-    iteration_model::ContextKind {
-        key: kind.key.clone(),
-        name: kind.name.clone(),
-        enabled_for_experiments: kind.enabled_for_experiments,
-    }
+/// A 24-hex-digit ID derived from `text`, so that a seeded entity has the
+/// same ID on every start.
+fn stable_id(text: &str) -> String {
+    // FNV-1a, twice with different offsets: stable across builds and platforms.
+    let hash = |offset: u64| {
+        text.bytes().fold(offset, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+    };
+    let (high, low) = (hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4));
+    format!("{:08x}{:016x}", high as u32, low)
 }
 
-/// `None` when the flag has no configuration in `environment`, which a
-/// checked world never has.
-fn catalog_flag(flag: &Flag, environment: &str) -> Option<CatalogFlag> {
-    let config = flag.environment(environment)?;
-    Some(CatalogFlag {
-        key: flag.key.clone(),
+fn seed_flag(project: &str, environments: &[EnvironmentName], flag: &Flag) -> FeatureFlag {
+    let variations: Vec<FlagVariation> = flag
+        .variations
+        .iter()
+        .map(|v| FlagVariation {
+            id: Some(v.id.clone()),
+            value: v.value.clone(),
+            description: None,
+            name: v.name.clone(),
+            extra: Map::new(),
+        })
+        .collect();
+    let boolean = variations.len() == 2 && variations.iter().all(|v| v.value.is_boolean());
+    let off_variation = variations.len().saturating_sub(1) as i64;
+    let configs = environments
+        .iter()
+        .filter_map(|environment| {
+            let seeded = flag.environment(&environment.key)?;
+            let config = FeatureFlagConfig {
+                on: seeded.on,
+                archived: flag.archived,
+                salt: stable_id(&format!("salt/{}/{}", flag.key, environment.key)),
+                sel: stable_id(&format!("sel/{}/{}", flag.key, environment.key)),
+                last_modified: SEEDED_AT,
+                version: seeded.version,
+                targets: Some(Vec::new()),
+                context_targets: Some(Vec::new()),
+                rules: Some(
+                    seeded
+                        .rules
+                        .iter()
+                        .map(|rule| FlagRule {
+                            id: Some(rule.id.clone()),
+                            disabled: Some(false),
+                            variation: Some(0),
+                            rollout: None,
+                            clauses: rule.clauses.clone(),
+                            track_events: false,
+                            description: rule.description.clone(),
+                            reference: None,
+                            extra: Map::new(),
+                        })
+                        .collect(),
+                ),
+                fallthrough: Some(VariationOrRollout { variation: Some(0), rollout: None, extra: Map::new() }),
+                off_variation: Some(off_variation),
+                prerequisites: Some(Vec::new()),
+                site: Link {
+                    href: Some(format!("/{project}/{}/features/{}", environment.key, flag.key)),
+                    r#type: Some("text/html".to_owned()),
+                    extra: Map::new(),
+                },
+                environment_name: environment.name.clone(),
+                track_events: false,
+                track_events_fallthrough: false,
+                summary: None,
+                extra: Map::new(),
+            };
+            Some((environment.key.clone(), config))
+        })
+        .collect();
+    FeatureFlag {
         name: flag.name.clone(),
+        kind: if boolean { FlagKind::Boolean } else { FlagKind::Multivariate },
+        description: None,
+        key: flag.key.clone(),
+        version: 1,
+        creation_date: SEEDED_AT,
+        include_in_snippet: Some(false),
+        client_side_availability: Some(json!({"usingEnvironmentId": false, "usingMobileKey": false})),
+        variations,
+        temporary: false,
+        tags: Vec::new(),
+        links: links([("parent", format!("/api/v2/flags/{project}")), ("self", flag_path(project, &flag.key))]),
+        maintainer_id: None,
+        experiments: json!({"baselineIdx": 0, "items": []}),
+        custom_properties: Value::Object(Map::new()),
         archived: flag.archived,
-        variations: flag
-            .variations
-            .iter()
-            .map(|v| iteration_model::Variation {
-                id: v.id.clone(),
-                name: v.name.clone(),
-                value: v.value.clone(),
-            })
-            .collect(),
-        on: config.on,
-        version: config.version,
-        rules: config
-            .rules
-            .iter()
-            .map(|r| TargetingRule {
-                id: r.id.clone(),
-                description: r.description.clone(),
-                clauses: r.clauses.clone(),
-            })
-            .collect(),
-    })
+        archived_date: flag.archived.then_some(SEEDED_AT),
+        deprecated: Some(false),
+        defaults: Some(FlagDefaults { on_variation: 0, off_variation, extra: Map::new() }),
+        environments: Some(configs),
+        extra: Map::new(),
+    }
 }
 
-fn catalog_metric(metric: &Metric) -> CatalogMetric {
-    CatalogMetric {
+fn seed_metric(project: &str, metric: &Metric) -> MetricRep {
+    MetricRep {
+        id: stable_id(&format!("metric/{project}/{}", metric.key)),
+        version_id: metric.version_id.clone(),
+        version: Some(1),
         key: metric.key.clone(),
         name: metric.name.clone(),
         kind: metric.kind.clone(),
-        version_id: metric.version_id.clone(),
+        links: links([
+            ("parent", format!("/api/v2/metrics/{project}")),
+            ("self", metric_path(project, &metric.key)),
+        ]),
+        tags: Vec::new(),
+        creation_date: SEEDED_AT,
+        last_modified: Some(SEEDED_AT),
+        maintainer_id: None,
+        description: None,
+        category: None,
         is_numeric: Some(metric.is_numeric),
-        unit_aggregation_type: metric.unit_aggregation_type.clone(),
+        success_criteria: metric.is_numeric.then(|| "HigherThanBaseline".to_owned()),
+        unit: None,
         event_key: metric.event_key.clone(),
-        randomization_units: metric.randomization_units.clone(),
+        randomization_units: Some(metric.randomization_units.clone()),
+        analysis_units: None,
+        filters: None,
+        unit_aggregation_type: metric.unit_aggregation_type.clone(),
+        analysis_type: None,
+        percentile_value: None,
+        event_default: None,
+        data_source: json!({"key": "launchdarkly-hosted"}),
+        archived: Some(false),
+        selector: None,
+        urls: None,
+        extra: Map::new(),
     }
 }
 
-fn catalog_group(group: &MetricGroup) -> CatalogMetricGroup {
-    CatalogMetricGroup {
+fn seed_group(project: &Project, group: &MetricGroup) -> MetricGroupRep {
+    let metrics = group
+        .metrics
+        .iter()
+        .filter_map(|member| {
+            let metric = project.metrics.iter().find(|m| m.key == member.key)?;
+            Some(seed_metric(&project.key, metric).in_group(member.name_in_group.clone()))
+        })
+        .collect();
+    MetricGroupRep {
+        id: stable_id(&format!("metric-group/{}/{}", project.key, group.key)),
         key: group.key.clone(),
         name: group.name.clone(),
         kind: group.kind.clone(),
-        version_id: group.version_id.clone(),
-        members: group
-            .metrics
-            .iter()
-            .map(|m| iteration_model::GroupMember {
-                key: m.key.clone(),
-                name_in_group: m.name_in_group.clone(),
-            })
-            .collect(),
+        description: None,
+        links: links([
+            ("parent", format!("/api/v2/projects/{}", project.key)),
+            ("self", metric_group_path(&project.key, &group.key)),
+        ]),
+        tags: Vec::new(),
+        creation_date: SEEDED_AT,
+        last_modified: SEEDED_AT,
+        maintainer: MaintainerRep { key: "seed".to_owned(), kind: "member".to_owned(), extra: Map::new() },
+        metrics,
+        version: 1,
+        version_id: Some(group.version_id.clone()),
+        extra: Map::new(),
     }
 }
 
-fn covariates(project: &Project, environment: &str) -> std::collections::BTreeMap<String, CovariateInfoRep> {
-    project
-        .covariates
-        .iter()
-        .filter(|c| c.environment_key == environment)
-        .map(|c| {
-            let info = CovariateInfoRep {
-                id: c.id.clone(),
-                file_name: c.file_name.clone(),
-                created_at: c.created_at,
-                extra: Default::default(),
-            };
-            (c.id.clone(), info)
-        })
-        .collect()
+fn covariates(project: &Project) -> BTreeMap<String, BTreeMap<String, CovariateInfoRep>> {
+    let mut by_environment: BTreeMap<String, BTreeMap<String, CovariateInfoRep>> = BTreeMap::new();
+    for c in &project.covariates {
+        let info = CovariateInfoRep {
+            id: c.id.clone(),
+            file_name: c.file_name.clone(),
+            created_at: c.created_at,
+            extra: Default::default(),
+        };
+        by_environment.entry(c.environment_key.clone()).or_default().insert(c.id.clone(), info);
+    }
+    by_environment
 }
 
 #[cfg(test)]
