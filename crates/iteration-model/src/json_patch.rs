@@ -346,6 +346,7 @@ fn read_operation(r: &mut Reader, value: &Value, path: &str) -> Option<PatchOper
                 PatchOperation::Copy { from, path }
             }
         }
+        // `read_op` returns only the six ops, so this is `remove`.
         _ => PatchOperation::Remove { path: target? },
     };
     Some(operation)
