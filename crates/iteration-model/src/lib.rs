@@ -16,6 +16,9 @@
 //!   project's flags and metrics and builds the new draft [`IterationRep`].
 //!   Both report every violation at once, each with a JSON Pointer, a stable
 //!   [`ViolationCode`] and a message.
+//! - [`JsonPatch`] reads, writes and applies JSON Patch bodies (for flags,
+//!   metrics and metric groups): all operations apply or none, and every
+//!   problem points into the body the client sent.
 //!
 //! # Example
 //!
@@ -80,6 +83,8 @@ mod input;
 mod input_bytes;
 mod iteration;
 mod json;
+mod json_patch;
+mod json_pointer;
 mod key;
 mod link;
 mod metric;
@@ -116,6 +121,8 @@ pub use iteration::{
     CovariateInfoRep, FlagRep, IterationRep, IterationStatus, LayerSnapshotRep, ParameterRep, TreatmentRep,
 };
 pub use json::{WriteJson, to_json_vec};
+pub use json_patch::{JsonPatch, PATCH_OPS, PatchForm, PatchOperation};
+pub use json_pointer::{InvalidPointer, JsonPointer};
 pub use key::{InvalidKey, Key, MAX_KEY_LEN, is_valid_key};
 pub use link::{Link, Links, links};
 pub use metric::{

@@ -82,6 +82,20 @@ wire_enum! {
         UnknownCovariate = "unknown_covariate",
         /// The experiment is archived, so it cannot get a new iteration.
         ExperimentArchived = "experiment_archived",
+        /// A JSON Patch operation whose `op` is not add, remove, replace,
+        /// move, copy or test.
+        UnknownOperation = "unknown_operation",
+        /// A `path` or `from` that is not a JSON Pointer.
+        InvalidPointer = "invalid_pointer",
+        /// A JSON Patch names a location the document does not have.
+        PathNotFound = "path_not_found",
+        /// A JSON Patch steps into an array with a token that is not an index
+        /// (digits without leading zeros), or uses `-` other than to append.
+        InvalidArrayIndex = "invalid_array_index",
+        /// A JSON Patch `test` found a value other than the expected one.
+        TestFailed = "test_failed",
+        /// A JSON Patch `move` whose `path` lies inside its `from`.
+        MoveIntoChild = "move_into_child",
     }
 }
 

@@ -4,14 +4,15 @@
 use std::fmt::Debug;
 
 use iteration_model::{
-    AllocationPercent, ExperimentPatchInput, ExperimentPost, IterationInput, IterationRep, MetricInput,
-    ResolveError, SequentialIds, UnixMillis, ViolationCode, WriteJson, resolve_iteration, to_json_vec,
+    AllocationPercent, ExperimentPatchInput, ExperimentPost, IterationInput, IterationRep, JsonPatch,
+    JsonPointer, MetricInput, PatchForm, PatchOperation, ResolveError, SequentialIds, UnixMillis,
+    ViolationCode, Violations, WriteJson, resolve_iteration, to_json_vec,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::fixtures::resolve::NOW;
 use crate::schema::check;
@@ -57,6 +58,9 @@ round_trip_properties! {
     iteration_input_round_trips: strategies::iteration_input();
     experiment_post_round_trips: strategies::experiment_post();
     patch_round_trips: strategies::patch();
+    json_patch_round_trips: strategies::json_patch();
+    patch_operation_round_trips: strategies::patch_operation();
+    json_pointer_round_trips: strategies::json_pointer();
     iteration_status_round_trips: strategies::iteration_status();
     metric_kind_round_trips: strategies::metric_kind();
     unit_aggregation_round_trips: strategies::unit_aggregation_type();
@@ -470,5 +474,108 @@ proptest! {
         let catalog = iteration_model::demo_catalog("production");
         let experiment = iteration_model::demo_experiment("example-bandit");
         let _ = resolve_iteration(&catalog, &experiment, &input, NOW, &mut SequentialIds::new(1));
+    }
+}
+
+/// Applies `patch` one operation at a time, as separate patches.
+fn apply_one_by_one(patch: &JsonPatch, doc: &Value) -> Result<Value, (usize, Violations)> {
+    patch.operations.iter().enumerate().try_fold(doc.clone(), |doc, (index, operation)| {
+        let single = JsonPatch { operations: vec![operation.clone()], form: PatchForm::Array };
+        single.apply(&doc).map_err(|violations| (index, violations))
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn json_patch_reading_never_panics(body in strategies::any_json()) {
+        let _ = JsonPatch::from_json(&body);
+    }
+
+    #[test]
+    fn json_patch_applying_never_panics(
+        patch in strategies::json_patch(),
+        doc in prop_oneof![strategies::patch_document(), strategies::any_json()],
+    ) {
+        let _ = patch.apply(&doc);
+    }
+
+    #[test]
+    fn json_patch_applies_like_its_operations_one_by_one(
+        (doc, patch) in prop_oneof![
+            3 => strategies::document_and_patch(),
+            1 => (strategies::patch_document(), strategies::json_patch()),
+        ],
+    ) {
+        match (patch.apply(&doc), apply_one_by_one(&patch, &doc)) {
+            (Ok(all), Ok(each)) => prop_assert_eq!(all, each),
+            (Err(all), Err((index, each))) => {
+                // The same failure, named by its index in the whole patch.
+                prop_assert_eq!(all.len(), 1);
+                prop_assert_eq!(each.len(), 1);
+                let (all, each) = (&all.as_slice()[0], &each.as_slice()[0]);
+                let at = patch.operation_pointer(index);
+                prop_assert_eq!(all.path.strip_prefix(&at), each.path.strip_prefix("/0"));
+                prop_assert_eq!(&all.code, &each.code);
+                prop_assert_eq!(&all.message, &each.message);
+            }
+            (all, each) => prop_assert!(false, "whole: {:?}, one by one: {:?}", all, each),
+        }
+    }
+
+    #[test]
+    fn json_patch_add_then_remove_of_a_fresh_member_is_identity(
+        doc in strategies::patch_document(),
+        name in "zz\\PC{0,6}",
+        value in strategies::any_json(),
+    ) {
+        // A fresh name: `patch_document` uses only short names without `z`.
+        let doc = if doc.is_object() { doc } else { json!({"a": doc}) };
+        let path = JsonPointer::root().join(&name);
+        let patch = JsonPatch::new([
+            PatchOperation::Add { path: path.clone(), value },
+            PatchOperation::Remove { path },
+        ]);
+        prop_assert_eq!(patch.apply(&doc).ok(), Some(doc));
+    }
+
+    #[test]
+    fn json_patch_add_then_remove_of_an_array_item_is_identity(
+        items in vec(strategies::patch_document(), 0..5),
+        at in 0usize..6,
+        value in strategies::any_json(),
+    ) {
+        let at = at.min(items.len());
+        let doc = json!({"items": items});
+        let path = JsonPointer::parse(&format!("/items/{at}")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let patch = JsonPatch::new([
+            PatchOperation::Add { path: path.clone(), value },
+            PatchOperation::Remove { path },
+        ]);
+        prop_assert_eq!(patch.apply(&doc).ok(), Some(doc));
+    }
+
+    #[test]
+    fn json_patch_failure_leaves_the_input_unchanged(
+        patch in strategies::json_patch(),
+        doc in strategies::patch_document(),
+    ) {
+        let before = doc.clone();
+        let result = patch.apply(&doc);
+        prop_assert_eq!(&doc, &before);
+        if let Err(violations) = result {
+            let first = &violations.as_slice()[0];
+            prop_assert!(
+                (0..patch.operations.len()).any(|i| first.path.starts_with(&format!("{}/", patch.operation_pointer(i)))),
+                "{} names no operation", first.path
+            );
+        }
+    }
+
+    #[test]
+    fn json_patch_test_of_the_whole_document_against_itself_passes(doc in strategies::any_json()) {
+        let patch = JsonPatch::new([PatchOperation::Test { path: JsonPointer::root(), value: doc.clone() }]);
+        prop_assert_eq!(patch.apply(&doc).ok(), Some(doc));
     }
 }

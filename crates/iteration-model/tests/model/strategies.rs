@@ -14,10 +14,10 @@ use iteration_model::{
     DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, ErrorRep, Experiment,
     ExperimentCollectionRep, ExperimentContext, ExperimentPatchInput, ExperimentPost, ExperimentType,
     FieldErrorRep, FieldOperation, FieldUpdate, FlagInput, FlagRep, Instruction, IterationInput,
-    IterationRep, IterationStatus, LayerSnapshotRep, Link, Links, Methodology, MetricInGroupRep, MetricInput,
-    MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
-    ParameterRep, TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
-    demo_catalog, demo_experiment,
+    IterationRep, IterationStatus, JsonPatch, JsonPointer, LayerSnapshotRep, Link, Links, Methodology,
+    MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
+    MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, TreatmentInput,
+    TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis, demo_catalog, demo_experiment,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option::of as maybe;
@@ -612,6 +612,110 @@ pub(crate) fn instruction() -> impl Strategy<Value = Instruction> {
 pub(crate) fn patch() -> impl Strategy<Value = ExperimentPatchInput> {
     (maybe(text()), vec(instruction(), 0..4))
         .prop_map(|(comment, instructions)| ExperimentPatchInput { comment, instructions })
+}
+
+/// A member name or array index for JSON Patch properties: mostly from a
+/// few names that [`patch_document`] uses, so that paths often exist, with
+/// the tokens that need escaping, `-`, a leading zero and any text.
+pub(crate) fn pointer_token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => proptest::sample::select(vec!["a", "b", "0", "1", "2", "-", "", "~", "/", "01", "~1"])
+            .prop_map(str::to_owned),
+        1 => text(),
+    ]
+}
+
+/// A JSON Pointer of up to four tokens.
+pub(crate) fn json_pointer() -> impl Strategy<Value = JsonPointer> {
+    vec(pointer_token(), 0..4).prop_map(|tokens| tokens.iter().fold(JsonPointer::root(), |p, t| p.join(t)))
+}
+
+/// A document whose member names are the ones [`pointer_token`] favours,
+/// with small arrays, so that patches find their paths; floats included.
+pub(crate) fn patch_document() -> BoxedStrategy<Value> {
+    let name = proptest::sample::select(vec!["a", "b", "", "~", "/", "~1"]).prop_map(str::to_owned);
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..3).prop_map(Value::from),
+        (-3i64..3).prop_map(|n| Value::from(n as f64)),
+        "[ab]{0,2}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 4, move |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..4).prop_map(Value::Array),
+            btree_map(name.clone(), inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+    .boxed()
+}
+
+/// Any JSON Patch operation, values without floats (see the module comment)
+/// so that operations round trip.
+pub(crate) fn patch_operation() -> impl Strategy<Value = PatchOperation> {
+    prop_oneof![
+        (json_pointer(), json_value()).prop_map(|(path, value)| PatchOperation::Add { path, value }),
+        json_pointer().prop_map(|path| PatchOperation::Remove { path }),
+        (json_pointer(), json_value()).prop_map(|(path, value)| PatchOperation::Replace { path, value }),
+        (json_pointer(), json_pointer()).prop_map(|(from, path)| PatchOperation::Move { from, path }),
+        (json_pointer(), json_pointer()).prop_map(|(from, path)| PatchOperation::Copy { from, path }),
+        (json_pointer(), json_value()).prop_map(|(path, value)| PatchOperation::Test { path, value }),
+    ]
+}
+
+/// A JSON Patch body of one to five operations in either form.
+pub(crate) fn json_patch() -> impl Strategy<Value = JsonPatch> {
+    let form = prop_oneof![
+        Just(PatchForm::Array),
+        maybe(text()).prop_map(|comment| PatchForm::WithComment { comment }),
+    ];
+    (vec(patch_operation(), 1..6), form).prop_map(|(operations, form)| JsonPatch { operations, form })
+}
+
+/// Every location in `doc` with its value, the whole document last.
+fn locations(doc: &Value, at: JsonPointer, out: &mut Vec<(JsonPointer, Value)>) {
+    match doc {
+        Value::Object(members) => {
+            for (name, value) in members {
+                locations(value, at.join(name), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, value) in items.iter().enumerate() {
+                locations(value, at.join(index), out);
+            }
+        }
+        _ => {}
+    }
+    out.push((at, doc.clone()));
+}
+
+/// A document with a patch aimed at it: most paths name a location the
+/// document has (or, for add, a new child of one), and most tests expect
+/// the value found there, so that many patches apply in full rather than
+/// failing at their first operation.
+pub(crate) fn document_and_patch() -> impl Strategy<Value = (Value, JsonPatch)> {
+    patch_document().prop_flat_map(|doc| {
+        let mut found = Vec::new();
+        locations(&doc, JsonPointer::root(), &mut found);
+        let existing = proptest::sample::select(found);
+        let place = prop_oneof![4 => existing.clone().prop_map(|(at, _)| at), 1 => json_pointer()].boxed();
+        let child = (existing.clone(), pointer_token()).prop_map(|((at, _), token)| at.join(token));
+        let new_place = prop_oneof![place.clone(), child].boxed();
+        let test = prop_oneof![
+            3 => existing.prop_map(|(path, value)| PatchOperation::Test { path, value }),
+            1 => (place.clone(), patch_document()).prop_map(|(path, value)| PatchOperation::Test { path, value }),
+        ];
+        let operation = prop_oneof![
+            (new_place.clone(), json_value()).prop_map(|(path, value)| PatchOperation::Add { path, value }),
+            place.clone().prop_map(|path| PatchOperation::Remove { path }),
+            (place.clone(), json_value()).prop_map(|(path, value)| PatchOperation::Replace { path, value }),
+            (place.clone(), new_place.clone()).prop_map(|(from, path)| PatchOperation::Move { from, path }),
+            (place, new_place).prop_map(|(from, path)| PatchOperation::Copy { from, path }),
+            test,
+        ];
+        (Just(doc), vec(operation, 1..5).prop_map(JsonPatch::new))
+    })
 }
 
 /// A request that is valid against the demo world by construction, with
