@@ -51,8 +51,9 @@ USAGE:
     iteration serve [OPTIONS]
 
 WORLD (projects, flags, metrics, tokens):
-    --demo                 the built-in demo world (DEMO_WORLD.md): project my-project,
-                           tokens api-demo-writer (writer) and api-demo-reader (reader)
+    --demo                 the built-in demo world (docs/demo-world.md):
+                           project my-project, tokens api-demo-writer (writer)
+                           and api-demo-reader (reader)
     --world FILE           a world file of your own (docs/world-format.md)
                            Without either, the world saved in the data directory.
 

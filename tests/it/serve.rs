@@ -66,7 +66,7 @@ async fn send(client: &HttpClient, method: Method, url: String, body: Option<Val
     (response.status(), body)
 }
 
-/// DEMO_WORLD.md's valid request.
+/// The valid request of `docs/demo-world.md`.
 pub(crate) fn demo_request() -> Value {
     json!({
       "hypothesis": "The new button placement will increase conversion",

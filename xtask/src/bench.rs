@@ -304,7 +304,7 @@ fn run_load(loadgen: &Path, addr: &str, load: &Load<'_>, options: &Options) -> R
     })
 }
 
-/// Where the demo world's experiments live (DEMO_WORLD.md).
+/// Where the demo world's experiments live (docs/demo-world.md).
 const EXPERIMENTS: &str = "/api/v2/projects/my-project/environments/production/experiments";
 
 fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {

@@ -7,6 +7,8 @@
 mod bench;
 mod fixtures;
 mod proptest;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,9 +2,9 @@
 //! the [`IterationRep`] of a new draft iteration.
 //!
 //! Resolution is pure and deterministic: the clock and the IDs are
-//! parameters. It applies every rule of BEHAVIOUR.md section 2: the shape
-//! rules of [`IterationInput::validate`] and the catalog rules below, and
-//! reports every violation of both together. Each catalog rule both checks
+//! parameters. It applies every rule of `docs/behaviour.md` section 2: the
+//! shape rules of [`IterationInput::validate`] and the catalog rules below,
+//! and reports every violation of both together. Each catalog rule both checks
 //! and looks up what it checked, so that building the iteration afterwards
 //! needs no lookup that could fail.
 
@@ -120,8 +120,8 @@ struct Resolved<'a> {
     covariate: Option<&'a CovariateInfoRep>,
 }
 
-/// The draft iteration of a valid input, as BEHAVIOUR.md section 2 "The new
-/// iteration" lists its fields.
+/// The draft iteration of a valid input, as `docs/behaviour.md` rules 2.21
+/// to 2.25 list its fields.
 fn new_iteration(
     catalog: &Catalog,
     experiment: &ExperimentContext,

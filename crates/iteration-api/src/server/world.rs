@@ -77,7 +77,7 @@ fn list(problems: &[WorldProblem]) -> String {
 }
 
 impl World {
-    /// The demo world described in the project's `DEMO_WORLD.md`.
+    /// The demo world described in `docs/demo-world.md`.
     pub fn demo() -> World {
         match World::from_json(DEMO.as_bytes()) {
             Ok(world) => world,

@@ -1,6 +1,6 @@
 //! The demo world's project `my-project`, as a [`Catalog`].
 //!
-//! This is the fixed data of the project's `DEMO_WORLD.md`, for examples,
+//! This is the fixed data of `docs/demo-world.md`, for examples,
 //! tests, fixtures and benchmarks: they can resolve the documented requests
 //! without a server. A server holds its own world; it does not call this.
 

@@ -16,7 +16,7 @@ const CONTROL: &str = "e432f62b-55f6-49dd-a02f-eb24acf39d05";
 const TOP: &str = "6c5a1c1e-8a43-4d5f-9a1c-3b6f0d2e7a10";
 const SIDE: &str = "9f0e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f";
 
-/// DEMO_WORLD.md's valid request, from the fixture every test shares.
+/// The valid request of `docs/demo-world.md`, from the fixture every test shares.
 fn valid() -> Value {
     // The fixture is committed JSON; a parse failure is a broken checkout.
     serde_json::from_str(include_str!("../../fixtures/demo/valid-request.json"))

@@ -1,5 +1,5 @@
 //! Static validation: the rules an input must follow whatever the project
-//! holds (BEHAVIOUR.md section 2, "Shape rules").
+//! holds (`docs/behaviour.md` rules 2.2 to 2.12, the shape rules).
 //!
 //! Each rule is one function named after the rule; it appends what it finds
 //! to a [`Violations`], so that a caller learns every problem at once. The

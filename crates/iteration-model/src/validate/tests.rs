@@ -9,7 +9,7 @@ use ViolationCode::*;
 
 const DOCS_REQUEST: &str = include_str!("../../fixtures/docs/create-iteration.request.json");
 
-/// DEMO_WORLD.md's valid request, from the fixture every test shares.
+/// The valid request of `docs/demo-world.md`, from the fixture every test shares.
 fn valid() -> Value {
     // The fixture is committed JSON; a parse failure is a broken checkout.
     serde_json::from_str(include_str!("../../fixtures/demo/valid-request.json"))

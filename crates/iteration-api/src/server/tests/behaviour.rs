@@ -1,52 +1,75 @@
-//! BEHAVIOUR.md, rule by rule, against the server.
+//! `docs/behaviour.md`, rule by rule, against the server.
 //!
-//! Each rule of sections 1–3 and the test that breaks it (module `::` test;
-//! `it::` are the end-to-end tests on the real binary). Every test asserts
-//! the exact status, `code`, and `errors` paths or message.
+//! Each row names rules by their number in `docs/behaviour.md` and the tests
+//! that break them (module `::` test; `it::` are the end-to-end tests on the
+//! real binary). Where a test runs one model fixture per rule, the row also
+//! names the fixtures, relative to `crates/iteration-model/fixtures/`. Every
+//! test asserts the exact status, `code`, and `errors` paths or message.
 //!
-//! | rule | test |
-//! |---|---|
-//! | **§1 conventions** | |
-//! | raw token and `Bearer`; missing/unknown 401; reader write 403 | `errors::tokens_are_checked_before_anything_else_and_bearer_is_accepted` |
-//! | token whose project scope excludes the project: 403 | `behaviour::a_token_scoped_to_another_project_is_403` |
-//! | `LD-API-Version` `20240415`, `beta`, absent; other 400 naming them | `errors::api_versions_other_than_the_supported_are_refused` |
-//! | error body `{code, message, id: uuid}`, `errors` listing every problem | `behaviour::every_error_body_has_a_uuid_and_conforms_to_its_schema`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` |
-//! | 404 (unknown project/env/experiment/route) JSON with id | `errors::unknown_project_environment_experiment_and_route_are_json_404s`, `behaviour::every_error_body_…`, `it::server_http::unknown_routes_wrong_methods_and_bad_json_answer_json_over_the_socket` |
-//! | 405 JSON with `Allow` | `errors::a_wrong_method_is_405_with_allow`, `behaviour::every_error_body_…` |
-//! | 409 `optimistic_locking_error` / `key_exists` | `create_iteration::a_stale_flag_version_alone_is_a_409_giving_both_versions`, `errors::a_taken_key_is_409_key_exists`, `faults::a_writer_that_always_loses_the_race_gets_409_and_changes_nothing` |
-//! | 503 `service_unavailable` | `faults::storage_that_is_down_answers_503_without_its_details` |
-//! | 413 `request_entity_too_large` | `errors::too_large_bodies_are_413_in_our_format`, `it::server_http::a_body_over_the_limit_is_413_in_our_format` |
-//! | 415; `;` parameters allowed; malformed JSON gives line and column | `errors::bodies_must_be_json_and_malformed_json_names_line_and_column` |
-//! | unknown fields ignored | `behaviour::unknown_fields_are_ignored_everywhere` |
-//! | responses always `application/json` | every test: `TestApp::send` asserts it |
-//! | `X-HTTP-Method-Override: PATCH` | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
-//! | rate-limit headers on every response of a limited route, per token; 429 `Retry-After` | `errors::rate_limits_send_headers_and_429_with_retry_after`, `behaviour::rate_limit_headers_come_on_every_answer_and_per_token`, `it::server_http::serve_rate_limits_each_route_and_answers_429_with_retry_after` |
-//! | a refused `LD-API-Version` is counted and carries the headers; a 401 carries none and spends nothing (**chosen**, see `app.rs`) | `behaviour::rate_limit_headers_come_on_every_answer_and_per_token` |
-//! | timestamps are integers | `behaviour::every_success_body_conforms_to_the_spec` (schema `format: int64`) |
-//! | **§2 Create iteration** | |
-//! | 200 with the `IterationRep`, field by field | `create_iteration::the_demo_request_creates_the_draft_behaviour_md_describes` |
-//! | the 200 body is valid against `IterationRep` | `behaviour::every_success_body_conforms_to_the_spec` |
-//! | every shape rule, at its path with its code and message | `behaviour::invalid_fixtures_report_the_models_violations` (one model fixture per rule) |
-//! | every catalog rule; 409 only when nothing else fails | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (one model fixture per rule) |
-//! | the docs page's request, byte for byte: every reason | `create_iteration::the_docs_page_request_lists_every_reason_it_is_invalid` |
-//! | the new draft replaces an earlier one; `flags` as a JSON string | `create_iteration::a_new_draft_replaces_the_old_one_and_flags_may_be_a_json_string` |
-//! | archived experiment refuses new iterations | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
-//! | **§3 lifecycle** | |
-//! | create experiment 201 with what was posted; duplicate key 409 `key_exists`; its own and its iteration's errors together, under `/iteration` | `errors::a_taken_key_is_409_key_exists`, `behaviour::a_new_experiment_keeps_what_was_posted_and_its_type_decides_reallocation` |
-//! | `expand`: current always, others only expanded and non-empty, treatments only expanded | `behaviour::expand_shows_only_what_was_asked_for`, `behaviour::secondary_metrics_and_analysis_config_appear_only_when_expanded` |
-//! | `mutableFieldsByStatus` describes exactly what is enforced | `behaviour::mutable_fields_by_status_is_exactly_what_is_enforced` |
-//! | list: limit (default 20, max 50, 51 is 400), offset, filters, lifecycleState, links, across environments | `behaviour::lists_page_filter_and_link_exactly`, `lifecycle::lists_page_filter_and_link` |
-//! | semantic patch content type, and plain JSON | `behaviour::semantic_patch_content_type_is_accepted` |
-//! | all instructions or none; unknown kind; no instructions | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds`, `behaviour::a_patch_needs_instructions_each_with_a_kind` |
-//! | create → start → redraft → start with justification → stop with winner, `layerSnapshot` | `lifecycle::create_start_redraft_restart_and_stop_with_a_winner` |
-//! | startIteration preconditions, each | `behaviour::start_iteration_refuses_each_failed_precondition`, `behaviour::start_preconditions_that_no_request_can_break` |
-//! | stopIteration without a running iteration, unknown winner | `behaviour::stop_iteration_needs_a_running_iteration_and_one_of_its_treatments` |
-//! | archive / restore (sets / clears `archivedDate`); `layerSnapshot` only in a layer | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored`, `behaviour::only_an_experiment_in_a_layer_gets_a_layer_snapshot_and_restore_clears_archived_date` |
-//! | updateExperimentFields on a draft (any field, version + 1, revalidated), on running (metrics add only, else 400 naming saveAndStartNewIteration) | `lifecycle::update_experiment_fields_changes_the_draft_and_bumps_its_version`, `behaviour::a_draft_takes_updates_to_any_iteration_field_and_revalidates`, `behaviour::a_running_iteration_only_takes_added_metrics` |
-//! | saveAndStartNewIteration: stops, copies, updates, validates as Create iteration, starts | `behaviour::save_and_start_new_iteration_validates_like_create_iteration` |
-//! | concurrency: never two running, no acknowledged write lost | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::server_concurrency::racing_lifecycle_requests_on_sqlite_leave_one_consistent_history` |
-//! | durability: every acknowledged create survives SIGKILL, nothing half-written | `it::serve::acknowledged_creates_survive_a_kill` |
-//! | TLS (`serve --tls-cert/--tls-key`) | `it::server_http::serve_with_a_certificate_answers_over_tls_only_to_clients_that_trust_it` |
+//! The tidy test (`xtask/src/tidy.rs`) holds this table to the code: every
+//! number must be a rule of `docs/behaviour.md`, every rule of its sections 1
+//! to 3 must have a row, and every test named must exist.
+//!
+//! | rules | what | tests |
+//! |---|---|---|
+//! | 1.1 | the client's instance presets and custom base URLs | `builder::presets_and_custom_urls`, `args::presets_pick_the_base_url` |
+//! | 1.2, 1.3, 1.4 | raw token and `Bearer`; missing/unknown 401; reader write 403; the token comes first | `errors::tokens_are_checked_before_anything_else_and_bearer_is_accepted` |
+//! | 1.3 | token whose project scope excludes the project: 403 | `behaviour::a_token_scoped_to_another_project_is_403` |
+//! | 1.5 | `LD-API-Version` `20240415`, `beta`, absent; other 400 naming them | `errors::api_versions_other_than_the_supported_are_refused` |
+//! | 1.6 | error body `{code, message, id: uuid}`, `errors` listing every problem | `behaviour::every_error_body_has_a_uuid_and_conforms_to_its_schema`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` |
+//! | 1.7 | 404 (unknown project/env/experiment/route) JSON with id | `errors::unknown_project_environment_experiment_and_route_are_json_404s`, `behaviour::every_error_body_has_a_uuid_and_conforms_to_its_schema`, `it::server_http::unknown_routes_wrong_methods_and_bad_json_answer_json_over_the_socket` |
+//! | 1.7 | 405 JSON with `Allow` | `errors::a_wrong_method_is_405_with_allow`, `behaviour::every_error_body_has_a_uuid_and_conforms_to_its_schema` |
+//! | 1.7 | 409 `optimistic_locking_error` / `key_exists` | `create_iteration::a_stale_flag_version_alone_is_a_409_giving_both_versions`, `errors::a_taken_key_is_409_key_exists`, `faults::a_writer_that_always_loses_the_race_gets_409_and_changes_nothing` |
+//! | 1.7 | 503 `service_unavailable` | `faults::storage_that_is_down_answers_503_without_its_details` |
+//! | 1.7, 1.9 | 413 `request_entity_too_large`, in the error format | `errors::too_large_bodies_are_413_in_our_format`, `it::server_http::a_body_over_the_limit_is_413_in_our_format` |
+//! | 1.8 | 415; `;` parameters allowed; malformed JSON gives line and column | `errors::bodies_must_be_json_and_malformed_json_names_line_and_column` |
+//! | 1.8 | unknown fields ignored | `behaviour::unknown_fields_are_ignored_everywhere` |
+//! | 1.9 | responses always `application/json` | every test: `TestApp::send` asserts it |
+//! | 1.10 | `X-HTTP-Method-Override: PATCH` | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
+//! | 1.11 | rate-limit headers on every response of a limited route, per token; 429 `Retry-After` | `errors::rate_limits_send_headers_and_429_with_retry_after`, `behaviour::rate_limit_headers_come_on_every_answer_and_per_token`, `it::server_http::serve_rate_limits_each_route_and_answers_429_with_retry_after` |
+//! | 1.4, 1.11 | a refused `LD-API-Version` is counted and carries the headers; a 401 carries none and spends nothing | `behaviour::rate_limit_headers_come_on_every_answer_and_per_token` |
+//! | 1.12 | timestamps are integers | `behaviour::every_success_body_conforms_to_the_spec` (schema `format: int64`) |
+//! | 1.13 | durability: every acknowledged create survives SIGKILL, nothing half-written | `it::serve::acknowledged_creates_survive_a_kill` |
+//! | 1.13 | TLS (`serve --tls-cert/--tls-key`) | `it::server_http::serve_with_a_certificate_answers_over_tls_only_to_clients_that_trust_it` |
+//! | 2.1, 2.21, 2.22, 2.23 | 200 with the `IterationRep`, field by field | `create_iteration::the_demo_request_creates_the_draft_behaviour_md_describes`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/demo-valid-request.json`) |
+//! | 2.25 | the 200 body is valid against `IterationRep` | `behaviour::every_success_body_conforms_to_the_spec` |
+//! | 2.1 | unreadable bodies; every problem at once | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/missing-fields.json`, `invalid/wrong-types.json`, `invalid/not-an-object.json`, `invalid/treatment-fields-missing.json`, `invalid/many-problems-at-once.json`) |
+//! | 2.1 | the docs page's request, byte for byte: every reason | `create_iteration::the_docs_page_request_lists_every_reason_it_is_invalid`, `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/docs-page-request.json`) |
+//! | 2.1 | shape and catalog violations together | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/static-rule-fails-first.json`, `resolve/docs-page-request.json`) |
+//! | 2.2 | hypothesis not blank | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/hypothesis-blank.json`) |
+//! | 2.3 | metrics given, keys valid and unique | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/metrics-empty.json`, `invalid/metric-key-invalid.json`, `invalid/metric-key-too-long.json`, `invalid/metrics-duplicate-key.json`) |
+//! | 2.4 | exactly one primary metric | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/primary-none.json`, `invalid/primary-both-keys.json`, `invalid/primary-not-among-metrics.json`, `invalid/primary-single-names-a-group.json`, `invalid/primary-funnel-names-a-single-metric.json`, `invalid/primary-legacy-two-flagged.json`), `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/primary-legacy-flag.json`) |
+//! | 2.5 | two or more treatments, one baseline, names | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/treatments-only-one.json`, `invalid/treatments-no-baseline.json`, `invalid/treatments-two-baselines.json`, `invalid/treatment-name-blank.json`, `invalid/treatment-names-duplicate.json`) |
+//! | 2.6 | allocation values | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/allocation-not-decimal.json`, `invalid/allocation-too-precise.json`, `invalid/allocation-over-hundred.json`, `invalid/allocation-negative-number.json`) |
+//! | 2.7 | allocations sum to exactly 100 | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/allocation-sum-not-hundred.json`, `invalid/allocation-sum-over-hundred-by-a-hair.json`), `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/three-treatments-exact-thirds.json`) |
+//! | 2.8 | flags given; `flags` as a JSON string | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/flags-empty.json`, `invalid/flags-string-not-json.json`, `invalid/flags-string-not-an-object.json`), `create_iteration::a_new_draft_replaces_the_old_one_and_flags_may_be_a_json_string` |
+//! | 2.9 | one parameter per flag, distinct variations | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/parameter-missing-for-flag.json`, `invalid/parameter-names-flag-not-in-flags.json`, `invalid/parameter-twice-for-one-flag.json`, `invalid/variation-used-by-two-treatments.json`) |
+//! | 2.10 | flag entries well formed | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/rule-id-blank.json`, `invalid/flag-config-version-zero.json`) |
+//! | 2.11 | reallocation period at least a minute | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/reallocation-frequency-too-small.json`, `invalid/reallocation-frequency-not-an-integer.json`) |
+//! | 2.12 | attributes | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/attributes-blank.json`, `invalid/attributes-duplicate.json`, `invalid/attributes-too-many.json`) |
+//! | 2.13 | metrics exist, as the kind named | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/metric-unknown.json`, `resolve/metric-group-without-is-group.json`, `resolve/metric-single-with-is-group.json`) |
+//! | 2.14 | the primary group is a funnel | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/primary-funnel.json`, `resolve/primary-funnel-not-a-funnel.json`) |
+//! | 2.15 | flags, rules and variations exist; the not-in-experiment default | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/flag-unknown.json`, `resolve/flag-archived.json`, `resolve/rule-unknown.json`, `resolve/variation-unknown.json`, `resolve/not-in-experiment-variation-unknown.json`, `resolve/two-flags-one-on-fallthrough.json`, `resolve/defaults-randomization-unit-and-not-in-experiment-variation.json`) |
+//! | 2.16 | randomization unit | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/randomization-unit-unknown.json`, `resolve/randomization-unit-not-for-experiments.json`, `resolve/randomization-unit-unsupported-by-metric.json`, `resolve/randomization-unit-unsupported-inside-group.json`, `resolve/organization-unit-with-organization-metrics.json`) |
+//! | 2.17 | reallocation only for bandits | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/reallocation-not-bandit.json`, `resolve/bandit-with-reallocation.json`), `behaviour::a_new_experiment_keeps_what_was_posted_and_its_type_decides_reallocation` |
+//! | 2.18 | covariate exists | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/covariate-unknown.json`) |
+//! | 2.19 | an archived experiment refuses new iterations | `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/experiment-archived.json`), `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored` |
+//! | 2.20 | stale flag version: 409, only when nothing else fails | `create_iteration::a_stale_flag_version_alone_is_a_409_giving_both_versions`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/flag-version-stale.json`, `resolve/flag-version-stale-and-another-problem.json`, `resolve/test-environment-flag-version.json`) |
+//! | 2.24 | the new draft replaces an earlier one | `create_iteration::a_new_draft_replaces_the_old_one_and_flags_may_be_a_json_string` |
+//! | 3.1 | create experiment 201 with what was posted; duplicate key 409 `key_exists`; its own and its iteration's errors together, under `/iteration` | `errors::a_taken_key_is_409_key_exists`, `behaviour::a_new_experiment_keeps_what_was_posted_and_its_type_decides_reallocation` |
+//! | 3.2 | `expand`: current always, others only expanded and non-empty, treatments only expanded | `behaviour::expand_shows_only_what_was_asked_for`, `behaviour::secondary_metrics_and_analysis_config_appear_only_when_expanded` |
+//! | 3.3 | list: limit (default 20, max 50, 51 is 400), offset, filters, lifecycleState, links, across environments | `behaviour::lists_page_filter_and_link_exactly`, `lifecycle::lists_page_filter_and_link` |
+//! | 3.4 | semantic patch content type, and plain JSON | `behaviour::semantic_patch_content_type_is_accepted` |
+//! | 3.4 | all instructions or none; unknown kind; no instructions | `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds`, `behaviour::a_patch_needs_instructions_each_with_a_kind` |
+//! | 3.5 | `updateName`, `updateDescription` | `behaviour::semantic_patch_content_type_is_accepted`, `lifecycle::patches_apply_all_or_nothing_and_name_unknown_kinds` |
+//! | 2.24, 3.6, 3.7 | create → start → redraft → start with justification → stop with winner, `layerSnapshot` | `lifecycle::create_start_redraft_restart_and_stop_with_a_winner` |
+//! | 3.6 | startIteration preconditions, each | `behaviour::start_iteration_refuses_each_failed_precondition`, `behaviour::start_preconditions_that_no_request_can_break` |
+//! | 3.7 | stopIteration without a running iteration, unknown winner | `behaviour::stop_iteration_needs_a_running_iteration_and_one_of_its_treatments` |
+//! | 3.7, 3.8 | archive / restore (sets / clears `archivedDate`); `layerSnapshot` only in a layer | `lifecycle::archiving_blocks_new_iterations_and_starts_until_restored`, `behaviour::only_an_experiment_in_a_layer_gets_a_layer_snapshot_and_restore_clears_archived_date` |
+//! | 3.9 | updateExperimentFields on a draft (any field, version + 1, revalidated), on running (metrics add only, else 400 naming saveAndStartNewIteration) | `lifecycle::update_experiment_fields_changes_the_draft_and_bumps_its_version`, `behaviour::a_draft_takes_updates_to_any_iteration_field_and_revalidates`, `behaviour::a_running_iteration_only_takes_added_metrics` |
+//! | 3.10 | saveAndStartNewIteration: stops, copies, updates, validates as Create iteration, starts | `behaviour::save_and_start_new_iteration_validates_like_create_iteration` |
+//! | 3.11 | `mutableFieldsByStatus` describes exactly what is enforced | `behaviour::mutable_fields_by_status_is_exactly_what_is_enforced` |
+//! | 3.12 | concurrency: never two running, no acknowledged write lost; a writer that always loses gets 409 | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::server_concurrency::racing_lifecycle_requests_on_sqlite_leave_one_consistent_history`, `faults::a_writer_that_always_loses_the_race_gets_409_and_changes_nothing` |
 
 use std::path::PathBuf;
 

@@ -99,7 +99,7 @@ async fn the_docs_page_request_lists_every_reason_it_is_invalid() {
         .send(request(Method::POST, &format!("{EXPERIMENT}/iterations"), WRITER, Some(DOCS_REQUEST.to_vec())))
         .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
-    // DEMO_WORLD.md's reasons, each once, in the order the checks run; the
+    // The reasons `docs/demo-world.md` lists, each once, in the order the checks run; the
     // stale flagConfigVersion is not among them (a 409 only comes alone).
     let expected = [
         // both primary keys are given

@@ -88,7 +88,7 @@ pub(super) fn request(method: Method, path: &str, token: &str, body: Option<Vec<
     builder.body(Bytes::from(body.unwrap_or_default())).expect("a valid test request")
 }
 
-/// DEMO_WORLD.md's valid request.
+/// The valid request of `docs/demo-world.md`.
 pub(super) fn valid_request() -> Value {
     json!({
       "hypothesis": "The new button placement will increase conversion",

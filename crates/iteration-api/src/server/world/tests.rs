@@ -1,4 +1,4 @@
-//! The demo world is what DEMO_WORLD.md says, and broken world files are
+//! The demo world is what `docs/demo-world.md` says, and broken world files are
 //! rejected with every problem named.
 
 use iteration_model::{ExperimentType, LayerSnapshotRep, UnixMillis};
