@@ -74,6 +74,7 @@ mod wire;
 mod allocation;
 mod builder;
 pub mod catalog;
+mod catalog_change;
 mod error_rep;
 mod experiment;
 mod flag;
@@ -104,6 +105,7 @@ pub use catalog::{
     Catalog, CatalogFlag, CatalogMetric, CatalogMetricGroup, ContextKind, ExperimentContext, GroupMember,
     TargetingRule, Variation,
 };
+pub use catalog_change::{CatalogError, FlagChange};
 pub use error_rep::{ErrorRep, FieldErrorRep, codes};
 pub use experiment::{
     AnalysisConfigInput, AnalysisConfigRep, DataSource, Experiment, ExperimentCollectionRep, ExperimentPost,

@@ -96,6 +96,8 @@ wire_enum! {
         TestFailed = "test_failed",
         /// A JSON Patch `move` whose `path` lies inside its `from`.
         MoveIntoChild = "move_into_child",
+        /// The flag, metric or group is in use and cannot be deleted.
+        InUse = "in_use",
     }
 }
 

@@ -21,6 +21,44 @@ pub(crate) enum Route {
     PatchExperiment { project: String, environment: String, experiment: String },
     /// `POST /api/v2/projects/{p}/environments/{e}/experiments/{x}/iterations`.
     CreateIteration { project: String, environment: String, experiment: String },
+    /// `GET /api/v2/flags/{p}`.
+    ListFlags { project: String },
+    /// `POST /api/v2/flags/{p}`.
+    CreateFlag { project: String },
+    /// `GET /api/v2/flags/{p}/{f}`.
+    GetFlag { project: String, key: String },
+    /// `PATCH /api/v2/flags/{p}/{f}`.
+    PatchFlag { project: String, key: String },
+    /// `DELETE /api/v2/flags/{p}/{f}`.
+    DeleteFlag { project: String, key: String },
+    /// `GET /api/v2/metrics/{p}`.
+    ListMetrics { project: String },
+    /// `POST /api/v2/metrics/{p}`.
+    CreateMetric { project: String },
+    /// `GET /api/v2/metrics/{p}/{m}`.
+    GetMetric { project: String, key: String },
+    /// `PATCH /api/v2/metrics/{p}/{m}`.
+    PatchMetric { project: String, key: String },
+    /// `DELETE /api/v2/metrics/{p}/{m}`.
+    DeleteMetric { project: String, key: String },
+    /// `GET /api/v2/projects/{p}/metric-groups`.
+    ListMetricGroups { project: String },
+    /// `POST /api/v2/projects/{p}/metric-groups`.
+    CreateMetricGroup { project: String },
+    /// `GET /api/v2/projects/{p}/metric-groups/{g}`.
+    GetMetricGroup { project: String, key: String },
+    /// `PATCH /api/v2/projects/{p}/metric-groups/{g}`.
+    PatchMetricGroup { project: String, key: String },
+    /// `DELETE /api/v2/projects/{p}/metric-groups/{g}`.
+    DeleteMetricGroup { project: String, key: String },
+    /// `GET /api/v2/projects/{p}/context-kinds`.
+    ListContextKinds { project: String },
+    /// `PUT /api/v2/projects/{p}/context-kinds/{k}`.
+    PutContextKind { project: String, key: String },
+    /// `GET /api/v2/projects/{p}/experimentation-settings`.
+    GetExperimentationSettings { project: String },
+    /// `PUT /api/v2/projects/{p}/experimentation-settings`.
+    PutExperimentationSettings { project: String },
 }
 
 /// Why no endpoint matched.
@@ -44,6 +82,25 @@ impl Route {
             Route::GetExperiment { .. } => "getExperiment",
             Route::PatchExperiment { .. } => "patchExperiment",
             Route::CreateIteration { .. } => "createIteration",
+            Route::ListFlags { .. } => "getFeatureFlags",
+            Route::CreateFlag { .. } => "postFeatureFlag",
+            Route::GetFlag { .. } => "getFeatureFlag",
+            Route::PatchFlag { .. } => "patchFeatureFlag",
+            Route::DeleteFlag { .. } => "deleteFeatureFlag",
+            Route::ListMetrics { .. } => "getMetrics",
+            Route::CreateMetric { .. } => "postMetric",
+            Route::GetMetric { .. } => "getMetric",
+            Route::PatchMetric { .. } => "patchMetric",
+            Route::DeleteMetric { .. } => "deleteMetric",
+            Route::ListMetricGroups { .. } => "getMetricGroups",
+            Route::CreateMetricGroup { .. } => "createMetricGroup",
+            Route::GetMetricGroup { .. } => "getMetricGroup",
+            Route::PatchMetricGroup { .. } => "patchMetricGroup",
+            Route::DeleteMetricGroup { .. } => "deleteMetricGroup",
+            Route::ListContextKinds { .. } => "getContextKindsByProjectKey",
+            Route::PutContextKind { .. } => "putContextKind",
+            Route::GetExperimentationSettings { .. } => "getExperimentationSettings",
+            Route::PutExperimentationSettings { .. } => "putExperimentationSettings",
         }
     }
 
@@ -51,7 +108,20 @@ impl Route {
     pub(crate) fn writes(&self) -> bool {
         matches!(
             self,
-            Route::CreateExperiment { .. } | Route::PatchExperiment { .. } | Route::CreateIteration { .. }
+            Route::CreateExperiment { .. }
+                | Route::PatchExperiment { .. }
+                | Route::CreateIteration { .. }
+                | Route::CreateFlag { .. }
+                | Route::PatchFlag { .. }
+                | Route::DeleteFlag { .. }
+                | Route::CreateMetric { .. }
+                | Route::PatchMetric { .. }
+                | Route::DeleteMetric { .. }
+                | Route::CreateMetricGroup { .. }
+                | Route::PatchMetricGroup { .. }
+                | Route::DeleteMetricGroup { .. }
+                | Route::PutContextKind { .. }
+                | Route::PutExperimentationSettings { .. }
         )
     }
 
@@ -64,7 +134,26 @@ impl Route {
             | Route::CreateExperiment { project, .. }
             | Route::GetExperiment { project, .. }
             | Route::PatchExperiment { project, .. }
-            | Route::CreateIteration { project, .. } => Some(project),
+            | Route::CreateIteration { project, .. }
+            | Route::ListFlags { project }
+            | Route::CreateFlag { project }
+            | Route::GetFlag { project, .. }
+            | Route::PatchFlag { project, .. }
+            | Route::DeleteFlag { project, .. }
+            | Route::ListMetrics { project }
+            | Route::CreateMetric { project }
+            | Route::GetMetric { project, .. }
+            | Route::PatchMetric { project, .. }
+            | Route::DeleteMetric { project, .. }
+            | Route::ListMetricGroups { project }
+            | Route::CreateMetricGroup { project }
+            | Route::GetMetricGroup { project, .. }
+            | Route::PatchMetricGroup { project, .. }
+            | Route::DeleteMetricGroup { project, .. }
+            | Route::ListContextKinds { project }
+            | Route::PutContextKind { project, .. }
+            | Route::GetExperimentationSettings { project }
+            | Route::PutExperimentationSettings { project } => Some(project),
         }
     }
 
@@ -110,8 +199,71 @@ impl Route {
                     _ => Err(RouteError::MethodNotAllowed { allow: "POST" }),
                 }
             }
+            ["flags", p] if valid(&[p]) => collection(method, key(p), |project| Route::ListFlags { project }, |project| Route::CreateFlag { project }),
+            ["flags", p, f] if valid(&[p, f]) => {
+                item(method, key(p), key(f), |project, key| Route::GetFlag { project, key }, |project, key| Route::PatchFlag { project, key }, |project, key| Route::DeleteFlag { project, key })
+            }
+            ["metrics", p] if valid(&[p]) => collection(method, key(p), |project| Route::ListMetrics { project }, |project| Route::CreateMetric { project }),
+            ["metrics", p, m] if valid(&[p, m]) => {
+                item(method, key(p), key(m), |project, key| Route::GetMetric { project, key }, |project, key| Route::PatchMetric { project, key }, |project, key| Route::DeleteMetric { project, key })
+            }
+            ["projects", p, "metric-groups"] if valid(&[p]) => {
+                collection(method, key(p), |project| Route::ListMetricGroups { project }, |project| Route::CreateMetricGroup { project })
+            }
+            ["projects", p, "metric-groups", g] if valid(&[p, g]) => item(
+                method,
+                key(p),
+                key(g),
+                |project, key| Route::GetMetricGroup { project, key },
+                |project, key| Route::PatchMetricGroup { project, key },
+                |project, key| Route::DeleteMetricGroup { project, key },
+            ),
+            ["projects", p, "context-kinds"] if valid(&[p]) => match *method {
+                Method::GET => Ok(Route::ListContextKinds { project: key(p) }),
+                _ => Err(RouteError::MethodNotAllowed { allow: "GET" }),
+            },
+            ["projects", p, "context-kinds", k] if valid(&[p, k]) => match *method {
+                Method::PUT => Ok(Route::PutContextKind { project: key(p), key: key(k) }),
+                _ => Err(RouteError::MethodNotAllowed { allow: "PUT" }),
+            },
+            ["projects", p, "experimentation-settings"] if valid(&[p]) => match *method {
+                Method::GET => Ok(Route::GetExperimentationSettings { project: key(p) }),
+                Method::PUT => Ok(Route::PutExperimentationSettings { project: key(p) }),
+                _ => Err(RouteError::MethodNotAllowed { allow: "GET, PUT" }),
+            },
             _ => Err(RouteError::NotFound),
         }
+    }
+}
+
+/// A collection of a project: GET lists, POST creates.
+fn collection(
+    method: &Method,
+    project: String,
+    list: fn(String) -> Route,
+    create: fn(String) -> Route,
+) -> Result<Route, RouteError> {
+    match *method {
+        Method::GET => Ok(list(project)),
+        Method::POST => Ok(create(project)),
+        _ => Err(RouteError::MethodNotAllowed { allow: "GET, POST" }),
+    }
+}
+
+/// One item of a project's collection: GET, PATCH and DELETE.
+fn item(
+    method: &Method,
+    project: String,
+    key: String,
+    get: fn(String, String) -> Route,
+    patch: fn(String, String) -> Route,
+    delete: fn(String, String) -> Route,
+) -> Result<Route, RouteError> {
+    match *method {
+        Method::GET => Ok(get(project, key)),
+        Method::PATCH => Ok(patch(project, key)),
+        Method::DELETE => Ok(delete(project, key)),
+        _ => Err(RouteError::MethodNotAllowed { allow: "GET, PATCH, DELETE" }),
     }
 }
 
@@ -173,8 +325,46 @@ mod tests {
     }
 
     #[test]
+    fn every_catalog_endpoint_resolves_to_its_operation() {
+        let cases = [
+            (Method::GET, "/api/v2/flags/p", "getFeatureFlags"),
+            (Method::POST, "/api/v2/flags/p", "postFeatureFlag"),
+            (Method::GET, "/api/v2/flags/p/f", "getFeatureFlag"),
+            (Method::PATCH, "/api/v2/flags/p/f", "patchFeatureFlag"),
+            (Method::DELETE, "/api/v2/flags/p/f", "deleteFeatureFlag"),
+            (Method::GET, "/api/v2/metrics/p", "getMetrics"),
+            (Method::POST, "/api/v2/metrics/p", "postMetric"),
+            (Method::GET, "/api/v2/metrics/p/m", "getMetric"),
+            (Method::PATCH, "/api/v2/metrics/p/m", "patchMetric"),
+            (Method::DELETE, "/api/v2/metrics/p/m", "deleteMetric"),
+            (Method::GET, "/api/v2/projects/p/metric-groups", "getMetricGroups"),
+            (Method::POST, "/api/v2/projects/p/metric-groups", "createMetricGroup"),
+            (Method::GET, "/api/v2/projects/p/metric-groups/g", "getMetricGroup"),
+            (Method::PATCH, "/api/v2/projects/p/metric-groups/g", "patchMetricGroup"),
+            (Method::DELETE, "/api/v2/projects/p/metric-groups/g", "deleteMetricGroup"),
+            (Method::GET, "/api/v2/projects/p/context-kinds", "getContextKindsByProjectKey"),
+            (Method::PUT, "/api/v2/projects/p/context-kinds/k", "putContextKind"),
+            (Method::GET, "/api/v2/projects/p/experimentation-settings", "getExperimentationSettings"),
+            (Method::PUT, "/api/v2/projects/p/experimentation-settings", "putExperimentationSettings"),
+        ];
+        for (method, path, name) in cases {
+            let route = Route::resolve(&method, path).unwrap_or_else(|e| panic!("{method} {path}: {e:?}"));
+            assert_eq!((route.name(), route.project()), (name, Some("p")), "{method} {path}");
+            assert_eq!(route.writes(), method != Method::GET, "{method} {path}");
+        }
+    }
+
+    #[test]
     fn unknown_paths_and_methods_are_told_apart() {
         assert_eq!(Route::resolve(&Method::GET, "/api/v2/flags"), Err(RouteError::NotFound));
+        assert_eq!(
+            Route::resolve(&Method::PUT, "/api/v2/flags/p/f"),
+            Err(RouteError::MethodNotAllowed { allow: "GET, PATCH, DELETE" })
+        );
+        assert_eq!(
+            Route::resolve(&Method::POST, "/api/v2/projects/p/context-kinds/user"),
+            Err(RouteError::MethodNotAllowed { allow: "PUT" })
+        );
         assert_eq!(Route::resolve(&Method::GET, "/api/v3/openapi.json"), Err(RouteError::NotFound));
         assert_eq!(
             Route::resolve(&Method::GET, "/api/v2/projects//environments/e/experiments"),

@@ -122,11 +122,7 @@ pub(super) async fn list(
         Some(environment) => ctx.environment(project, environment)?,
         None => ctx.project(project)?,
     };
-    let limit = number(ctx, "limit", DEFAULT_LIMIT)?;
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(format!("limit {limit} must be between 1 and {MAX_LIMIT}")));
-    }
-    let offset = number(ctx, "offset", 0)?;
+    let (limit, offset) = page_window(ctx, DEFAULT_LIMIT, MAX_LIMIT)?;
     let filter = Filter::parse(&ctx.query("filter").unwrap_or_default())?;
     let (active, archived) = lifecycle_states(ctx.query("lifecycleState").as_deref())?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
@@ -146,8 +142,36 @@ pub(super) async fn list(
         Some(environment) => format!("/api/v2/projects/{project}/environments/{environment}/experiments"),
         None => format!("/api/v2/projects/{project}/experiments"),
     };
-    let kept: Vec<String> = ["filter", "expand", "lifecycleState"]
-        .into_iter()
+    let body = ExperimentCollectionRep {
+        items,
+        total_count: Some(i64::try_from(total).unwrap_or(i64::MAX)),
+        links: Some(page_links(ctx, &base, &["filter", "expand", "lifecycleState"], limit, offset, total)),
+        extra: Default::default(),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// `limit` (default `default`, 1 to `max`) and `offset` (default 0) of a list.
+pub(super) fn page_window(ctx: &Context<'_>, default: usize, max: usize) -> Result<(usize, usize), ApiError> {
+    let limit = number(ctx, "limit", default)?;
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::invalid(format!("limit {limit} must be between 1 and {max}")));
+    }
+    Ok((limit, number(ctx, "offset", 0)?))
+}
+
+/// A list page's `_links`: `self`, `first`, `last`, and `prev` and `next`
+/// where they exist, each keeping the query parameters named in `kept`.
+pub(super) fn page_links(
+    ctx: &Context<'_>,
+    base: &str,
+    kept: &[&str],
+    limit: usize,
+    offset: usize,
+    total: usize,
+) -> Links {
+    let kept: Vec<String> = kept
+        .iter()
         .filter_map(|name| ctx.query(name).map(|value| format!("{name}={}", encode(&value))))
         .collect();
     let page = |offset: usize| {
@@ -166,13 +190,7 @@ pub(super) async fn list(
     if offset + limit < total {
         links.insert("next".to_owned(), page(offset + limit));
     }
-    let body = ExperimentCollectionRep {
-        items,
-        total_count: Some(i64::try_from(total).unwrap_or(i64::MAX)),
-        links: Some(links),
-        extra: Default::default(),
-    };
-    Ok(json(StatusCode::OK, &body))
+    links
 }
 
 /// Percent-encodes a query value (everything but unreserved characters and

@@ -16,6 +16,7 @@ use crate::server::route::{Route, percent_decode};
 use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError, Versioned};
 use crate::server::world::Project;
 
+mod catalog;
 mod experiment;
 mod fields;
 mod list;
@@ -51,6 +52,25 @@ pub(crate) async fn dispatch(ctx: &Context<'_>, route: Route) -> Result<Response
         Route::CreateIteration { project, environment, experiment } => {
             experiment::create_iteration(ctx, &project, &environment, &experiment).await
         }
+        Route::ListFlags { project } => catalog::list_flags(ctx, &project).await,
+        Route::CreateFlag { project } => catalog::create_flag(ctx, &project).await,
+        Route::GetFlag { project, key } => catalog::get_flag(ctx, &project, &key).await,
+        Route::PatchFlag { project, key } => catalog::patch_flag(ctx, &project, &key).await,
+        Route::DeleteFlag { project, key } => catalog::delete_flag(ctx, &project, &key).await,
+        Route::ListMetrics { project } => catalog::list_metrics(ctx, &project).await,
+        Route::CreateMetric { project } => catalog::create_metric(ctx, &project).await,
+        Route::GetMetric { project, key } => catalog::get_metric(ctx, &project, &key).await,
+        Route::PatchMetric { project, key } => catalog::patch_metric(ctx, &project, &key).await,
+        Route::DeleteMetric { project, key } => catalog::delete_metric(ctx, &project, &key).await,
+        Route::ListMetricGroups { project } => catalog::list_metric_groups(ctx, &project).await,
+        Route::CreateMetricGroup { project } => catalog::create_metric_group(ctx, &project).await,
+        Route::GetMetricGroup { project, key } => catalog::get_metric_group(ctx, &project, &key).await,
+        Route::PatchMetricGroup { project, key } => catalog::patch_metric_group(ctx, &project, &key).await,
+        Route::DeleteMetricGroup { project, key } => catalog::delete_metric_group(ctx, &project, &key).await,
+        Route::ListContextKinds { project } => catalog::list_context_kinds(ctx, &project).await,
+        Route::PutContextKind { project, key } => catalog::put_context_kind(ctx, &project, &key).await,
+        Route::GetExperimentationSettings { project } => catalog::get_settings(ctx, &project).await,
+        Route::PutExperimentationSettings { project } => catalog::put_settings(ctx, &project).await,
     }
 }
 

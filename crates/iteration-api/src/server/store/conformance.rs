@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Edit, ExperimentRecord, MemoryStore, SqliteStore, Store, StoreError, Versioned};
+use super::{
+    CatalogExpectation, Edit, ExperimentRecord, MemoryStore, SqliteStore, Store, StoreError, Versioned,
+};
 use crate::server::world::World;
 
 /// A directory removed when dropped.
@@ -99,7 +101,121 @@ conformance!(
     apply_leaves_a_record_already_read_unchanged,
     apply_replace_draft_changes_only_the_draft,
     concurrent_apply_loops_all_land,
+    catalog_is_put_at_version_1_and_swapped_by_version,
+    an_experiment_write_checked_against_a_replaced_catalog_fails,
+    a_catalog_write_that_read_the_experiments_fails_after_an_experiment_write,
+    a_flag_change_and_a_write_on_its_old_version_never_both_win,
 );
+
+/// The demo project's live catalog, as a new data directory starts with it.
+fn demo_catalog() -> iteration_model::ProjectCatalog {
+    World::demo().seed_catalogs().remove(0)
+}
+
+fn absent() -> CatalogExpectation {
+    CatalogExpectation { version: 0, generation: None }
+}
+
+fn at(version: u64) -> CatalogExpectation {
+    CatalogExpectation { version, generation: None }
+}
+
+async fn catalog_is_put_at_version_1_and_swapped_by_version(store: Arc<dyn Store>) {
+    assert_eq!(store.catalog("my-project").await.unwrap(), None);
+    assert_eq!(store.put_catalog(absent(), demo_catalog()).await.unwrap(), 1);
+    let err = store.put_catalog(absent(), demo_catalog()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: 0, actual: 1 }), "{err:?}");
+
+    let mut renamed = demo_catalog();
+    renamed.flags.get_mut("example-flag-key").unwrap().name = "Renamed".to_owned();
+    assert_eq!(store.put_catalog(at(1), renamed.clone()).await.unwrap(), 2);
+    let err = store.put_catalog(at(1), demo_catalog()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2 }), "{err:?}");
+
+    let got = store.catalog("my-project").await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.catalog()), (2, &renamed));
+    // The views follow the stored catalog.
+    let view = got.value.view("production").unwrap();
+    assert_eq!(view.flags["example-flag-key"].name, "Renamed");
+    assert_eq!(got.value.view("staging"), None);
+}
+
+async fn an_experiment_write_checked_against_a_replaced_catalog_fails(store: Arc<dyn Store>) {
+    store.put_catalog(absent(), demo_catalog()).await.unwrap();
+    store.insert(record("my-project", "production", "x"), Some(1)).await.unwrap();
+    store.put_catalog(at(1), demo_catalog()).await.unwrap();
+
+    let stale = [
+        store.insert(record("my-project", "production", "y"), Some(1)).await.map(|_| ()),
+        store.compare_and_swap(1, renamed(record("my-project", "production", "x"), "Stale"), Some(1)).await.map(|_| ()),
+        store
+            .apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Stale".to_owned()), Some(1))
+            .await
+            .map(|_| ()),
+    ];
+    for result in stale {
+        assert!(matches!(result, Err(StoreError::Conflict { expected: 1, actual: 2 })), "{result:?}");
+    }
+    let got = store.get("my-project", "production", "x").await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.experiment.name.as_str()), (1, "Experiment x"));
+    assert_eq!(store.get("my-project", "production", "y").await.unwrap(), None);
+    // Against the current catalog, the same writes land.
+    store.apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Fresh".to_owned()), Some(2)).await.unwrap();
+}
+
+async fn a_catalog_write_that_read_the_experiments_fails_after_an_experiment_write(store: Arc<dyn Store>) {
+    store.put_catalog(absent(), demo_catalog()).await.unwrap();
+    let generation = store.generation("my-project").await.unwrap();
+    store.insert(record("my-project", "production", "x"), None).await.unwrap();
+    assert!(store.generation("my-project").await.unwrap() > generation);
+    // Another project's writes do not count.
+    let other = store.generation("other").await.unwrap();
+
+    let expected = CatalogExpectation { version: 1, generation: Some(generation) };
+    let err = store.put_catalog(expected, demo_catalog()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    let now = store.generation("my-project").await.unwrap();
+    store.compare_and_swap(1, renamed(record("my-project", "production", "x"), "Changed"), None).await.unwrap();
+    let err = store.put_catalog(CatalogExpectation { version: 1, generation: Some(now) }, demo_catalog()).await;
+    assert!(matches!(err, Err(StoreError::Conflict { .. })), "{err:?}");
+
+    let current = store.generation("my-project").await.unwrap();
+    let expected = CatalogExpectation { version: 1, generation: Some(current) };
+    assert_eq!(store.put_catalog(expected, demo_catalog()).await.unwrap(), 2);
+    assert_eq!(store.generation("other").await.unwrap(), other);
+}
+
+/// The consistency rule at the store: a flag change that read the
+/// project's experiments and an experiment write checked against the
+/// flag's old version race, many times; in no round do both succeed, and in
+/// every round one does. (A catalog change that did not read the
+/// experiments may land after such a write: the write then came first.)
+async fn a_flag_change_and_a_write_on_its_old_version_never_both_win(store: Arc<dyn Store>) {
+    store.put_catalog(absent(), demo_catalog()).await.unwrap();
+    store.insert(record("my-project", "production", "x"), None).await.unwrap();
+    let mut winners = (0, 0);
+    for round in 0..50 {
+        let generation = store.generation("my-project").await.unwrap();
+        let catalog = store.catalog("my-project").await.unwrap().unwrap();
+        let experiment = store.get("my-project", "production", "x").await.unwrap().unwrap();
+        let mut changed = catalog.value.catalog().clone();
+        changed.flags.get_mut("example-flag-key").unwrap().name = format!("Round {round}");
+        let flag_store = Arc::clone(&store);
+        let expected = CatalogExpectation { version: catalog.version, generation: Some(generation) };
+        let flag_change = tokio::spawn(async move { flag_store.put_catalog(expected, changed).await });
+        let write_store = Arc::clone(&store);
+        let write = tokio::spawn(async move {
+            let edit = Edit::with(move |e| e.name = format!("Round {round}"));
+            write_store.apply("my-project", "production", "x", experiment.version, edit, Some(catalog.version)).await
+        });
+        let (flag_change, write) = (flag_change.await.unwrap(), write.await.unwrap());
+        assert!(!(flag_change.is_ok() && write.is_ok()), "round {round}: both won");
+        assert!(flag_change.is_ok() || write.is_ok(), "round {round}: neither won");
+        winners.0 += usize::from(flag_change.is_ok());
+        winners.1 += usize::from(write.is_ok());
+    }
+    assert_eq!(winners.0 + winners.1, 50);
+}
 
 async fn inserted_experiment_is_got_at_version_1(store: Arc<dyn Store>) {
     let inserted = store.insert(record("p", "production", "x"), None).await.unwrap();
