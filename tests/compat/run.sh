@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the LaunchDarkly generated-client compatibility check against a built
+# server binary, in a throwaway virtual environment.
+#
+#   tests/compat/run.sh PATH/TO/iteration [SPEC.json]
+#
+# SPEC.json (or $ITERATION_COMPAT_SPEC) is the OpenAPI document whose schemas
+# are used for operations that the server's own /api/v2/openapi.json does not
+# describe. Needs python3 (3.9 or later) and the Python package registry.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: $0 PATH/TO/iteration [SPEC.json]" >&2
+  exit 2
+fi
+binary="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+if [ ! -x "$binary" ]; then
+  echo "$0: $1 is not an executable file" >&2
+  exit 2
+fi
+spec="${2:-${ITERATION_COMPAT_SPEC:-}}"
+args=(--binary "$binary")
+if [ -n "$spec" ]; then
+  args+=(--spec "$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")")
+fi
+
+venv="$(mktemp -d "${TMPDIR:-/tmp}/iteration-compat.XXXXXX")"
+trap 'rm -rf "$venv"' EXIT
+
+"${PYTHON:-python3}" -m venv "$venv"
+PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  "$venv/bin/python" -m pip install --quiet --requirement "$here/requirements.txt"
+"$venv/bin/python" "$here/ld_client_compat.py" "${args[@]}" </dev/null
