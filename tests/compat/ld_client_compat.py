@@ -241,22 +241,25 @@ class Runner:
 
     def _check(self, operation_id, client, call, expect_status) -> Outcome:
         documented = self.schemas.response(operation_id, expect_status)
-        client.last_request = client.last_response = None
-        data = None
         problems: list[str] = []
-        deserialization: list[str] = []
-        try:
-            answer = call()
-            data = answer.data
-        except ApiException as error:
-            data = error.data
-            if expect_status is None:
-                raise_if_not_served(error.status, error.body)
-        except ValidationError as error:
-            deserialization = describe_validation_error(error)
-        except (ValueError, TypeError) as error:
-            deserialization = [f"{type(error).__name__}: {error}"]
-        response = client.last_response
+        for attempt in range(4):
+            client.last_request = client.last_response = None
+            data = None
+            deserialization: list[str] = []
+            try:
+                answer = call()
+                data = answer.data
+            except ApiException as error:
+                data = error.data
+            except ValidationError as error:
+                deserialization = describe_validation_error(error)
+            except (ValueError, TypeError) as error:
+                deserialization = [f"{type(error).__name__}: {error}"]
+            response = client.last_response
+            # A rate-limited request was not carried out: wait as told, then again.
+            if response is None or response.status != 429 or attempt == 3:
+                break
+            time.sleep(retry_delay(response.headers))
         if response is None:
             return Outcome("FAIL", "no answer", [f"request: {client.last_request}"])
         raw = response.read()
@@ -295,6 +298,20 @@ class Runner:
             first = problems[0].rstrip(":")
             return Outcome("FAIL", first, problems[1:], data)
         return Outcome("PASS", data=data)
+
+
+def retry_delay(headers: Any) -> float:
+    """Seconds to wait after a 429, from `Retry-After` or the reset headers
+    (epoch milliseconds), at most one window of ten seconds."""
+    try:
+        if headers.get("Retry-After"):
+            return min(float(headers["Retry-After"]), 10.0) + 0.1
+        reset = headers.get("X-Ratelimit-Auth-Token-Reset") or headers.get("X-Ratelimit-Reset")
+        if reset:
+            return min(max(float(reset) / 1000 - time.time(), 0.0), 10.0) + 0.1
+    except (TypeError, ValueError):
+        pass
+    return 1.0
 
 
 def raise_if_not_served(status: int, body: Any) -> None:
@@ -369,26 +386,59 @@ def demo_iteration() -> dict:
 def experiments(run: Runner, suffix: str) -> None:
     api = ld.ExperimentsApi(run.writer)
     reader = ld.ExperimentsApi(run.reader)
+    all_expands = ",".join(EXPANDS)
+    list_expands = "previousIterations,draftIteration,secondaryMetrics,treatments,analysisConfig"
 
-    def get_all(tag: str) -> None:
-        for key in ("example-experiment", new_key):
-            for expand in EXPANDS + [",".join(EXPANDS)]:
-                label = "all" if "," in expand else expand
-                run.check(
-                    f"getExperiment[{key}, {tag}, expand={label}]",
-                    "getExperiment",
-                    run.reader,
-                    lambda key=key, expand=expand: reader.get_experiment_with_http_info(PROJECT, ENV, key, expand=expand),
-                )
+    def get(label: str, key: str, expand: Optional[str] = None) -> Outcome:
+        return run.check(
+            f"getExperiment[{key}, {label}]",
+            "getExperiment",
+            run.reader,
+            lambda: reader.get_experiment_with_http_info(PROJECT, ENV, key, expand=expand),
+        )
 
+    def get_each_expand(key: str, state: str) -> None:
+        for expand in EXPANDS:
+            get(f"{state}, expand={expand}", key, expand)
+        get(f"{state}, expand=all", key, all_expands)
+
+    def patch(label: str, key: str, instructions: list, content_type: Optional[str] = None) -> Outcome:
+        body = ld.ExperimentPatchInput(comment=f"compatibility check: {label}", instructions=instructions)
+        return run.check(
+            f"patchExperiment[{key}, {label}]",
+            "patchExperiment",
+            run.writer,
+            lambda: api.patch_experiment_with_http_info(PROJECT, ENV, key, body, _content_type=content_type),
+        )
+
+    def create_iteration(label: str, key: str, body: dict) -> Outcome:
+        iteration = ld.IterationInput.from_dict(body)
+        return run.check(
+            f"createIteration[{key}, {label}]",
+            "createIteration",
+            run.writer,
+            lambda: api.create_iteration_with_http_info(PROJECT, ENV, key, iteration),
+        )
+
+    def start(key: str) -> Outcome:
+        # A justification is needed when an iteration already runs (a reused server).
+        return patch("startIteration", key, [{"kind": "startIteration", "changeJustification": "compatibility check"}])
+
+    def stop(key: str) -> Outcome:
+        instruction = {"kind": "stopIteration", "winningReason": "compatibility check"}
+        winner = treatment_id(run, key)
+        if winner:
+            instruction["winningTreatmentId"] = winner
+        return patch("stopIteration", key, [instruction])
+
+    # The seed state.
     run.check("getExperiments", "getExperiments", run.reader, lambda: reader.get_experiments_with_http_info(PROJECT, ENV))
     run.check(
         "getExperiments[expand=all, lifecycleState=archived,active]",
         "getExperiments",
         run.reader,
         lambda: reader.get_experiments_with_http_info(
-            PROJECT, ENV, expand="previousIterations,draftIteration,secondaryMetrics,treatments,analysisConfig",
-            lifecycle_state="archived,active",
+            PROJECT, ENV, expand=list_expands, lifecycle_state="archived,active"
         ),
     )
     run.check(
@@ -398,55 +448,70 @@ def experiments(run: Runner, suffix: str) -> None:
         lambda: reader.get_experiments_with_http_info(PROJECT, ENV, limit=1, offset=1),
     )
     for key in ("example-experiment", "example-bandit", "retired-experiment"):
-        run.check(
-            f"getExperiment[{key}]",
-            "getExperiment",
-            run.reader,
-            lambda key=key: reader.get_experiment_with_http_info(PROJECT, ENV, key),
-        )
+        get("seed", key)
 
+    # A new experiment, walked through its whole lifecycle.
     new_key = f"compat-experiment-{suffix}"
     post = ld.ExperimentPost.from_dict(
-        {"name": "Compatibility experiment", "key": new_key, "iteration": demo_iteration()}
+        {
+            "name": "Compatibility experiment",
+            "key": new_key,
+            "description": "made by the compatibility check",
+            "tags": ["compat"],
+            "methodology": "bayesian",
+            "iteration": demo_iteration(),
+        }
+    )
+    run.check("createExperiment", "createExperiment", run.writer, lambda: api.create_experiment_with_http_info(PROJECT, ENV, post))
+    bandit_post = ld.ExperimentPost.from_dict(
+        {
+            "name": "Compatibility bandit",
+            "key": f"compat-bandit-{suffix}",
+            "type": "mab",
+            "iteration": {**demo_iteration(), "reallocationFrequencyMillis": 86400000},
+        }
     )
     run.check(
+        "createExperiment[type=mab]",
         "createExperiment",
+        run.writer,
+        lambda: api.create_experiment_with_http_info(PROJECT, ENV, bandit_post),
+    )
+    run.check(
+        "createExperiment[duplicate key -> 409]",
         "createExperiment",
         run.writer,
         lambda: api.create_experiment_with_http_info(PROJECT, ENV, post),
+        expect_status=409,
     )
-    iteration = ld.IterationInput.from_dict(demo_iteration())
-    run.check(
-        "createIteration[example-experiment]",
-        "createIteration",
-        run.writer,
-        lambda: api.create_iteration_with_http_info(PROJECT, ENV, "example-experiment", iteration),
-    )
-    get_all("draft")
+    get_each_expand(new_key, "draft")
+    start(new_key)
+    create_iteration("while running", new_key, demo_iteration())
+    get_each_expand(new_key, "running with draft")
+    stop(new_key)
+    get_each_expand(new_key, "stopped")
 
-    def patch(label: str, key: str, instructions: list, content_type: Optional[str] = None) -> Outcome:
-        body = ld.ExperimentPatchInput(comment=f"compatibility check: {label}", instructions=instructions)
-        return run.check(
-            f"patchExperiment[{label}]",
-            "patchExperiment",
-            run.writer,
-            lambda: api.patch_experiment_with_http_info(PROJECT, ENV, key, body, _content_type=content_type),
-        )
+    # The demo experiment is in a layer: its stopped iteration has a layerSnapshot.
+    create_iteration("demo body", "example-experiment", demo_iteration())
+    get_each_expand("example-experiment", "draft")
+    start("example-experiment")
+    stop("example-experiment")
+    get("stopped in a layer, expand=all", "example-experiment", all_expands)
 
-    patch("startIteration", new_key, [{"kind": "startIteration", "changeJustification": "compatibility check"}])
-    run.check(
-        "createIteration[while running]",
-        "createIteration",
-        run.writer,
-        lambda: api.create_iteration_with_http_info(PROJECT, ENV, new_key, iteration),
-    )
-    get_all("running")
-    winner = treatment_id(run, reader, new_key)
-    stop = {"kind": "stopIteration", "winningReason": "compatibility check"}
-    if winner:
-        stop["winningTreatmentId"] = winner
-    patch("stopIteration", new_key, [stop])
-    get_all("stopped")
+    # The demo bandit: reallocation frequency, started and stopped.
+    create_iteration("bandit", "example-bandit", {**demo_iteration(), "reallocationFrequencyMillis": 3600000})
+    start("example-bandit")
+    get("running, expand=all", "example-bandit", all_expands)
+    stop("example-bandit")
+
+    # A funnel metric group as the primary metric.
+    funnel = demo_iteration()
+    del funnel["primarySingleMetricKey"]
+    funnel["primaryFunnelKey"] = "metric-group-key-123abc"
+    create_iteration("primaryFunnelKey", new_key, funnel)
+    get("funnel draft, expand=all", new_key, all_expands)
+
+    # The other instructions.
     patch("updateName", new_key, [{"kind": "updateName", "value": "Compatibility experiment, renamed"}])
     patch(
         "updateName, semantic patch Content-Type",
@@ -454,14 +519,46 @@ def experiments(run: Runner, suffix: str) -> None:
         [{"kind": "updateName", "value": "Compatibility experiment"}],
         content_type=SEMANTIC_PATCH,
     )
-    patch("archiveExperiment", new_key, [{"kind": "archiveExperiment"}])
-    run.check(
-        "getExperiment[archived]",
-        "getExperiment",
-        run.reader,
-        lambda: reader.get_experiment_with_http_info(PROJECT, ENV, new_key, expand=",".join(EXPANDS)),
+    patch("updateDescription", new_key, [{"kind": "updateDescription", "value": "described again"}])
+    patch(
+        "updateExperimentFields",
+        new_key,
+        [
+            {
+                "kind": "updateExperimentFields",
+                "value": {
+                    "hypothesis": {"operation": "update", "value": "A clearer hypothesis"},
+                    "tags": {"operation": "add", "value": ["compat-2"]},
+                },
+            }
+        ],
     )
+    start(new_key)
+    patch(
+        "saveAndStartNewIteration",
+        new_key,
+        [
+            {
+                "kind": "saveAndStartNewIteration",
+                "changeJustification": "compatibility check",
+                "value": {"hypothesis": {"operation": "update", "value": "The hypothesis, once more"}},
+            }
+        ],
+    )
+    get("after saveAndStartNewIteration, expand=all", new_key, all_expands)
+    stop(new_key)
+    patch("archiveExperiment", new_key, [{"kind": "archiveExperiment"}])
+    get("archived, expand=all", new_key, all_expands)
     patch("restoreExperiment", new_key, [{"kind": "restoreExperiment"}])
+
+    run.check(
+        "getExperiments[filter=flagKey,status; expand=all]",
+        "getExperiments",
+        run.reader,
+        lambda: reader.get_experiments_with_http_info(
+            PROJECT, ENV, filter=f"flagKey:{FLAG},status:stopped", expand=list_expands
+        ),
+    )
     run.check(
         "getExperimentsAnyEnv",
         "getExperimentsAnyEnv",
@@ -473,8 +570,7 @@ def experiments(run: Runner, suffix: str) -> None:
         "getExperimentsAnyEnv",
         run.reader,
         lambda: reader.get_experiments_any_env_with_http_info(
-            PROJECT, expand="previousIterations,draftIteration,secondaryMetrics,treatments,analysisConfig",
-            lifecycle_state="archived,active",
+            PROJECT, expand=list_expands, lifecycle_state="archived,active"
         ),
     )
 
@@ -486,6 +582,7 @@ def experiments(run: Runner, suffix: str) -> None:
         lambda: reader.get_experiment_with_http_info(PROJECT, ENV, f"no-such-experiment-{suffix}"),
         expect_status=404,
     )
+    iteration = ld.IterationInput.from_dict(demo_iteration())
     run.check(
         "createIteration[reader token -> 403]",
         "createIteration",
@@ -511,7 +608,7 @@ def experiments(run: Runner, suffix: str) -> None:
     )
 
 
-def treatment_id(run: Runner, reader: ld.ExperimentsApi, key: str) -> Optional[str]:
+def treatment_id(run: Runner, key: str) -> Optional[str]:
     """The `_id` of a treatment of the running iteration, read raw (so that it
     is found even when the models reject the answer)."""
     try:
