@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -964,6 +965,8 @@ def main() -> int:
         help="validate against --spec wherever it describes the operation, the served document only after it",
     )
     args = parser.parse_args()
+    # Stopped from outside: still stop the server it started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     fallback = None
     if args.spec:

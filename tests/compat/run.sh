@@ -25,10 +25,17 @@ if [ -n "$spec" ]; then
   args+=(--spec "$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")")
 fi
 
-venv="$(mktemp -d "${TMPDIR:-/tmp}/iteration-compat.XXXXXX")"
-trap 'rm -rf "$venv"' EXIT
+python="${PYTHON:-python3}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/iteration-compat.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 
-"${PYTHON:-python3}" -m venv "$venv"
-PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-  "$venv/bin/python" -m pip install --quiet --requirement "$here/requirements.txt"
-"$venv/bin/python" "$here/ld_client_compat.py" "${args[@]}" </dev/null
+if "$python" -m venv "$work/venv" >/dev/null 2>&1; then
+  "$work/venv/bin/python" -m pip install --quiet --requirement "$here/requirements.txt"
+  "$work/venv/bin/python" "$here/ld_client_compat.py" "${args[@]}" </dev/null
+else
+  # A Python without the venv module (Debian's without python3-venv): install
+  # into a directory of the same throwaway folder instead.
+  "$python" -m pip install --quiet --no-warn-conflicts --target "$work/site" --requirement "$here/requirements.txt"
+  PYTHONPATH="$work/site" "$python" "$here/ld_client_compat.py" "${args[@]}" </dev/null
+fi
