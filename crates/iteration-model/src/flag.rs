@@ -411,13 +411,13 @@ impl FeatureFlag {
         for (i, variation) in self.variations.iter().enumerate() {
             match &variation.id {
                 Some(id) if !seen.insert(id.as_str()) => violations.push(
-                    pointer("/variations", format!("{i}/_id")),
+                    pointer(&pointer("/variations", i), "_id"),
                     ViolationCode::Duplicate,
                     format!("variation ID `{id}` is used twice; each variation needs its own"),
                 ),
                 Some(_) => {}
                 None => violations.push(
-                    pointer("/variations", format!("{i}/_id")),
+                    pointer(&pointer("/variations", i), "_id"),
                     ViolationCode::MissingField,
                     "every variation needs an _id",
                 ),
@@ -427,7 +427,7 @@ impl FeatureFlag {
         for (i, variation) in self.variations.iter().enumerate() {
             if values.contains(&&variation.value) {
                 violations.push(
-                    pointer("/variations", format!("{i}/value")),
+                    pointer(&pointer("/variations", i), "value"),
                     ViolationCode::Duplicate,
                     "two variations serve the same value; each value must differ",
                 );
@@ -460,7 +460,7 @@ impl FeatureFlag {
             let base = pointer("/environments", environment);
             index(&mut violations, pointer(&base, "offVariation"), config.off_variation);
             if let Some(fallthrough) = &config.fallthrough {
-                index(&mut violations, pointer(&base, "fallthrough/variation"), fallthrough.variation);
+                index(&mut violations, pointer(&pointer(&base, "fallthrough"), "variation"), fallthrough.variation);
             }
             let mut rule_ids = std::collections::HashSet::new();
             for (i, rule) in config.rules.iter().flatten().enumerate() {

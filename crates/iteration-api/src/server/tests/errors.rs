@@ -31,7 +31,7 @@ async fn unknown_project_environment_experiment_and_route_are_json_404s() {
         "/api/v2/projects/nope/environments/production/experiments/example-experiment",
         "/api/v2/projects/my-project/environments/nope/experiments/example-experiment",
         "/api/v2/projects/my-project/environments/production/experiments/nope",
-        "/api/v2/flags/my-project",
+        "/api/v2/segments/my-project",
         "/",
     ] {
         let answer = t.call(Method::GET, path, None).await;

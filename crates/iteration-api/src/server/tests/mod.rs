@@ -14,6 +14,7 @@ use crate::server::world::World;
 use crate::server::{App, AppConfig, ManualClock, RateLimits, seed_store};
 
 mod behaviour;
+mod catalog;
 mod concurrency;
 mod create_iteration;
 mod errors;
