@@ -6,8 +6,11 @@
 //!
 //! # Client
 //!
-//! - [`ClientConfig`]: timeouts, response size limit, `User-Agent`, extra
-//!   root CAs, pool settings, HTTP/2 prior knowledge, [`RetryPolicy`].
+//! - [`ClientConfig`]: timeouts, response size limit, `User-Agent`, trusted
+//!   roots (bundled, system, extra CAs), [`ProxyConfig`], pool settings,
+//!   HTTP/2 prior knowledge, [`RetryPolicy`]. [`ClientConfig::from_env`]
+//!   reads proxies and `SSL_CERT_FILE`; nothing else looks at the
+//!   environment.
 //! - [`HttpClient::new`] builds a pooled client (cheap to clone);
 //!   [`HttpClient::send`] makes one attempt and reads the whole body;
 //!   [`HttpClient::send_with_retry`] / [`HttpClient::send_with_policy`]
@@ -60,13 +63,15 @@ mod client;
 mod connector;
 mod error;
 mod handler;
+mod proxy;
 mod retry;
 mod server;
 mod tls;
 
-pub use client::{ClientConfig, HttpClient};
+pub use client::{ClientConfig, HttpClient, SSL_CERT_FILE_ENV_VAR};
 pub use error::{BuildError, ServeError, TlsConfigError, TlsFailure, TransportError, TransportErrorKind};
 pub use handler::{Handler, HandlerFn, Rejection, RemoteAddr, handler_fn};
+pub use proxy::{NoProxy, PROXY_ENV_VARS, Proxy, ProxyConfig};
 pub use retry::{
     Attempt, Jitter, Outcome, RandomJitter, RetryClassifier, RetryDecision, RetryPolicy,
     parse_ratelimit_reset, parse_retry_after,

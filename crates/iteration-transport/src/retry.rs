@@ -314,6 +314,9 @@ fn error_is_transient(kind: TransportErrorKind) -> bool {
     match kind {
         TransportErrorKind::InvalidRequest | TransportErrorKind::BodyTooLarge { .. } => false,
         TransportErrorKind::Tls(failure) => failure == TlsFailure::Handshake,
+        // A proxy that wants credentials or forbids the target will say so
+        // again; one that could not reach the target may succeed next time.
+        TransportErrorKind::ProxyRejected { status } => matches!(status, 502..=504),
         _ => true,
     }
 }
