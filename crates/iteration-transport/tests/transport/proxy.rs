@@ -171,6 +171,54 @@ async fn https_goes_through_one_connect_tunnel_and_the_pool_reuses_it() {
     server.shutdown().await.unwrap();
 }
 
+/// A one-shot TLS server that records the server name (SNI) the client
+/// asked for, then answers one HTTP/1.1 request with `ok`.
+async fn sni_recording_server(pki: &Pki) -> (SocketAddr, JoinHandle<Option<String>>) {
+    use rustls_pki_types::pem::PemObject;
+    let chain = vec![rustls_pki_types::CertificateDer::from_pem_slice(pki.cert_pem.as_bytes()).unwrap()];
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(pki.key_pem.as_bytes()).unwrap();
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let acceptor = rustls::server::Acceptor::default();
+        let start = tokio_rustls::LazyConfigAcceptor::new(acceptor, tcp).await.unwrap();
+        let sni = start.client_hello().server_name().map(str::to_owned);
+        let mut tls = start.into_stream(Arc::new(config)).await.unwrap();
+        let mut head = Vec::new();
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let mut chunk = [0u8; 1024];
+            let n = tls.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the client closed before sending a request");
+            head.extend_from_slice(&chunk[..n]);
+        }
+        tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await.unwrap();
+        tls.shutdown().await.unwrap();
+        sni
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn tls_inside_the_tunnel_names_the_target_host() {
+    let pki = pki();
+    let (addr, server) = sni_recording_server(&pki).await;
+    let proxy = TestProxy::start(OnConnect::Tunnel).await;
+    let client = via(trusting(&pki), Some(&proxy.url("")), None);
+    let response = client.send(get(format!("https://localhost:{}/", addr.port()))).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"ok");
+    assert_eq!(server.await.unwrap().as_deref(), Some("localhost"));
+    assert_eq!(proxy.seen()[0].request_line, format!("CONNECT localhost:{} HTTP/1.1", addr.port()));
+}
+
 #[tokio::test]
 async fn connect_carries_the_credentials_as_basic_auth_and_the_server_never_sees_them() {
     let pki = pki();
