@@ -85,8 +85,7 @@ pub struct TransportError {
 pub(crate) struct Peer {
     pub(crate) host: String,
     pub(crate) port: u16,
-    /// Set when the failing peer is a proxy: then `target` is the server the
-    /// tunnel was meant to reach.
+    /// Set when the peer is a proxy: the `host:port` it was to tunnel to.
     pub(crate) proxy_for: Option<String>,
 }
 
@@ -301,10 +300,9 @@ impl fmt::Display for TransportError {
             }
             (K::ProxyRejected { status }, _) => {
                 let (proxy, target) = match peer {
-                    Some(Peer { proxy_for: Some(target), .. }) => (peer.map(Peer::named), target.as_str()),
-                    _ => (None, "the server"),
+                    Some(peer @ Peer { proxy_for: Some(target), .. }) => (peer.named(), target.as_str()),
+                    _ => ("the proxy".to_owned(), "the server"),
                 };
-                let proxy = proxy.unwrap_or_else(|| "the proxy".to_owned());
                 write!(f, "{proxy} refused to open a tunnel to {target} with status {status}")?;
                 if status == 407 {
                     f.write_str(": proxy authentication required (give the credentials in the proxy URL, http://user:password@host:port)")?;

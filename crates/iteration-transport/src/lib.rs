@@ -16,8 +16,22 @@
 //!   [`HttpClient::send_with_retry`] / [`HttpClient::send_with_policy`]
 //!   retry by a [`RetryPolicy`].
 //! - Failures are [`TransportError`]s: match on [`TransportErrorKind`] or use
-//!   the predicates (`is_connect`, `is_timeout`, `is_tls`,
+//!   the predicates (`is_connect`, `is_timeout`, `is_tls`, `is_proxy`,
 //!   `request_may_have_been_sent`...).
+//!
+//! # Proxies and trust
+//!
+//! - [`ProxyConfig`]: an `http://` proxy for `https` targets (a `CONNECT`
+//!   tunnel, TLS to the target inside) and one for `http` targets (absolute
+//!   form), credentials from the proxy URL, and a [`NoProxy`] list.
+//!   [`ProxyConfig::from_env`] reads `HTTPS_PROXY`, `HTTP_PROXY` and
+//!   `NO_PROXY` when the application asks; a default config uses no proxy.
+//! - Servers are trusted through the bundled public web roots, the system's
+//!   roots (`system_roots`) and extra CAs from PEM bytes or files;
+//!   [`ClientConfig::from_env`] adds the file named by `SSL_CERT_FILE`.
+//! - Connect-time errors name the host and port (or the proxy) they tried;
+//!   [`TransportError::is_proxy`] and [`TransportError::proxy_status`] tell
+//!   proxy trouble apart.
 //!
 //! # Retries
 //!
