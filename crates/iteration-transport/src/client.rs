@@ -2,11 +2,12 @@
 //! whole-request timeout, a response size limit and an optional retry loop.
 
 use std::error::Error as StdError;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, HeaderValue, USER_AGENT};
+use http::header::{CONTENT_LENGTH, HeaderValue, PROXY_AUTHORIZATION, USER_AGENT};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client;
@@ -17,6 +18,7 @@ use tracing::field::Empty;
 
 use crate::connector::{ConnectFailure, Connector};
 use crate::error::{BuildError, TransportError, TransportErrorKind};
+use crate::proxy::ProxyConfig;
 use crate::retry::{Attempt, Outcome, RandomJitter, RetryDecision, RetryPolicy};
 
 /// Client settings. Start from [`ClientConfig::default`] and change fields.
@@ -34,8 +36,16 @@ pub struct ClientConfig {
     /// `User-Agent` sent when a request has none.
     /// Default `iteration-transport/<version>`.
     pub user_agent: String,
-    /// Certificate authorities trusted in addition to the public web roots.
+    /// Certificate authorities trusted in addition to the bundled public web
+    /// roots and the system's roots.
     pub extra_root_certificates: Vec<CertificateDer<'static>>,
+    /// Also trust the operating system's roots (as found by the
+    /// `rustls-native-certs` crate, which on its own honours `SSL_CERT_FILE`
+    /// and `SSL_CERT_DIR` in place of the platform store). A store that
+    /// cannot be read is logged and skipped. Default true.
+    pub system_roots: bool,
+    /// Proxies to go through. Default: none; see [`ClientConfig::from_env`].
+    pub proxy: ProxyConfig,
     /// How long an unused pooled connection is kept. Default 30 s.
     pub pool_idle_timeout: Duration,
     /// Most idle connections kept per host. Default 32.
@@ -55,6 +65,8 @@ impl Default for ClientConfig {
             max_response_body_bytes: 16 * 1024 * 1024,
             user_agent: concat!("iteration-transport/", env!("CARGO_PKG_VERSION")).to_owned(),
             extra_root_certificates: Vec::new(),
+            system_roots: true,
+            proxy: ProxyConfig::default(),
             pool_idle_timeout: Duration::from_secs(30),
             pool_max_idle_per_host: 32,
             http2_only: false,
@@ -63,10 +75,37 @@ impl Default for ClientConfig {
     }
 }
 
+/// The environment variable naming a PEM file of extra trusted CAs, read by
+/// [`ClientConfig::from_env`].
+pub const SSL_CERT_FILE_ENV_VAR: &str = "SSL_CERT_FILE";
+
 impl ClientConfig {
+    /// The defaults plus what the process environment asks for: proxies
+    /// ([`ProxyConfig::from_env`]) and the CAs of the PEM file named by
+    /// `SSL_CERT_FILE`, if set. Nothing else reads the environment.
+    pub fn from_env() -> Result<Self, BuildError> {
+        Self::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `var`.
+    pub fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Result<Self, BuildError> {
+        let mut config = Self { proxy: ProxyConfig::from_env_with(&var)?, ..Self::default() };
+        if let Some(path) = var(SSL_CERT_FILE_ENV_VAR).filter(|p| !p.trim().is_empty()) {
+            config.add_root_certificate_file(path)?;
+        }
+        Ok(config)
+    }
+
     /// Trusts every certificate of a PEM document as an extra root CA.
     pub fn add_root_certificate_pem(&mut self, pem: &[u8]) -> Result<&mut Self, BuildError> {
         let certs = crate::tls::parse_pem_certificates(pem)?;
+        self.extra_root_certificates.extend(certs);
+        Ok(self)
+    }
+
+    /// Trusts every certificate of a PEM file as an extra root CA.
+    pub fn add_root_certificate_file(&mut self, path: impl AsRef<Path>) -> Result<&mut Self, BuildError> {
+        let certs = crate::tls::read_pem_file(path.as_ref())?;
         self.extra_root_certificates.extend(certs);
         Ok(self)
     }
@@ -82,6 +121,9 @@ pub struct HttpClient {
 
 struct Inner {
     pool: Client<Connector, Full<Bytes>>,
+    /// Shared with the connector, which picks the route; the client only
+    /// adds credentials for plain-HTTP proxies.
+    proxy: Arc<ProxyConfig>,
     user_agent: HeaderValue,
     request_timeout: Duration,
     max_response_body_bytes: usize,
@@ -102,10 +144,16 @@ impl HttpClient {
     pub fn new(config: ClientConfig) -> Result<Self, BuildError> {
         let user_agent =
             HeaderValue::try_from(config.user_agent).map_err(|_| BuildError::InvalidUserAgent)?;
-        let tls = crate::tls::client_config(&config.extra_root_certificates, config.http2_only)?;
+        let tls = crate::tls::client_config(
+            &config.extra_root_certificates,
+            config.system_roots,
+            config.http2_only,
+        )?;
+        let proxy = Arc::new(config.proxy);
         let connector = Connector {
             tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
             connect_timeout: config.connect_timeout,
+            proxy: proxy.clone(),
         };
         let pool = Client::builder(TokioExecutor::new())
             .timer(TokioTimer::new())
@@ -117,6 +165,7 @@ impl HttpClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
+                proxy,
                 user_agent,
                 request_timeout: config.request_timeout,
                 max_response_body_bytes: config.max_response_body_bytes,
@@ -194,11 +243,28 @@ impl HttpClient {
         if !request.headers().contains_key(USER_AGENT) {
             request.headers_mut().insert(USER_AGENT, self.inner.user_agent.clone());
         }
+        // An `http` request through a proxy is read by the proxy itself,
+        // which wants its credentials on the request; an `https` one carries
+        // them on the `CONNECT` instead, never to the server.
+        if let Some(value) = self.plain_proxy_authorization(request.uri()) {
+            request.headers_mut().insert(PROXY_AUTHORIZATION, value.clone());
+        }
         let limit = self.inner.request_timeout;
         match tokio::time::timeout(limit, self.exchange(request)).await {
             Ok(result) => result,
             Err(_elapsed) => Err(TransportError::timeout(TransportErrorKind::RequestTimeout, limit)),
         }
+    }
+
+    /// The `Proxy-Authorization` an `http` request to `uri` needs, if it
+    /// goes through a proxy with credentials.
+    fn plain_proxy_authorization(&self, uri: &http::Uri) -> Option<&HeaderValue> {
+        if uri.scheme_str() != Some("http") {
+            return None;
+        }
+        let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(80);
+        self.inner.proxy.proxy_for(false, host, port)?.authorization()
     }
 
     async fn exchange(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {

@@ -1,5 +1,12 @@
 //! How the client opens connections: DNS, TCP, then TLS for `https`, all
-//! under one connect timeout.
+//! under one connect timeout; through a proxy when the [`ProxyConfig`] says
+//! so (a `CONNECT` tunnel for `https`, a plain connection to the proxy for
+//! `http`).
+//!
+//! hyper-util's pool keys connections by scheme and authority of the target.
+//! That key also fixes the route: a client has one `ProxyConfig`, so a given
+//! target always goes through the same proxy (or none), and a pooled
+//! connection is never reused for a target it was not opened for.
 //!
 //! We do this ourselves rather than wrapping hyper-util's `HttpConnector`
 //! because we need to know precisely *which* step failed: that decides the
@@ -24,7 +31,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::error::{TransportError, TransportErrorKind};
+use crate::error::{Peer, TransportError, TransportErrorKind};
+use crate::proxy::{ProxyConfig, TunnelError};
 
 /// Why a connection could not be opened.
 ///
@@ -35,19 +43,32 @@ use crate::error::{TransportError, TransportErrorKind};
 pub(crate) struct ConnectFailure {
     pub(crate) kind: TransportErrorKind,
     pub(crate) timeout: Option<Duration>,
+    /// Where the failing connection went, for the message.
+    pub(crate) peer: Option<Peer>,
     pub(crate) cause: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
 impl ConnectFailure {
     fn new(kind: TransportErrorKind, cause: Option<io::Error>) -> Self {
-        Self { kind, timeout: None, cause: cause.map(|e| Arc::new(e) as Arc<dyn StdError + Send + Sync>) }
+        Self {
+            kind,
+            timeout: None,
+            peer: None,
+            cause: cause.map(|e| Arc::new(e) as Arc<dyn StdError + Send + Sync>),
+        }
+    }
+
+    fn at(mut self, peer: &Peer) -> Self {
+        self.peer = Some(peer.clone());
+        self
     }
 
     pub(crate) fn into_transport_error(self) -> TransportError {
         let err = match self.timeout {
             Some(t) => TransportError::timeout(self.kind, t),
             None => TransportError::new(self.kind),
-        };
+        }
+        .with_peer(self.peer);
         match self.cause {
             Some(cause) => err.with_source(Box::new(cause)),
             None => err,
@@ -73,6 +94,7 @@ impl StdError for ConnectFailure {
 pub(crate) struct Connector {
     pub(crate) tls: TlsConnector,
     pub(crate) connect_timeout: Duration,
+    pub(crate) proxy: Arc<ProxyConfig>,
 }
 
 impl tower_service::Service<Uri> for Connector {
@@ -105,18 +127,38 @@ impl Connector {
         let host = uri.host().ok_or_else(invalid)?.trim_start_matches('[').trim_end_matches(']');
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
 
+        let proxy = self.proxy.proxy_for(https, host, port);
+        let server = Peer::server(host, port);
+        // Timeouts name the first hop: that is where the caller can look.
+        let first_hop = match proxy {
+            Some(proxy) => Peer::proxy(proxy.host(), proxy.port(), crate::proxy::authority(host, port)),
+            None => server.clone(),
+        };
+
         let establish = async {
-            let tcp = connect_tcp(host, port).await?;
-            if !https {
-                return Ok(Stream::Plain(tcp));
+            let mut tcp = connect_tcp(&first_hop).await?;
+            match (proxy, https) {
+                (None, false) => return Ok(Stream::Plain(tcp)),
+                // The proxy forwards the request; hyper-util writes it in
+                // absolute form when the connection says it is proxied.
+                (Some(_), false) => return Ok(Stream::Proxied(tcp)),
+                (None, true) => {}
+                (Some(proxy), true) => {
+                    crate::proxy::connect_tunnel(&mut tcp, host, port, proxy.authorization())
+                        .await
+                        .map_err(|e| tunnel_failure(e).at(&first_hop))?;
+                }
             }
+            // The server name (SNI, certificate check) is the target's, also
+            // inside a tunnel.
             let name = ServerName::try_from(host.to_owned()).map_err(|_| invalid())?;
             match self.tls.connect(name, tcp).await {
                 Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
                 Err(e) => Err(ConnectFailure::new(
                     TransportErrorKind::Tls(crate::tls::classify_handshake_error(&e)),
                     Some(e),
-                )),
+                )
+                .at(&server)),
             }
         };
         match tokio::time::timeout(self.connect_timeout, establish).await {
@@ -124,19 +166,34 @@ impl Connector {
             Err(_elapsed) => Err(ConnectFailure {
                 kind: TransportErrorKind::ConnectTimeout,
                 timeout: Some(self.connect_timeout),
+                peer: Some(first_hop),
                 cause: None,
             }),
         }
     }
 }
 
-/// Resolves `host` and tries its addresses in order until one accepts.
-async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ConnectFailure> {
+/// The error kind of a failed `CONNECT`: all of them happen before a byte
+/// of the request is written.
+fn tunnel_failure(error: TunnelError) -> ConnectFailure {
+    match error {
+        TunnelError::Io(e) => ConnectFailure::new(TransportErrorKind::Connect, Some(e)),
+        TunnelError::Status(status) => {
+            ConnectFailure::new(TransportErrorKind::ProxyRejected { status }, None)
+        }
+        TunnelError::Invalid => ConnectFailure::new(TransportErrorKind::ProxyProtocol, None),
+    }
+}
+
+/// Resolves the peer's host and tries its addresses in order until one
+/// accepts.
+async fn connect_tcp(peer: &Peer) -> Result<TcpStream, ConnectFailure> {
+    let (host, port) = (peer.host.as_str(), peer.port);
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => tokio::net::lookup_host((host, port))
             .await
-            .map_err(|e| ConnectFailure::new(TransportErrorKind::Dns, Some(e)))?
+            .map_err(|e| ConnectFailure::new(TransportErrorKind::Dns, Some(e)).at(peer))?
             .collect(),
     };
     let mut last_error = None;
@@ -151,19 +208,23 @@ async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, ConnectFailure>
             Err(e) => last_error = Some(e),
         }
     }
-    Err(match last_error {
+    let failure = match last_error {
         Some(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
             ConnectFailure::new(TransportErrorKind::ConnectionRefused, Some(e))
         }
         Some(e) => ConnectFailure::new(TransportErrorKind::Connect, Some(e)),
         // The resolver answered with no address at all.
         None => ConnectFailure::new(TransportErrorKind::Dns, None),
-    })
+    };
+    Err(failure.at(peer))
 }
 
 /// A client connection, plain or TLS.
 pub(crate) enum Stream {
     Plain(TcpStream),
+    /// A plain connection to an HTTP proxy, which gets absolute-form
+    /// requests.
+    Proxied(TcpStream),
     // Boxed: the TLS state is large and the plain variant should not pay for it.
     Tls(Box<TlsStream<TcpStream>>),
 }
@@ -172,6 +233,7 @@ impl Connection for Stream {
     fn connected(&self) -> Connected {
         match self {
             Stream::Plain(_) => Connected::new(),
+            Stream::Proxied(_) => Connected::new().proxy(true),
             // Tell the pool to speak HTTP/2 when ALPN chose it.
             Stream::Tls(tls) if tls.get_ref().1.alpn_protocol() == Some(b"h2") => {
                 Connected::new().negotiated_h2()
@@ -185,7 +247,7 @@ impl Connection for Stream {
 impl AsyncRead for Stream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
@@ -194,7 +256,7 @@ impl AsyncRead for Stream {
 impl AsyncWrite for Stream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
@@ -205,28 +267,28 @@ impl AsyncWrite for Stream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
-            Stream::Plain(s) => s.is_write_vectored(),
+            Stream::Plain(s) | Stream::Proxied(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }

@@ -43,6 +43,14 @@ pub enum TransportErrorKind {
     ConnectTimeout,
     /// The TLS handshake failed.
     Tls(TlsFailure),
+    /// The proxy refused to open a tunnel: it answered `CONNECT` with this
+    /// non-2xx status (407: it wants credentials, or other ones).
+    ProxyRejected {
+        /// The proxy's status code.
+        status: u16,
+    },
+    /// The proxy's answer to `CONNECT` was not a usable HTTP response.
+    ProxyProtocol,
     /// The whole request, including reading the response body, took longer
     /// than `request_timeout`.
     RequestTimeout,
@@ -66,12 +74,49 @@ pub struct TransportError {
     kind: TransportErrorKind,
     /// The timeout that expired, for the two timeout kinds.
     timeout: Option<Duration>,
+    /// Where the connection was being opened, for connect-time failures.
+    peer: Option<Peer>,
     source: Option<BoxError>,
+}
+
+/// The host and port a connection was opened to, and whether that was a
+/// proxy or the server itself; named in connect-time error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Peer {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// Set when the peer is a proxy: the `host:port` it was to tunnel to.
+    pub(crate) proxy_for: Option<String>,
+}
+
+impl Peer {
+    pub(crate) fn server(host: &str, port: u16) -> Self {
+        Self { host: host.to_owned(), port, proxy_for: None }
+    }
+
+    pub(crate) fn proxy(host: &str, port: u16, target: String) -> Self {
+        Self { host: host.to_owned(), port, proxy_for: Some(target) }
+    }
+
+    /// `127.0.0.1:9`, `[::1]:443`, or `proxy 127.0.0.1:3128`.
+    fn named(&self) -> String {
+        let authority = crate::proxy::authority(&self.host, self.port);
+        if self.proxy_for.is_some() { format!("proxy {authority}") } else { authority }
+    }
+
+    /// `` `example.com` `` or `` proxy host `proxy.corp` ``.
+    fn named_host(&self) -> String {
+        if self.proxy_for.is_some() {
+            format!("proxy host `{}`", self.host)
+        } else {
+            format!("host `{}`", self.host)
+        }
+    }
 }
 
 impl TransportError {
     pub(crate) fn new(kind: TransportErrorKind) -> Self {
-        Self { kind, timeout: None, source: None }
+        Self { kind, timeout: None, peer: None, source: None }
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
@@ -79,8 +124,13 @@ impl TransportError {
         self
     }
 
+    pub(crate) fn with_peer(mut self, peer: Option<Peer>) -> Self {
+        self.peer = peer;
+        self
+    }
+
     pub(crate) fn timeout(kind: TransportErrorKind, after: Duration) -> Self {
-        Self { kind, timeout: Some(after), source: None }
+        Self { kind, timeout: Some(after), peer: None, source: None }
     }
 
     /// What went wrong.
@@ -88,8 +138,35 @@ impl TransportError {
         self.kind
     }
 
+    /// The host a failed connection was opened to (the proxy's when the
+    /// proxy could not be reached), for connect-time failures.
+    pub fn host(&self) -> Option<&str> {
+        self.peer.as_ref().map(|peer| peer.host.as_str())
+    }
+
+    /// The port a failed connection was opened to, with [`host`](Self::host).
+    pub fn port(&self) -> Option<u16> {
+        self.peer.as_ref().map(|peer| peer.port)
+    }
+
+    /// The failure concerns the proxy: it could not be reached, or it refused
+    /// or botched the tunnel.
+    pub fn is_proxy(&self) -> bool {
+        matches!(self.kind, TransportErrorKind::ProxyRejected { .. } | TransportErrorKind::ProxyProtocol)
+            || self.peer.as_ref().is_some_and(|peer| peer.proxy_for.is_some())
+    }
+
+    /// The status the proxy answered `CONNECT` with, when it refused.
+    pub fn proxy_status(&self) -> Option<u16> {
+        match self.kind {
+            TransportErrorKind::ProxyRejected { status } => Some(status),
+            _ => None,
+        }
+    }
+
     /// The connection could not be established at the TCP level: refused,
-    /// unresolvable host, connect timeout or another socket error.
+    /// unresolvable host, connect timeout, another socket error, or a proxy
+    /// that would not open the tunnel.
     pub fn is_connect(&self) -> bool {
         matches!(
             self.kind,
@@ -97,6 +174,8 @@ impl TransportError {
                 | TransportErrorKind::ConnectionRefused
                 | TransportErrorKind::Connect
                 | TransportErrorKind::ConnectTimeout
+                | TransportErrorKind::ProxyRejected { .. }
+                | TransportErrorKind::ProxyProtocol
         )
     }
 
@@ -158,38 +237,87 @@ pub(crate) fn kind_may_have_been_sent(kind: TransportErrorKind) -> bool {
             | TransportErrorKind::Connect
             | TransportErrorKind::ConnectTimeout
             | TransportErrorKind::Tls(_)
+            | TransportErrorKind::ProxyRejected { .. }
+            | TransportErrorKind::ProxyProtocol
     )
 }
 
+/// What to do about a certificate that no trusted root vouches for.
+const UNTRUSTED_HINT: &str =
+    "if it comes from a private CA, trust that CA with --ca-cert PATH or SSL_CERT_FILE";
+
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use TransportErrorKind as K;
+        let peer = self.peer.as_ref();
+        // "could not connect to 127.0.0.1:9", or without a peer (which only
+        // errors built outside the connector lack) "could not connect".
+        let to = |f: &mut fmt::Formatter<'_>| match peer {
+            Some(peer) => write!(f, " to {}", peer.named()),
+            None => Ok(()),
+        };
+        let with = |f: &mut fmt::Formatter<'_>| match peer {
+            Some(peer) => write!(f, " with {}", peer.named()),
+            None => Ok(()),
+        };
         match (self.kind, self.timeout) {
-            (TransportErrorKind::InvalidRequest, _) => {
+            (K::InvalidRequest, _) => {
                 f.write_str("invalid request: the URI needs an http or https scheme and a host")
             }
-            (TransportErrorKind::Dns, _) => f.write_str("could not resolve host name"),
-            (TransportErrorKind::ConnectionRefused, _) => f.write_str("connection refused"),
-            (TransportErrorKind::Connect, _) => f.write_str("could not connect to server"),
-            (TransportErrorKind::ConnectTimeout, Some(t)) => {
-                write!(f, "connect timed out after {t:?}")
+            (K::Dns, _) => match peer {
+                Some(peer) => write!(f, "could not resolve {}", peer.named_host()),
+                None => f.write_str("could not resolve host name"),
+            },
+            (K::ConnectionRefused, _) => {
+                f.write_str("could not connect")?;
+                to(f)?;
+                f.write_str(": connection refused")
             }
-            (TransportErrorKind::ConnectTimeout, None) => f.write_str("connect timed out"),
-            (TransportErrorKind::Tls(TlsFailure::UntrustedCertificate), _) => {
-                f.write_str("TLS handshake failed: server certificate is not trusted")
+            (K::Connect, _) => {
+                f.write_str("could not connect")?;
+                to(f)
             }
-            (TransportErrorKind::Tls(TlsFailure::InvalidCertificate), _) => {
-                f.write_str("TLS handshake failed: server certificate is invalid")
+            (K::ConnectTimeout, timeout) => {
+                f.write_str("connecting")?;
+                to(f)?;
+                match timeout {
+                    Some(t) => write!(f, " timed out after {t:?}"),
+                    None => f.write_str(" timed out"),
+                }
             }
-            (TransportErrorKind::Tls(TlsFailure::Handshake), _) => f.write_str("TLS handshake failed"),
-            (TransportErrorKind::RequestTimeout, Some(t)) => {
-                write!(f, "request timed out after {t:?}")
+            (K::Tls(failure), _) => {
+                f.write_str("TLS handshake")?;
+                with(f)?;
+                match failure {
+                    TlsFailure::UntrustedCertificate => {
+                        write!(f, " failed: the server's certificate is not trusted ({UNTRUSTED_HINT})")
+                    }
+                    TlsFailure::InvalidCertificate => {
+                        f.write_str(" failed: the server's certificate is invalid")
+                    }
+                    TlsFailure::Handshake => f.write_str(" failed"),
+                }
             }
-            (TransportErrorKind::RequestTimeout, None) => f.write_str("request timed out"),
-            (TransportErrorKind::Request, _) => f.write_str("connection failed while sending the request"),
-            (TransportErrorKind::Body, _) => f.write_str("reading the response body failed"),
-            (TransportErrorKind::BodyTooLarge { limit }, _) => {
-                write!(f, "response body exceeds the limit of {limit} bytes")
+            (K::ProxyRejected { status }, _) => {
+                let (proxy, target) = match peer {
+                    Some(peer @ Peer { proxy_for: Some(target), .. }) => (peer.named(), target.as_str()),
+                    _ => ("the proxy".to_owned(), "the server"),
+                };
+                write!(f, "{proxy} refused to open a tunnel to {target} with status {status}")?;
+                if status == 407 {
+                    f.write_str(": proxy authentication required (give the credentials in the proxy URL, http://user:password@host:port)")?;
+                }
+                Ok(())
             }
+            (K::ProxyProtocol, _) => match peer {
+                Some(peer) => write!(f, "{} sent an invalid answer to CONNECT", peer.named()),
+                None => f.write_str("the proxy sent an invalid answer to CONNECT"),
+            },
+            (K::RequestTimeout, Some(t)) => write!(f, "request timed out after {t:?}"),
+            (K::RequestTimeout, None) => f.write_str("request timed out"),
+            (K::Request, _) => f.write_str("connection failed while sending the request"),
+            (K::Body, _) => f.write_str("reading the response body failed"),
+            (K::BodyTooLarge { limit }, _) => write!(f, "response body exceeds the limit of {limit} bytes"),
         }
     }
 }
@@ -200,6 +328,9 @@ impl fmt::Debug for TransportError {
         d.field("kind", &self.kind);
         if let Some(t) = self.timeout {
             d.field("timeout", &t);
+        }
+        if let Some(peer) = &self.peer {
+            d.field("peer", peer);
         }
         if let Some(source) = &self.source {
             d.field("source", source);
@@ -230,6 +361,45 @@ pub enum BuildError {
     /// The TLS configuration could not be built.
     #[error("invalid TLS configuration")]
     Tls(#[source] Box<dyn StdError + Send + Sync + 'static>),
+    /// A CA certificate file could not be read.
+    #[error("cannot read the CA certificate file {}", path.display())]
+    ReadCertificateFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CA certificate file holds no usable certificate.
+    #[error("the CA certificate file {} holds no PEM certificate", path.display())]
+    CertificateFile {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong with its content.
+        #[source]
+        source: Box<BuildError>,
+    },
+    /// A proxy URL (or the environment variable holding it) is unusable. The
+    /// URL itself is not repeated: it may hold a password.
+    #[error("invalid proxy {}: {reason}", match variable { Some(name) => format!("in {name}"), None => "URL".to_owned() })]
+    InvalidProxy {
+        /// The environment variable the URL came from, if any.
+        variable: Option<String>,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl BuildError {
+    /// Names the environment variable a proxy URL came from.
+    pub(crate) fn for_setting(self, name: &str) -> Self {
+        match self {
+            BuildError::InvalidProxy { reason, .. } => {
+                BuildError::InvalidProxy { variable: Some(name.to_owned()), reason }
+            }
+            other => other,
+        }
+    }
 }
 
 /// Loading a server certificate and key failed.
@@ -278,4 +448,50 @@ pub enum ServeError {
     /// The server task panicked or was cancelled.
     #[error("server task ended abnormally")]
     Task(#[source] Box<dyn StdError + Send + Sync + 'static>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(kind: TransportErrorKind, peer: Peer) -> String {
+        TransportError::new(kind).with_peer(Some(peer)).to_string()
+    }
+
+    #[test]
+    fn connect_failures_name_the_host_they_tried() {
+        let server = Peer::server("nonexistent.invalid", 443);
+        assert_eq!(
+            at(TransportErrorKind::Dns, server.clone()),
+            "could not resolve host `nonexistent.invalid`"
+        );
+        assert_eq!(at(TransportErrorKind::Connect, server), "could not connect to nonexistent.invalid:443");
+        assert_eq!(
+            at(TransportErrorKind::ConnectionRefused, Peer::server("::1", 9)),
+            "could not connect to [::1]:9: connection refused"
+        );
+        let proxy = Peer::proxy("proxy.corp", 3128, "example.com:443".to_owned());
+        assert_eq!(at(TransportErrorKind::Dns, proxy.clone()), "could not resolve proxy host `proxy.corp`");
+        assert_eq!(
+            at(TransportErrorKind::ProxyProtocol, proxy),
+            "proxy proxy.corp:3128 sent an invalid answer to CONNECT"
+        );
+        let timeout = TransportError::timeout(TransportErrorKind::ConnectTimeout, Duration::from_secs(10))
+            .with_peer(Some(Peer::server("example.com", 443)));
+        assert_eq!(timeout.to_string(), "connecting to example.com:443 timed out after 10s");
+    }
+
+    #[test]
+    fn without_a_peer_the_messages_still_read() {
+        assert_eq!(TransportError::new(TransportErrorKind::Dns).to_string(), "could not resolve host name");
+        assert_eq!(
+            TransportError::new(TransportErrorKind::ConnectionRefused).to_string(),
+            "could not connect: connection refused"
+        );
+        assert_eq!(
+            TransportError::new(TransportErrorKind::ProxyRejected { status: 407 }).to_string(),
+            "the proxy refused to open a tunnel to the server with status 407: proxy authentication required (give \
+             the credentials in the proxy URL, http://user:password@host:port)"
+        );
+    }
 }

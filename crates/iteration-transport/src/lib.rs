@@ -6,15 +6,32 @@
 //!
 //! # Client
 //!
-//! - [`ClientConfig`]: timeouts, response size limit, `User-Agent`, extra
-//!   root CAs, pool settings, HTTP/2 prior knowledge, [`RetryPolicy`].
+//! - [`ClientConfig`]: timeouts, response size limit, `User-Agent`, trusted
+//!   roots (bundled, system, extra CAs), [`ProxyConfig`], pool settings,
+//!   HTTP/2 prior knowledge, [`RetryPolicy`]. [`ClientConfig::from_env`]
+//!   reads proxies and `SSL_CERT_FILE`; nothing else looks at the
+//!   environment.
 //! - [`HttpClient::new`] builds a pooled client (cheap to clone);
 //!   [`HttpClient::send`] makes one attempt and reads the whole body;
 //!   [`HttpClient::send_with_retry`] / [`HttpClient::send_with_policy`]
 //!   retry by a [`RetryPolicy`].
 //! - Failures are [`TransportError`]s: match on [`TransportErrorKind`] or use
-//!   the predicates (`is_connect`, `is_timeout`, `is_tls`,
+//!   the predicates (`is_connect`, `is_timeout`, `is_tls`, `is_proxy`,
 //!   `request_may_have_been_sent`...).
+//!
+//! # Proxies and trust
+//!
+//! - [`ProxyConfig`]: an `http://` proxy for `https` targets (a `CONNECT`
+//!   tunnel, TLS to the target inside) and one for `http` targets (absolute
+//!   form), credentials from the proxy URL, and a [`NoProxy`] list.
+//!   [`ProxyConfig::from_env`] reads `HTTPS_PROXY`, `HTTP_PROXY` and
+//!   `NO_PROXY` when the application asks; a default config uses no proxy.
+//! - Servers are trusted through the bundled public web roots, the system's
+//!   roots (`system_roots`) and extra CAs from PEM bytes or files;
+//!   [`ClientConfig::from_env`] adds the file named by `SSL_CERT_FILE`.
+//! - Connect-time errors name the host and port (or the proxy) they tried;
+//!   [`TransportError::is_proxy`] and [`TransportError::proxy_status`] tell
+//!   proxy trouble apart.
 //!
 //! # Retries
 //!
@@ -60,13 +77,15 @@ mod client;
 mod connector;
 mod error;
 mod handler;
+mod proxy;
 mod retry;
 mod server;
 mod tls;
 
-pub use client::{ClientConfig, HttpClient};
+pub use client::{ClientConfig, HttpClient, SSL_CERT_FILE_ENV_VAR};
 pub use error::{BuildError, ServeError, TlsConfigError, TlsFailure, TransportError, TransportErrorKind};
 pub use handler::{Handler, HandlerFn, Rejection, RemoteAddr, handler_fn};
+pub use proxy::{NoProxy, PROXY_ENV_VARS, Proxy, ProxyConfig};
 pub use retry::{
     Attempt, Jitter, Outcome, RandomJitter, RetryClassifier, RetryDecision, RetryPolicy,
     parse_ratelimit_reset, parse_retry_after,

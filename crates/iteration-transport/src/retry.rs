@@ -314,6 +314,9 @@ fn error_is_transient(kind: TransportErrorKind) -> bool {
     match kind {
         TransportErrorKind::InvalidRequest | TransportErrorKind::BodyTooLarge { .. } => false,
         TransportErrorKind::Tls(failure) => failure == TlsFailure::Handshake,
+        // A proxy that wants credentials or forbids the target will say so
+        // again; one that could not reach the target may succeed next time.
+        TransportErrorKind::ProxyRejected { status } => matches!(status, 502..=504),
         _ => true,
     }
 }
@@ -335,8 +338,24 @@ pub fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duratio
 
 /// An HTTP date in any of its three formats; `now` places the two-digit
 /// years of the RFC 850 format.
+///
+/// The IMF-fixdate and asctime formats go to the `httpdate` crate, which also
+/// checks that the day name fits the date and refuses years before 1970. The
+/// RFC 850 format stays here: `httpdate` reads its two-digit years with a
+/// fixed 1970 pivot (`76` is 1976 forever) where RFC 9110 asks for the year
+/// nearest before 50 years from now, and it would refuse a day name that does
+/// not fit, which RFC 850 dates from old servers often get wrong.
 fn parse_http_date(text: &str, now: SystemTime) -> Option<SystemTime> {
-    parse_imf_fixdate(text).or_else(|| parse_rfc850_date(text, now)).or_else(|| parse_asctime_date(text))
+    if looks_like_rfc850(text) {
+        return parse_rfc850_date(text, now);
+    }
+    httpdate::parse_http_date(text).ok()
+}
+
+/// `Sunday, 06-Nov-94 ...`: a full day name before the comma, which the
+/// other two formats never have.
+fn looks_like_rfc850(text: &str) -> bool {
+    text.split_once(", ").is_some_and(|(day, _)| LONG_DAYS.contains(&day))
 }
 
 /// Reads `X-Ratelimit-Reset` and `X-Ratelimit-Auth-Token-Reset` (epoch
@@ -353,16 +372,14 @@ pub fn parse_ratelimit_reset(headers: &HeaderMap, now: SystemTime) -> Option<Dur
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const LONG_DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 const MONTHS: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// The digits at `range` of `text` as a number; `None` unless all are ASCII
-/// digits (a leading space is allowed when `space_padded`).
-fn digits(text: &str, range: std::ops::Range<usize>, space_padded: bool) -> Option<u32> {
+/// digits.
+fn digits(text: &str, range: std::ops::Range<usize>) -> Option<u32> {
     let field = text.get(range)?;
-    let field = if space_padded { field.strip_prefix(' ').unwrap_or(field) } else { field };
     if !field.is_empty() && field.bytes().all(|d| d.is_ascii_digit()) { field.parse().ok() } else { None }
 }
 
@@ -378,11 +395,7 @@ fn time_of_day(text: &str, at: usize) -> Option<(u32, u32, u32)> {
     if b.get(at + 2) != Some(&b':') || b.get(at + 5) != Some(&b':') {
         return None;
     }
-    Some((
-        digits(text, at..at + 2, false)?,
-        digits(text, at + 3..at + 5, false)?,
-        digits(text, at + 6..at + 8, false)?,
-    ))
+    Some((digits(text, at..at + 2)?, digits(text, at + 3..at + 5)?, digits(text, at + 6..at + 8)?))
 }
 
 /// The instant of a UTC date and time, `None` when it does not exist.
@@ -400,23 +413,6 @@ fn instant(year: u32, month: u32, day: u32, (hour, minute, second): (u32, u32, u
     }
 }
 
-/// Parses `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's preferred date format).
-fn parse_imf_fixdate(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    if b.len() != 29 || &b[3..5] != b", " || b[7] != b' ' || b[11] != b' ' || b[16] != b' ' {
-        return None;
-    }
-    if &b[25..] != b" GMT" || !DAYS.contains(&text.get(0..3)?) {
-        return None;
-    }
-    instant(
-        digits(text, 12..16, false)?,
-        month(text, 8..11)?,
-        digits(text, 5..7, false)?,
-        time_of_day(text, 17)?,
-    )
-}
-
 /// Parses the obsolete RFC 850 format, `Sunday, 06-Nov-94 08:49:37 GMT`. Its
 /// two-digit year is the one nearest before `now`'s year + 50, as RFC 9110
 /// asks: a year that would be more than 50 years ahead is taken as the most
@@ -431,28 +427,11 @@ fn parse_rfc850_date(text: &str, now: SystemTime) -> Option<SystemTime> {
         return None;
     }
     let current = current_year(now);
-    let mut year = current - current.rem_euclid(100) + i64::from(digits(rest, 7..9, false)?);
+    let mut year = current - current.rem_euclid(100) + i64::from(digits(rest, 7..9)?);
     if year > current + 50 {
         year -= 100;
     }
-    instant(u32::try_from(year).ok()?, month(rest, 3..6)?, digits(rest, 0..2, false)?, time_of_day(rest, 10)?)
-}
-
-/// Parses the obsolete asctime format, `Sun Nov  6 08:49:37 1994`.
-fn parse_asctime_date(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    if b.len() != 24 || b[3] != b' ' || b[7] != b' ' || b[10] != b' ' || b[19] != b' ' {
-        return None;
-    }
-    if !DAYS.contains(&text.get(0..3)?) {
-        return None;
-    }
-    instant(
-        digits(text, 20..24, false)?,
-        month(text, 4..7)?,
-        digits(text, 8..10, true)?,
-        time_of_day(text, 11)?,
-    )
+    instant(u32::try_from(year).ok()?, month(rest, 3..6)?, digits(rest, 0..2)?, time_of_day(rest, 10)?)
 }
 
 /// The UTC year `now` falls in.
@@ -511,6 +490,11 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// The IMF-fixdate format alone: any instant will do for `now`.
+    fn parse_imf_fixdate(text: &str) -> Option<SystemTime> {
+        parse_http_date(text, UNIX_EPOCH)
     }
 
     #[test]
@@ -603,8 +587,9 @@ mod tests {
             "Wed, 30 Feb 2015 07:28:00 GMT",
             "Wed, 21 Oct 2015 24:28:00 GMT",
             "Wed, 2x Oct 2015 07:28:00 GMT",
-            "Wednesday, 21-Oct-15 07:28:00 GMT",
             "Wed, 21 Oct 2015 07:28:00 GMTé",
+            // The day name must fit the date.
+            "Thu, 21 Oct 2015 07:28:00 GMT",
         ] {
             assert_eq!(parse_imf_fixdate(bad), None, "{bad:?}");
         }

@@ -34,13 +34,42 @@ pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'s
     Ok(certs)
 }
 
-/// Client config: webpki public roots plus `extra_roots`, ALPN h2 + http/1.1
-/// (or h2 only when the client speaks nothing else).
+/// Reads a PEM file of CA certificates.
+pub(crate) fn read_pem_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, BuildError> {
+    let pem = std::fs::read(path)
+        .map_err(|source| BuildError::ReadCertificateFile { path: path.to_path_buf(), source })?;
+    parse_pem_certificates(&pem)
+        .map_err(|e| BuildError::CertificateFile { path: path.to_path_buf(), source: Box::new(e) })
+}
+
+/// Adds the operating system's trusted roots to `roots`.
+///
+/// A machine without a readable store (a minimal container) still has the
+/// bundled public roots, so failures are logged, never fatal. Certificates
+/// the store holds but rustls cannot use are skipped the same way.
+fn add_system_roots(roots: &mut rustls::RootCertStore) {
+    let found = rustls_native_certs::load_native_certs();
+    for error in &found.errors {
+        tracing::warn!(%error, "could not load some of the system's trusted certificates");
+    }
+    let (added, ignored) = roots.add_parsable_certificates(found.certs);
+    if ignored > 0 {
+        tracing::debug!(added, ignored, "skipped unusable system certificates");
+    }
+}
+
+/// Client config: webpki public roots, the system's roots when
+/// `system_roots`, plus `extra_roots`; ALPN h2 + http/1.1 (or h2 only when
+/// the client speaks nothing else).
 pub(crate) fn client_config(
     extra_roots: &[CertificateDer<'static>],
+    system_roots: bool,
     http2_only: bool,
 ) -> Result<rustls::ClientConfig, BuildError> {
     let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if system_roots {
+        add_system_roots(&mut roots);
+    }
     for cert in extra_roots {
         roots.add(cert.clone()).map_err(|e| BuildError::InvalidRootCertificate(Box::new(e)))?;
     }

@@ -2,10 +2,11 @@
 //! how patiently.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use http::header::HeaderValue;
-use iteration_transport::{ClientConfig, HttpClient, RetryPolicy};
+use iteration_transport::{ClientConfig, HttpClient, ProxyConfig, RetryPolicy};
 
 use super::Client;
 use super::error::Error;
@@ -81,6 +82,9 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     retry: RetryPolicy,
     extra_root_pems: Vec<Vec<u8>>,
+    extra_root_files: Vec<PathBuf>,
+    system_roots: bool,
+    proxy: ProxyConfig,
     validate_before_send: bool,
 }
 
@@ -96,6 +100,9 @@ impl Default for ClientBuilder {
             request_timeout: transport.request_timeout,
             retry: RetryPolicy::default(),
             extra_root_pems: Vec::new(),
+            extra_root_files: Vec::new(),
+            system_roots: transport.system_roots,
+            proxy: ProxyConfig::none(),
             validate_before_send: true,
         }
     }
@@ -156,6 +163,27 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificates of a PEM file in addition to the public web
+    /// roots; the file is read by [`build`](Self::build).
+    pub fn add_root_certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.extra_root_files.push(path.into());
+        self
+    }
+
+    /// Whether to trust the operating system's root certificates besides
+    /// the bundled public web roots; default true.
+    pub fn system_roots(mut self, trust: bool) -> Self {
+        self.system_roots = trust;
+        self
+    }
+
+    /// The proxies to go through; default none. The environment is read
+    /// only when asked: `ProxyConfig::from_env()`.
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// Whether create and patch methods check their input locally first and
     /// return every violation without sending; default true.
     pub fn validate_before_send(mut self, validate: bool) -> Self {
@@ -189,11 +217,28 @@ impl ClientBuilder {
                 .add_root_certificate_pem(pem)
                 .map_err(|e| Error::Config(format!("cannot trust the extra CA certificate: {e}")))?;
         }
+        for path in &self.extra_root_files {
+            config.add_root_certificate_file(path).map_err(|e| Error::Config(with_causes(&e)))?;
+        }
+        config.system_roots = self.system_roots;
+        config.proxy = self.proxy;
         let http = HttpClient::new(config)
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let requests = RequestFactory { base: self.base_url.normalised()?, token, api_version, user_agent };
         Ok(Client { http, requests, validate_before_send: self.validate_before_send })
     }
+}
+
+/// `error: cause: cause...`, since a configuration error keeps only text.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// The first non-empty token among [`TOKEN_ENV_VARS`].
@@ -228,6 +273,31 @@ mod tests {
         assert!(!format!("{builder:?}").contains("api-very-secret"));
         let client = builder.build().unwrap();
         assert!(!format!("{client:?}").contains("api-very-secret"));
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_named_when_building() {
+        let path = std::env::temp_dir().join("iteration-api-no-such-ca.pem");
+        let error = ClientBuilder::default().token("t").add_root_certificate_file(&path).build().unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "invalid client configuration: cannot read the CA certificate file {}: ",
+                path.display()
+            )),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn proxies_and_roots_reach_the_transport_without_showing_credentials() {
+        let proxy = ProxyConfig::from_env_with(|name| {
+            (name == "HTTPS_PROXY").then(|| "http://user:hunter2@127.0.0.1:3128".to_owned())
+        })
+        .unwrap();
+        let builder = ClientBuilder::default().token("t").proxy(proxy).system_roots(false);
+        assert!(!format!("{builder:?}").contains("hunter2"));
+        builder.build().unwrap();
     }
 
     #[test]

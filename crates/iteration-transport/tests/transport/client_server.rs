@@ -122,7 +122,14 @@ async fn an_untrusted_certificate_is_refused() {
     assert_eq!(err.tls_failure(), Some(TlsFailure::UntrustedCertificate));
     assert!(!err.is_connect() && !err.is_timeout());
     assert!(!err.request_may_have_been_sent());
-    assert_eq!(err.to_string(), "TLS handshake failed: server certificate is not trusted");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "TLS handshake with localhost:{} failed: the server's certificate is not trusted (if it comes from a \
+             private CA, trust that CA with --ca-cert PATH or SSL_CERT_FILE)",
+            server.local_addr().port()
+        )
+    );
     assert!(std::error::Error::source(&err).is_some());
     server.shutdown().await.unwrap();
 }
@@ -135,7 +142,13 @@ async fn a_certificate_for_another_name_is_invalid() {
     let err =
         client.send(get(format!("https://localhost:{}/", server.local_addr().port()))).await.unwrap_err();
     assert_eq!(err.tls_failure(), Some(TlsFailure::InvalidCertificate));
-    assert_eq!(err.to_string(), "TLS handshake failed: server certificate is invalid");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "TLS handshake with localhost:{} failed: the server's certificate is invalid",
+            server.local_addr().port()
+        )
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -158,7 +171,7 @@ async fn connect_timeout_when_the_handshake_never_completes() {
     assert!(err.is_connect_timeout() && err.is_timeout() && err.is_connect());
     assert!(!err.is_request_timeout() && !err.is_tls());
     assert!(!err.request_may_have_been_sent());
-    assert_eq!(err.to_string(), "connect timed out after 200ms");
+    assert_eq!(err.to_string(), format!("connecting to localhost:{} timed out after 200ms", addr.port()));
     holder.abort();
 }
 
@@ -191,7 +204,9 @@ async fn a_closed_port_refuses_the_connection() {
     assert!(err.is_connection_refused() && err.is_connect());
     assert!(!err.is_timeout() && !err.is_tls());
     assert!(!err.request_may_have_been_sent());
-    assert_eq!(err.to_string(), "connection refused");
+    assert_eq!(err.to_string(), format!("could not connect to {addr}: connection refused"));
+    assert_eq!((err.host(), err.port()), (Some("127.0.0.1"), Some(addr.port())));
+    assert!(!err.is_proxy());
 }
 
 #[tokio::test]

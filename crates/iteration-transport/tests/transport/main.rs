@@ -3,4 +3,5 @@
 
 mod client_server;
 mod common;
+mod proxy;
 mod retry_policy;
