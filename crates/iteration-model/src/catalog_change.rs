@@ -15,6 +15,7 @@ use crate::metric_catalog::{MetricGroupRep, MetricRep};
 use crate::millis::UnixMillis;
 use crate::project::{ProjectCatalog, uses_flag, uses_metric};
 use crate::violation::{ViolationCode, Violations};
+use crate::wire::to_json_value as to_value;
 
 /// Why a catalog change was refused.
 #[non_exhaustive]
@@ -78,11 +79,6 @@ fn reread<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T,
     })
 }
 
-fn to_value<T: serde::Serialize>(value: &T) -> Value {
-    // The model's representations serialize to JSON by construction: their
-    // maps have string keys and no Serialize impl of theirs fails.
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
 
 impl ProjectCatalog {
     /// Creates a flag from a `FeatureFlagBody`: configured in every
@@ -186,7 +182,7 @@ impl ProjectCatalog {
         if after != *before {
             after.version_id = ids.uuid();
             after.version = Some(before.version.unwrap_or(1) + 1);
-            after.last_modified = Some(now);
+            after.last_modified = Some(crate::metric_catalog::Modification::at(now));
         }
         for group in self.metric_groups.values_mut() {
             for member in group.metrics.iter_mut().filter(|m| m.key == key) {

@@ -1,5 +1,7 @@
 //! Experiments: what the API returns, and what creates one.
 
+use std::collections::BTreeMap;
+
 use crate::input::{IterationInput, read_iteration_input};
 use crate::iteration::IterationRep;
 use crate::link::Links;
@@ -107,6 +109,55 @@ representation! {
         opt previous_iterations: Vec<IterationRep> = "previousIterations",
         /// The analysis configuration (with `expand=analysisConfig`).
         opt analysis_config: AnalysisConfigRep = "analysisConfig",
+        /// Which fields `updateExperimentFields` may change in each iteration
+        /// status (with `expand=mutableFieldsByStatus`).
+        opt mutable_fields_by_status: MutableFieldsByStatusRep = "mutableFieldsByStatus",
+        /// What the caller's token may do with the experiment.
+        opt access: crate::access::Access = "_access",
+    }
+}
+
+representation! {
+    /// Which fields `updateExperimentFields` may change with which operations,
+    /// per iteration status (`MutableFieldsByStatusRep`).
+    pub struct MutableFieldsByStatusRep {
+        /// While the draft has not started: field name to operations.
+        opt not_started: BTreeMap<String, Vec<String>> = "not_started",
+        /// While an iteration runs.
+        opt running: BTreeMap<String, Vec<String>> = "running",
+        /// Once the iteration stopped.
+        opt stopped: BTreeMap<String, Vec<String>> = "stopped",
+    }
+}
+
+impl MutableFieldsByStatusRep {
+    /// The fields this model lets `updateExperimentFields` change: the
+    /// experiment's own fields in every status (`name` cannot be removed),
+    /// every iteration field of a draft that has not started, and only
+    /// `add` to `metrics` while an iteration runs.
+    pub fn enforced() -> MutableFieldsByStatusRep {
+        let operations = |list: &[&str]| list.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>();
+        let experiment_level = || {
+            crate::validate::EXPERIMENT_FIELDS
+                .iter()
+                .map(|field| {
+                    let allowed = if *field == "name" { &["add", "update"][..] } else { &["add", "update", "remove"][..] };
+                    ((*field).to_owned(), operations(allowed))
+                })
+                .collect::<BTreeMap<_, _>>()
+        };
+        let mut not_started = experiment_level();
+        for field in crate::validate::ITERATION_FIELDS {
+            not_started.insert((*field).to_owned(), operations(&["add", "update", "remove"]));
+        }
+        let mut running = experiment_level();
+        running.insert("metrics".to_owned(), operations(&["add"]));
+        MutableFieldsByStatusRep {
+            not_started: Some(not_started),
+            running: Some(running),
+            stopped: Some(experiment_level()),
+            extra: serde_json::Map::new(),
+        }
     }
 }
 

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::catalog::{CatalogFlag, TargetingRule, Variation};
+use crate::flag_parts::{
+    Clause, ClientSideAvailability, CustomProperty, ExperimentInfoRep, FlagSummary, Prerequisite, Rollout, Target,
+};
 use crate::ids::IdSource;
 use crate::key::is_valid_key;
 use crate::link::{Link, Links, links};
@@ -49,7 +52,7 @@ representation! {
         /// Deprecated: whether client-side SDKs see the flag.
         opt include_in_snippet: bool = "includeInSnippet",
         /// Which client-side SDKs see the flag.
-        opt client_side_availability: Value = "clientSideAvailability",
+        opt client_side_availability: ClientSideAvailability = "clientSideAvailability",
         /// The variations, in order; rules name them by index.
         req variations: Vec<FlagVariation> = "variations",
         /// Whether the flag is meant to be removed eventually.
@@ -61,9 +64,9 @@ representation! {
         /// The member who maintains the flag.
         opt maintainer_id: String = "maintainerId",
         /// Experiments attached to the flag (`ExperimentInfoRep`).
-        req experiments: Value = "experiments",
+        req experiments: ExperimentInfoRep = "experiments",
         /// Custom properties.
-        req custom_properties: Value = "customProperties",
+        req custom_properties: BTreeMap<String, CustomProperty> = "customProperties",
         /// Whether the flag is archived.
         req archived: bool = "archived",
         /// When the flag was archived.
@@ -93,9 +96,9 @@ representation! {
         /// The configuration's version, which `flagConfigVersion` names.
         req version: i64 = "version",
         /// Individual targets.
-        opt targets: Vec<Value> = "targets",
+        opt targets: Vec<Target> = "targets",
         /// Individual context targets.
-        opt context_targets: Vec<Value> = "contextTargets",
+        opt context_targets: Vec<Target> = "contextTargets",
         /// Targeting rules, in order.
         opt rules: Vec<FlagRule> = "rules",
         /// What targeting serves when no rule matches.
@@ -103,7 +106,7 @@ representation! {
         /// The variation served when targeting is off (an index).
         opt off_variation: i64 = "offVariation",
         /// Prerequisite flags.
-        opt prerequisites: Vec<Value> = "prerequisites",
+        opt prerequisites: Vec<Prerequisite> = "prerequisites",
         /// The configuration's page.
         req site: Link = "_site",
         /// The environment's name.
@@ -113,7 +116,7 @@ representation! {
         /// Whether fallthrough evaluations send events.
         req track_events_fallthrough: bool = "trackEventsFallthrough",
         /// How many variations targeting serves.
-        opt summary: Value = "_summary",
+        opt summary: FlagSummary = "_summary",
     }
 }
 
@@ -141,9 +144,9 @@ representation! {
         /// The variation served (an index), unless `rollout` is given.
         opt variation: i64 = "variation",
         /// A percentage rollout.
-        opt rollout: Value = "rollout",
+        opt rollout: Rollout = "rollout",
         /// The clauses, all of which must match.
-        req clauses: Vec<Value> = "clauses",
+        req clauses: Vec<Clause> = "clauses",
         /// Whether evaluations of this rule send events.
         req track_events: bool = "trackEvents",
         /// What the rule is for.
@@ -159,7 +162,7 @@ representation! {
         /// The variation served (an index).
         opt variation: i64 = "variation",
         /// A percentage rollout.
-        opt rollout: Value = "rollout",
+        opt rollout: Rollout = "rollout",
     }
 }
 
@@ -211,10 +214,10 @@ pub struct FeatureFlagBody {
     pub tags: Vec<String>,
     /// The variations new environments serve when on and off.
     pub defaults: Option<FlagDefaults>,
-    /// Client-side availability, as sent.
-    pub client_side_availability: Option<Value>,
-    /// Custom properties, as sent.
-    pub custom_properties: Option<Value>,
+    /// Client-side availability.
+    pub client_side_availability: Option<ClientSideAvailability>,
+    /// Custom properties by key.
+    pub custom_properties: Option<BTreeMap<String, CustomProperty>>,
     /// The maintainer.
     pub maintainer_id: Option<String>,
     /// Whether targeting starts on in every environment (default off).
@@ -249,8 +252,8 @@ impl FeatureFlagBody {
         });
         let maintainer_id = r.opt(object, "", "maintainerId", Reader::string);
         let is_flag_on = r.opt(object, "", "isFlagOn", Reader::boolean);
-        let client_side_availability = Reader::optional(object, "clientSideAvailability").cloned();
-        let custom_properties = Reader::optional(object, "customProperties").cloned();
+        let client_side_availability = r.opt(object, "", "clientSideAvailability", typed);
+        let custom_properties = r.opt(object, "", "customProperties", typed);
         let body = (|| {
             Some(FeatureFlagBody {
                 name: name?,
@@ -260,13 +263,24 @@ impl FeatureFlagBody {
                 temporary: temporary?.unwrap_or(false),
                 tags: tags?.unwrap_or_default(),
                 defaults: defaults?,
-                client_side_availability,
-                custom_properties,
+                client_side_availability: client_side_availability?,
+                custom_properties: custom_properties?,
                 maintainer_id: maintainer_id?,
                 is_flag_on: is_flag_on?.unwrap_or(false),
             })
         })();
         r.finish(body)
+    }
+}
+
+/// Reads any typed part with serde, reporting a mismatch at `path`.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(r: &mut Reader, value: &Value, path: &str) -> Option<T> {
+    match serde_json::from_value(value.clone()) {
+        Ok(typed) => Some(typed),
+        Err(err) => {
+            r.violations.push(path, ViolationCode::WrongType, err.to_string());
+            None
+        }
     }
 }
 
@@ -363,15 +377,17 @@ impl FeatureFlag {
             version: 1,
             creation_date: now,
             include_in_snippet: Some(false),
-            client_side_availability: Some(body.client_side_availability.unwrap_or_else(|| {
-                serde_json::json!({"usingEnvironmentId": false, "usingMobileKey": false})
+            client_side_availability: Some(body.client_side_availability.unwrap_or(ClientSideAvailability {
+                using_mobile_key: Some(false),
+                using_environment_id: Some(false),
+                extra: Map::new(),
             })),
             variations,
             temporary: body.temporary,
             tags: body.tags,
             maintainer_id: body.maintainer_id,
-            experiments: serde_json::json!({"baselineIdx": 0, "items": []}),
-            custom_properties: body.custom_properties.unwrap_or_else(|| Value::Object(Map::new())),
+            experiments: ExperimentInfoRep::none(),
+            custom_properties: body.custom_properties.unwrap_or_default(),
             archived: false,
             archived_date: None,
             deprecated: Some(false),
@@ -538,7 +554,7 @@ impl FeatureFlag {
                     Some(TargetingRule {
                         id: rule.id.clone()?,
                         description: rule.description.clone(),
-                        clauses: rule.clauses.clone(),
+                        clauses: rule.clauses.iter().map(crate::wire::to_json_value).collect(),
                     })
                 })
                 .collect(),

@@ -8,7 +8,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::flag::{FeatureFlag, FeatureFlagConfig, FlagRule};
+use crate::flag::{FeatureFlag, FeatureFlagConfig, FlagRule, typed};
+use crate::flag_parts::{Clause, Rollout};
 use crate::ids::IdSource;
 use crate::millis::UnixMillis;
 use crate::reader::Reader;
@@ -36,11 +37,11 @@ pub enum FlagInstruction {
     /// `addRule`: a new targeting rule, with a fresh `_id`.
     AddRule {
         /// The rule's clauses.
-        clauses: Vec<Value>,
+        clauses: Vec<Clause>,
         /// The variation it serves.
         variation_id: Option<String>,
         /// A rollout it serves instead.
-        rollout: Option<Value>,
+        rollout: Option<Rollout>,
         /// What the rule is for.
         description: Option<String>,
         /// The rule to insert it before; at the end when absent.
@@ -63,7 +64,7 @@ pub enum FlagInstruction {
         /// The variation served when no rule matches.
         variation_id: Option<String>,
         /// A rollout served instead.
-        rollout: Option<Value>,
+        rollout: Option<Rollout>,
     },
     /// `updateOffVariation`.
     UpdateOffVariation {
@@ -271,9 +272,7 @@ fn apply_one(
                     .iter()
                     .map(|clause| {
                         let mut clause = clause.clone();
-                        if let Value::Object(object) = &mut clause {
-                            object.entry("_id").or_insert_with(|| Value::String(ids.uuid()));
-                        }
+                        clause.id.get_or_insert_with(|| ids.uuid());
                         clause
                     })
                     .collect(),
@@ -357,15 +356,15 @@ fn read_instruction(r: &mut Reader, value: &Value, path: &str) -> Option<FlagIns
         "addTags" => FlagInstruction::AddTags { values: r.req(obj, path, "values", Reader::strings)? },
         "removeTags" => FlagInstruction::RemoveTags { values: r.req(obj, path, "values", Reader::strings)? },
         "addRule" => {
-            let clauses = r.req(obj, path, "clauses", |r, v, p| r.array(v, p).cloned());
+            let clauses = r.req(obj, path, "clauses", |r, v, p| r.each(v, p, typed));
             let variation_id = r.opt(obj, path, "variationId", Reader::string);
             let description = r.opt(obj, path, "description", Reader::string);
             let before_rule_id = r.opt(obj, path, "beforeRuleId", Reader::string);
-            let rollout = Reader::optional(obj, "rolloutWeights").cloned();
+            let rollout = r.opt(obj, path, "rollout", typed);
             FlagInstruction::AddRule {
                 clauses: clauses?,
                 variation_id: variation_id?,
-                rollout,
+                rollout: rollout?,
                 description: description?,
                 before_rule_id: before_rule_id?,
             }
@@ -377,9 +376,9 @@ fn read_instruction(r: &mut Reader, value: &Value, path: &str) -> Option<FlagIns
             FlagInstruction::UpdateRuleDescription { rule_id: rule_id?, description: description? }
         }
         "updateFallthroughVariationOrRollout" => {
-            let variation_id = r.opt(obj, path, "variationId", Reader::string)?;
-            let rollout = Reader::optional(obj, "rolloutWeights").cloned();
-            FlagInstruction::UpdateFallthroughVariationOrRollout { variation_id, rollout }
+            let variation_id = r.opt(obj, path, "variationId", Reader::string);
+            let rollout = r.opt(obj, path, "rollout", typed);
+            FlagInstruction::UpdateFallthroughVariationOrRollout { variation_id: variation_id?, rollout: rollout? }
         }
         "updateOffVariation" => FlagInstruction::UpdateOffVariation { variation_id: string(r, "variationId")? },
         _ => FlagInstruction::Other(obj.clone()),

@@ -162,6 +162,15 @@ pub(crate) fn write_member<T: WriteJson + ?Sized>(out: &mut Vec<u8>, first: &mut
     value.write_json(out);
 }
 
+/// Fractions (percentiles, weights) are rare: serde_json writes them, so
+/// they come out exactly as it writes them.
+impl WriteJson for f64 {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        // Writing into a Vec cannot fail; a non-finite value is written as `null`, as serde_json does.
+        let _ = serde_json::to_writer(&mut *out, self);
+    }
+}
+
 /// Untyped JSON (unknown fields, clause values) is rare and small: serde_json
 /// writes it, so numbers and nesting come out exactly as it writes them.
 impl WriteJson for serde_json::Value {

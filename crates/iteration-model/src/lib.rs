@@ -71,6 +71,7 @@
 
 mod wire;
 
+mod access;
 mod allocation;
 mod builder;
 pub mod catalog;
@@ -78,6 +79,7 @@ mod catalog_change;
 mod error_rep;
 mod experiment;
 mod flag;
+mod flag_parts;
 mod flag_patch;
 mod ids;
 mod input;
@@ -98,6 +100,7 @@ mod resolve;
 mod validate;
 mod violation;
 
+pub use access::{Access, AccessAllowedRep, AccessDenied, AccessReason};
 pub use allocation::{AllocationPercent, AllocationTotal, InvalidAllocation, MAX_DECIMALS};
 pub use builder::{IterationInputBuilder, Treatment};
 pub use catalog::demo::{demo_catalog, demo_experiment};
@@ -109,11 +112,17 @@ pub use catalog_change::{CatalogError, FlagChange};
 pub use error_rep::{ErrorRep, FieldErrorRep, codes};
 pub use experiment::{
     AnalysisConfigInput, AnalysisConfigRep, DataSource, Experiment, ExperimentCollectionRep, ExperimentPost,
-    ExperimentType, Methodology, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
+    ExperimentType, Methodology, MutableFieldsByStatusRep, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
 };
 pub use flag::{
     EnvironmentName, FeatureFlag, FeatureFlagBody, FeatureFlagConfig, FeatureFlags, FlagDefaults, FlagKind, FlagRule,
     FlagVariation, VariationOrRollout, flag_path,
+};
+pub use flag_parts::{
+    Clause, ClientSideAvailability, ClientSideAvailabilityPost, CustomProperty, ExperimentAllocationRep,
+    ExperimentEnabledPeriodRep, ExperimentEnvironmentSettingRep, ExperimentInfoRep, FlagConfigEvaluation,
+    FlagConfigMigrationSettingsRep, FlagListingRep, FlagMigrationSettingsRep, FlagPrerequisitePost, FlagSummary,
+    LegacyExperimentRep, MigrationSettingsPost, Prerequisite, Rollout, Target, VariationSummary, WeightedVariation,
 };
 pub use flag_patch::{FlagInstruction, FlagPatch};
 pub use ids::{IdSource, SequentialIds};
@@ -132,8 +141,11 @@ pub use metric::{
     MetricV2Rep, UnitAggregationType,
 };
 pub use metric_catalog::{
+    DependentExperimentRep, DependentMeasuredRolloutRep, DependentMetricGroupRep, Filter, MaintainerTeam,
+    MemberSummary, MemberTeamSummaryRep, MetricDataSourceRefRep, MetricDenominatorRep, MetricEventDefaultRep,
+    UpsertResponseRep, UrlPost,
     GroupMemberInput, MaintainerRep, MetricCollectionRep, MetricContext, MetricGroupCollectionRep, MetricGroupRep,
-    MetricRep, metric_group_path, metric_path,
+    MetricRep, Modification, metric_group_path, metric_path,
 };
 pub use millis::UnixMillis;
 pub use project::{

@@ -38,7 +38,7 @@ representation! {
         /// When the metric was created.
         req creation_date: UnixMillis = "_creationDate",
         /// When the metric last changed.
-        opt last_modified: UnixMillis = "lastModified",
+        opt last_modified: Modification = "lastModified",
         /// The maintainer.
         opt maintainer_id: String = "maintainerId",
         /// The description.
@@ -58,7 +58,7 @@ representation! {
         /// The context kinds the metric is analysed by.
         opt analysis_units: Vec<String> = "analysisUnits",
         /// Event filters.
-        opt filters: Value = "filters",
+        opt filters: Filter = "filters",
         /// How a numeric metric aggregates values per unit.
         opt unit_aggregation_type: UnitAggregationType = "unitAggregationType",
         /// How the metric is analysed across units.
@@ -66,15 +66,30 @@ representation! {
         /// The percentile, for `analysisType` `percentile`.
         opt percentile_value: i64 = "percentileValue",
         /// What a unit without events counts as.
-        opt event_default: Value = "eventDefault",
-        /// Where the metric's events come from (`MetricDataSourceRefRep`).
-        req data_source: Value = "dataSource",
+        opt event_default: MetricEventDefaultRep = "eventDefault",
+        /// Where the metric's events come from.
+        req data_source: MetricDataSourceRefRep = "dataSource",
         /// Whether the metric is archived.
         opt archived: bool = "archived",
         /// The CSS selector of a click metric.
         opt selector: String = "selector",
         /// The URL rules of a click or page view metric.
         opt urls: Vec<Value> = "urls",
+    }
+}
+
+representation! {
+    /// When something last changed (`Modification`).
+    pub struct Modification {
+        /// The time, as RFC 3339 text.
+        opt date: String = "date",
+    }
+}
+
+impl Modification {
+    /// A modification at `time`.
+    pub fn at(time: UnixMillis) -> Modification {
+        Modification { date: Some(time.to_rfc3339()), extra: Map::new() }
     }
 }
 
@@ -201,7 +216,7 @@ impl MetricRep {
             key,
             tags: Vec::new(),
             creation_date: now,
-            last_modified: Some(now),
+            last_modified: Some(Modification::at(now)),
             maintainer_id: None,
             description: None,
             category: None,
@@ -216,7 +231,7 @@ impl MetricRep {
             analysis_type: None,
             percentile_value: None,
             event_default: None,
-            data_source: serde_json::json!({"key": "launchdarkly-hosted"}),
+            data_source: MetricDataSourceRefRep::hosted(),
             archived: Some(false),
             selector: None,
             urls: None,
@@ -245,9 +260,13 @@ impl MetricRep {
                 }
                 "analysisType" => metric.analysis_type = r.string(value, &path).map(|s| s.as_str().into()),
                 "percentileValue" => metric.percentile_value = r.integer(value, &path),
-                "filters" => metric.filters = Some(value.clone()),
-                "eventDefault" => metric.event_default = Some(value.clone()),
-                "dataSource" => metric.data_source = value.clone(),
+                "filters" => metric.filters = crate::flag::typed(&mut r, value, &path),
+                "eventDefault" => metric.event_default = crate::flag::typed(&mut r, value, &path),
+                "dataSource" => {
+                    if let Some(source) = crate::flag::typed(&mut r, value, &path) {
+                        metric.data_source = source;
+                    }
+                }
                 _ => {
                     metric.extra.insert(field.clone(), value.clone());
                 }
@@ -527,4 +546,215 @@ fn read_member(r: &mut Reader, value: &Value, path: &str) -> Option<GroupMemberI
 
 fn group_links(project: &str, key: &str) -> Links {
     links([("parent", format!("/api/v2/projects/{project}")), ("self", metric_group_path(project, key))])
+}
+
+representation! {
+    /// An experiment that uses a metric or group (`DependentExperimentRep`).
+    pub struct DependentExperimentRep {
+        /// The experiment key.
+        req key: String = "key",
+        /// The experiment name.
+        req name: String = "name",
+        /// The environment's ID.
+        req environment_id: String = "environmentId",
+        /// The environment's key.
+        req environment_key: String = "environmentKey",
+        /// When the experiment was created.
+        req creation_date: UnixMillis = "creationDate",
+        /// When it was archived.
+        opt archived_date: UnixMillis = "archivedDate",
+        /// Related resources.
+        req links: Links = "_links",
+    }
+}
+
+representation! {
+    /// A metric group that holds a metric (`DependentMetricGroupRep`).
+    pub struct DependentMetricGroupRep {
+        /// The group key.
+        req key: String = "key",
+        /// The group name.
+        req name: String = "name",
+        /// `funnel` or `standard`.
+        req kind: MetricKind = "kind",
+        /// Related resources.
+        req links: Links = "_links",
+    }
+}
+
+representation! {
+    /// A guarded rollout that measures a metric (`DependentMeasuredRolloutRep`).
+    pub struct DependentMeasuredRolloutRep {
+        /// The rollout ID.
+        req id: String = "_id",
+        /// The flag rolled out.
+        req flag_key: String = "flagKey",
+        /// That flag's name.
+        req flag_name: String = "flagName",
+        /// That flag's purpose.
+        opt flag_purpose: String = "flagPurpose",
+        /// The environment's key.
+        req environment_key: String = "environmentKey",
+        /// The environment's name.
+        req environment_name: String = "environmentName",
+        /// The rollout's status.
+        req status: String = "status",
+        /// When it was created.
+        req creation_date: UnixMillis = "creationDate",
+        /// Related resources.
+        req links: Links = "_links",
+    }
+}
+
+representation! {
+    /// Where a metric's events come from (`MetricDataSourceRefRep`).
+    pub struct MetricDataSourceRefRep {
+        /// The data source key.
+        req key: String = "key",
+        /// The environment it reads.
+        opt environment_key: String = "environmentKey",
+        /// Its display name.
+        opt name: String = "_name",
+        /// The integration that feeds it.
+        opt integration_key: String = "_integrationKey",
+    }
+}
+
+impl MetricDataSourceRefRep {
+    /// LaunchDarkly's own event store, where metrics read events by default.
+    pub fn hosted() -> MetricDataSourceRefRep {
+        MetricDataSourceRefRep {
+            key: "launchdarkly-hosted".to_owned(),
+            environment_key: None,
+            name: None,
+            integration_key: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+representation! {
+    /// What a unit without events counts as (`MetricEventDefaultRep`).
+    pub struct MetricEventDefaultRep {
+        /// Whether units without events are left out.
+        opt disabled: bool = "disabled",
+        /// The value they count as.
+        opt value: f64 = "value",
+    }
+}
+
+representation! {
+    /// A filter on events or contexts (`Filter`, and `EventFilter`, which has one shape).
+    pub struct Filter {
+        /// What is filtered: `contextAttribute`, `eventProperty` or `group`.
+        req r#type: String = "type",
+        /// The attribute or property tested.
+        opt attribute: String = "attribute",
+        /// The operator.
+        req op: String = "op",
+        /// The values tested against.
+        req values: Vec<Value> = "values",
+        /// The context kind whose attribute is tested.
+        opt context_kind: String = "contextKind",
+        /// Whether the result is negated.
+        req negate: bool = "negate",
+    }
+}
+
+representation! {
+    /// The denominator of a ratio metric (`MetricDenominatorRep`, and `DenominatorPost`).
+    pub struct MetricDenominatorRep {
+        /// The event counted.
+        opt event_name: String = "eventName",
+        /// Whether the event carries a value.
+        opt is_numeric: bool = "isNumeric",
+        /// How values aggregate per unit.
+        opt unit_aggregation_type: String = "unitAggregationType",
+        /// The field aggregated.
+        opt unit_aggregation_field: String = "unitAggregationField",
+        /// Where the events come from.
+        opt data_source: MetricDataSourceRefRep = "dataSource",
+        /// Which events count.
+        opt filters: Filter = "filters",
+        /// Where the counting window starts, in milliseconds after exposure.
+        opt window_start_offset: i64 = "windowStartOffset",
+        /// Where it ends.
+        opt window_end_offset: i64 = "windowEndOffset",
+        /// The lower percentile values are clipped to.
+        opt winsor_lower_percentile: f64 = "winsorLowerPercentile",
+        /// The upper percentile values are clipped to.
+        opt winsor_upper_percentile: f64 = "winsorUpperPercentile",
+        /// Whether imputed values are left out of clipping.
+        opt winsor_exclude_imputed: bool = "winsorExcludeImputed",
+        /// Whether imputed values are clipped.
+        opt winsor_include_imputed: bool = "winsorIncludeImputed",
+    }
+}
+
+representation! {
+    /// An account member in short (`MemberSummary`).
+    pub struct MemberSummary {
+        /// Related resources.
+        req links: Links = "_links",
+        /// The member ID.
+        req id: String = "_id",
+        /// First name.
+        opt first_name: String = "firstName",
+        /// Last name.
+        opt last_name: String = "lastName",
+        /// The member's role.
+        req role: String = "role",
+        /// The member's email address.
+        req email: String = "email",
+    }
+}
+
+representation! {
+    /// A team in short (`MemberTeamSummaryRep`).
+    pub struct MemberTeamSummaryRep {
+        /// The custom roles of the team.
+        req custom_role_keys: Vec<String> = "customRoleKeys",
+        /// The team key.
+        req key: String = "key",
+        /// Related resources.
+        opt links: Links = "_links",
+        /// The team name.
+        req name: String = "name",
+    }
+}
+
+representation! {
+    /// A team that maintains a resource (`MaintainerTeam`).
+    pub struct MaintainerTeam {
+        /// The team key.
+        req key: String = "key",
+        /// The team name.
+        req name: String = "name",
+        /// Related resources.
+        opt links: Links = "_links",
+    }
+}
+
+representation! {
+    /// A URL rule of a click or page view metric (`UrlPost`).
+    pub struct UrlPost {
+        /// `exact`, `canonical`, `substring` or `regex`.
+        opt kind: String = "kind",
+        /// The URL, for `exact` and `canonical`.
+        opt url: String = "url",
+        /// The substring, for `substring`.
+        opt substring: String = "substring",
+        /// The pattern, for `regex`.
+        opt pattern: String = "pattern",
+    }
+}
+
+representation! {
+    /// The answer to an upsert (`UpsertResponseRep`).
+    pub struct UpsertResponseRep {
+        /// `success`.
+        opt status: String = "status",
+        /// Related resources.
+        opt links: Links = "_links",
+    }
 }

@@ -35,6 +35,45 @@ impl UnixMillis {
         }
         text.parse().ok().map(UnixMillis)
     }
+
+    /// The time as RFC 3339 text in UTC with microseconds, as LaunchDarkly
+    /// writes dates that are not epoch milliseconds
+    /// (`2021-08-05T19:46:31.148000+00:00`).
+    ///
+    /// ```
+    /// use iteration_model::UnixMillis;
+    ///
+    /// assert_eq!(UnixMillis(1_654_104_600_000).to_rfc3339(), "2022-06-01T17:30:00.000000+00:00");
+    /// assert_eq!(UnixMillis(-1).to_rfc3339(), "1969-12-31T23:59:59.999000+00:00");
+    /// ```
+    pub fn to_rfc3339(self) -> String {
+        let (days, millis_of_day) = (self.0.div_euclid(86_400_000), self.0.rem_euclid(86_400_000));
+        let (year, month, day) = civil_from_days(days);
+        let seconds = millis_of_day / 1000;
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000+00:00",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60,
+            millis_of_day % 1000
+        )
+    }
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since
+/// 1970-01-01, by the usual era arithmetic: 400-year eras of 146097 days,
+/// with years counted from March so that the leap day ends the year.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 impl From<i64> for UnixMillis {

@@ -263,3 +263,9 @@ pub(crate) use representation;
 pub(crate) use wire_enum;
 pub(crate) use write_field;
 pub(crate) use write_json_field;
+
+/// `value` as untyped JSON. The model's types serialize by construction
+/// (string keys, no failing `Serialize`), so the `Null` fallback is never taken.
+pub(crate) fn to_json_value<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

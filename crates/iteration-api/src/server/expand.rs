@@ -3,8 +3,7 @@
 //! The store keeps the full experiment; answers trim it here, so that every
 //! endpoint trims the same way.
 
-use iteration_model::{EXPERIMENT_FIELDS, Experiment, ITERATION_FIELDS, IterationRep};
-use serde_json::{Value, json};
+use iteration_model::{Experiment, IterationRep, MutableFieldsByStatusRep};
 
 /// The parts named by an `expand` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,7 +65,7 @@ impl Expand {
             self.trim_iteration(iteration);
         }
         if self.mutable_fields_by_status {
-            experiment.extra.insert("mutableFieldsByStatus".to_owned(), mutable_fields_by_status());
+            experiment.mutable_fields_by_status = Some(MutableFieldsByStatusRep::enforced());
         }
         experiment
     }
@@ -81,26 +80,3 @@ impl Expand {
     }
 }
 
-/// `mutableFieldsByStatus`: which fields `updateExperimentFields` may change
-/// with which operations, per iteration status. The patch handler enforces
-/// exactly this table.
-pub(crate) fn mutable_fields_by_status() -> Value {
-    let experiment_level = || {
-        EXPERIMENT_FIELDS
-            .iter()
-            .map(|f| {
-                // An experiment always has a name: `remove` is refused for it.
-                let operations =
-                    if *f == "name" { json!(["add", "update"]) } else { json!(["add", "update", "remove"]) };
-                (f.to_string(), operations)
-            })
-            .collect::<serde_json::Map<_, _>>()
-    };
-    let mut not_started = experiment_level();
-    for field in ITERATION_FIELDS {
-        not_started.insert((*field).to_owned(), json!(["add", "update", "remove"]));
-    }
-    let mut running = experiment_level();
-    running.insert("metrics".to_owned(), json!(["add"]));
-    json!({ "not_started": not_started, "running": running, "stopped": experiment_level() })
-}

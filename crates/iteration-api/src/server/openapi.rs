@@ -1,19 +1,21 @@
 //! `GET /api/v2/openapi.json`: the spec this server implements.
 //!
-//! The repository ships LaunchDarkly's Experiments spec unchanged
-//! (`openapi/experiments.json`, so that a diff against a newer upstream copy
-//! stays readable), and [`augment`] adds, as a pure function applied once,
-//! what this server answers beyond it: the 409s of createExperiment and
-//! createIteration, the `errors` list and `id` of error bodies, the 413,
-//! 415 and 503 answers, and this document's own path. A test checks that
-//! every upstream path and operation is still there.
+//! The repository ships the contract unchanged: LaunchDarkly's REST API
+//! document of July 2026, cut to the 33 operations an experiment workflow
+//! touches (`openapi/launchdarkly.json`, so that a diff against a newer
+//! upstream copy stays readable). [`augment`] adds, as a pure function
+//! applied once, what this server answers beyond it: the answers every
+//! operation can give (400, 401, 403, 404, 429, and 409 for writes), the
+//! `errors` list and `id` of error bodies, the 413, 415 and 503 answers,
+//! and this document's own path. A test checks that every upstream path and
+//! operation is still there.
 
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
 /// The upstream spec as shipped.
-const UPSTREAM: &str = include_str!("../../openapi/experiments.json");
+const UPSTREAM: &str = include_str!("../../openapi/launchdarkly.json");
 
 /// The served document (parsed and augmented once).
 pub(crate) fn document() -> &'static Value {
@@ -27,9 +29,13 @@ pub(crate) fn document() -> &'static Value {
 }
 
 fn error_response(description: &str) -> Value {
+    error_with(description, "InvalidRequestErrorRep")
+}
+
+fn error_with(description: &str, schema: &str) -> Value {
     json!({
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InvalidRequestErrorRep"}}}
+        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
     })
 }
 
@@ -73,24 +79,29 @@ pub(crate) fn augment(mut spec: Value) -> Value {
                 let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
                     continue;
                 };
-                if matches!(id.as_str(), "createExperiment" | "createIteration") {
-                    let description = if id == "createExperiment" {
-                        "Conflict: key_exists (the key is taken)"
-                    } else {
-                        "Conflict: optimistic_locking_error (a flag's flagConfigVersion is stale)"
-                    };
-                    responses.entry("409").or_insert_with(|| {
-                        json!({
-                            "description": description,
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StatusConflictErrorRep"}}}
-                        })
-                    });
+                let write = method != "get";
+                // Every operation can be refused for its token, its rate limit, a
+                // malformed request or an unknown key; a write also for losing a
+                // race it retried too often (409) and for a body it cannot read.
+                let generic = [
+                    ("400", "Invalid request: every problem, each with a JSON Pointer", "InvalidRequestErrorRep"),
+                    ("401", "Invalid or missing access token", "UnauthorizedErrorRep"),
+                    ("403", "The access token may not do this", "ForbiddenErrorRep"),
+                    ("404", "Not found", "NotFoundErrorRep"),
+                    ("429", "Rate limited", "RateLimitedErrorRep"),
+                ];
+                for (status, description, schema) in generic {
+                    responses.entry(status).or_insert_with(|| error_with(description, schema));
                 }
-                if method == "post" || method == "patch" {
-                    responses.entry("413").or_insert_with(|| error_response("Request body too large"));
-                    responses
-                        .entry("415")
-                        .or_insert_with(|| error_response("Unsupported media type: send JSON"));
+                if write {
+                    let description = match id.as_str() {
+                        "createExperiment" | "postFeatureFlag" | "postMetric" | "createMetricGroup" => {
+                            "Conflict: key_exists (the key is taken), or optimistic_locking_error"
+                        }
+                        "createIteration" => "Conflict: optimistic_locking_error (a flag's flagConfigVersion is stale)",
+                        _ => "Conflict: optimistic_locking_error (the resource kept changing; retry)",
+                    };
+                    responses.entry("409").or_insert_with(|| error_with(description, "StatusConflictErrorRep"));
                 }
                 responses.entry("503").or_insert_with(|| error_response("Storage unavailable; retry later"));
             }
@@ -116,7 +127,7 @@ mod tests {
         let upstream: Value = serde_json::from_str(UPSTREAM).expect("the shipped spec is JSON");
         let served = document();
         let upstream_paths = upstream["paths"].as_object().expect("paths");
-        assert_eq!(upstream_paths.len(), 4);
+        assert_eq!(upstream_paths.len(), 18);
         for (path, operations) in upstream_paths {
             for (method, operation) in operations.as_object().expect("operations") {
                 let ours = &served["paths"][path][method];

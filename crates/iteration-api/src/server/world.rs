@@ -185,6 +185,8 @@ fn seed_record(project: &str, seed: &SeedExperiment) -> ExperimentRecord {
             draft_iteration: None,
             previous_iterations: None,
             analysis_config: None,
+            mutable_fields_by_status: None,
+            access: None,
             extra: Default::default(),
         },
     }

@@ -21,7 +21,7 @@ const ANNOTATIONS: &[&str] = &["description", "example", "deprecated", "title"];
 pub(crate) fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        serde_json::from_str(include_str!("../../fixtures/spec/launchdarkly-experiments-openapi.json"))
+        serde_json::from_str(include_str!("../../fixtures/spec/launchdarkly-openapi.json"))
             .unwrap_or_else(|e| panic!("the vendored spec is not JSON: {e}"))
     })
 }

@@ -444,6 +444,8 @@ pub(crate) fn experiment() -> BoxedStrategy<Experiment> {
                 draft_iteration,
                 previous_iterations,
                 analysis_config,
+                mutable_fields_by_status: None,
+                access: None,
                 extra,
             },
         )

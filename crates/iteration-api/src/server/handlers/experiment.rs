@@ -164,6 +164,8 @@ fn new_experiment(
         draft_iteration: None,
         previous_iterations: None,
         analysis_config: post.analysis_config.as_ref().map(analysis_config),
+        mutable_fields_by_status: None,
+        access: None,
         extra: Default::default(),
     }
 }

@@ -280,6 +280,8 @@ fn with_draft(experiment: &Experiment, draft: IterationRep) -> Experiment {
         draft_iteration: _,
         previous_iterations,
         analysis_config,
+        mutable_fields_by_status,
+        access,
         extra,
     } = experiment;
     Experiment {
@@ -301,6 +303,8 @@ fn with_draft(experiment: &Experiment, draft: IterationRep) -> Experiment {
         draft_iteration: Some(draft),
         previous_iterations: previous_iterations.clone(),
         analysis_config: analysis_config.clone(),
+        mutable_fields_by_status: mutable_fields_by_status.clone(),
+        access: access.clone(),
         extra: extra.clone(),
     }
 }

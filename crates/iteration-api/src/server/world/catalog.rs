@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use iteration_model::{
-    Catalog, ContextKindRep, CovariateInfoRep, EnvironmentName, FeatureFlag, FeatureFlagConfig, FlagDefaults,
-    FlagKind, FlagRule, FlagVariation, Link, MaintainerRep, MetricGroupRep, MetricRep, ProjectCatalog,
+    Catalog, ClientSideAvailability, ContextKindRep, ExperimentInfoRep, MetricDataSourceRefRep, CovariateInfoRep, EnvironmentName, FeatureFlag, FeatureFlagConfig, FlagDefaults,
+    FlagKind, FlagRule, FlagVariation, Link, MaintainerRep, MetricGroupRep, MetricRep, Modification, ProjectCatalog,
     RandomizationUnit, UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
 };
-use serde_json::{Map, Value, json};
+use serde_json::Map;
 
 use super::{Flag, Metric, MetricGroup, Project, World};
 
@@ -182,14 +182,18 @@ fn seed_flag(project: &str, environments: &[EnvironmentName], flag: &Flag) -> Fe
         version: 1,
         creation_date: SEEDED_AT,
         include_in_snippet: Some(false),
-        client_side_availability: Some(json!({"usingEnvironmentId": false, "usingMobileKey": false})),
+        client_side_availability: Some(ClientSideAvailability {
+            using_mobile_key: Some(false),
+            using_environment_id: Some(false),
+            extra: Map::new(),
+        }),
         variations,
         temporary: false,
         tags: Vec::new(),
         links: links([("parent", format!("/api/v2/flags/{project}")), ("self", flag_path(project, &flag.key))]),
         maintainer_id: None,
-        experiments: json!({"baselineIdx": 0, "items": []}),
-        custom_properties: Value::Object(Map::new()),
+        experiments: ExperimentInfoRep::none(),
+        custom_properties: BTreeMap::new(),
         archived: flag.archived,
         archived_date: flag.archived.then_some(SEEDED_AT),
         deprecated: Some(false),
@@ -213,7 +217,7 @@ fn seed_metric(project: &str, metric: &Metric) -> MetricRep {
         ]),
         tags: Vec::new(),
         creation_date: SEEDED_AT,
-        last_modified: Some(SEEDED_AT),
+        last_modified: Some(Modification::at(SEEDED_AT)),
         maintainer_id: None,
         description: None,
         category: None,
@@ -228,7 +232,7 @@ fn seed_metric(project: &str, metric: &Metric) -> MetricRep {
         analysis_type: None,
         percentile_value: None,
         event_default: None,
-        data_source: json!({"key": "launchdarkly-hosted"}),
+        data_source: MetricDataSourceRefRep::hosted(),
         archived: Some(false),
         selector: None,
         urls: None,

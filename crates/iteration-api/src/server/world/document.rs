@@ -189,7 +189,7 @@ pub struct Rule {
     pub description: Option<String>,
     /// The clauses, as LaunchDarkly writes them.
     #[serde(default)]
-    pub clauses: Vec<serde_json::Value>,
+    pub clauses: Vec<iteration_model::Clause>,
 }
 
 /// A single metric.
