@@ -1,5 +1,6 @@
 //! End-to-end tests.
 
+mod catalog;
 mod cli;
 mod client;
 mod readme;

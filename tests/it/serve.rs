@@ -41,7 +41,7 @@ impl Running {
         Running { child, base }
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         // Already exited is fine: the point is that it is not running.
         let _ = self.child.kill();
         let _ = self.child.wait();

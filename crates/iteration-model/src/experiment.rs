@@ -141,7 +141,11 @@ impl MutableFieldsByStatusRep {
             crate::validate::EXPERIMENT_FIELDS
                 .iter()
                 .map(|field| {
-                    let allowed = if *field == "name" { &["add", "update"][..] } else { &["add", "update", "remove"][..] };
+                    let allowed = if *field == "name" {
+                        &["add", "update"][..]
+                    } else {
+                        &["add", "update", "remove"][..]
+                    };
                     ((*field).to_owned(), operations(allowed))
                 })
                 .collect::<BTreeMap<_, _>>()

@@ -14,7 +14,8 @@ use serde_json::{Map, Value};
 
 use crate::catalog::{CatalogFlag, TargetingRule, Variation};
 use crate::flag_parts::{
-    Clause, ClientSideAvailability, CustomProperty, ExperimentInfoRep, FlagSummary, Prerequisite, Rollout, Target,
+    Clause, ClientSideAvailability, CustomProperty, ExperimentInfoRep, FlagSummary, Prerequisite, Rollout,
+    Target,
 };
 use crate::ids::IdSource;
 use crate::key::is_valid_key;
@@ -248,7 +249,11 @@ impl FeatureFlagBody {
             let object = r.object(v, p)?;
             let on_variation = r.req(object, p, "onVariation", Reader::integer);
             let off_variation = r.req(object, p, "offVariation", Reader::integer);
-            Some(FlagDefaults { on_variation: on_variation?, off_variation: off_variation?, extra: Map::new() })
+            Some(FlagDefaults {
+                on_variation: on_variation?,
+                off_variation: off_variation?,
+                extra: Map::new(),
+            })
         });
         let maintainer_id = r.opt(object, "", "maintainerId", Reader::string);
         let is_flag_on = r.opt(object, "", "isFlagOn", Reader::boolean);
@@ -476,7 +481,11 @@ impl FeatureFlag {
             let base = pointer("/environments", environment);
             index(&mut violations, pointer(&base, "offVariation"), config.off_variation);
             if let Some(fallthrough) = &config.fallthrough {
-                index(&mut violations, pointer(&pointer(&base, "fallthrough"), "variation"), fallthrough.variation);
+                index(
+                    &mut violations,
+                    pointer(&pointer(&base, "fallthrough"), "variation"),
+                    fallthrough.variation,
+                );
             }
             let mut rule_ids = std::collections::HashSet::new();
             for (i, rule) in config.rules.iter().flatten().enumerate() {

@@ -112,17 +112,19 @@ pub use catalog_change::{CatalogError, FlagChange};
 pub use error_rep::{ErrorRep, FieldErrorRep, codes};
 pub use experiment::{
     AnalysisConfigInput, AnalysisConfigRep, DataSource, Experiment, ExperimentCollectionRep, ExperimentPost,
-    ExperimentType, Methodology, MutableFieldsByStatusRep, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
+    ExperimentType, Methodology, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
+    MutableFieldsByStatusRep,
 };
 pub use flag::{
-    EnvironmentName, FeatureFlag, FeatureFlagBody, FeatureFlagConfig, FeatureFlags, FlagDefaults, FlagKind, FlagRule,
-    FlagVariation, VariationOrRollout, flag_path,
+    EnvironmentName, FeatureFlag, FeatureFlagBody, FeatureFlagConfig, FeatureFlags, FlagDefaults, FlagKind,
+    FlagRule, FlagVariation, VariationOrRollout, flag_path,
 };
 pub use flag_parts::{
     Clause, ClientSideAvailability, ClientSideAvailabilityPost, CustomProperty, ExperimentAllocationRep,
     ExperimentEnabledPeriodRep, ExperimentEnvironmentSettingRep, ExperimentInfoRep, FlagConfigEvaluation,
-    FlagConfigMigrationSettingsRep, FlagListingRep, FlagMigrationSettingsRep, FlagPrerequisitePost, FlagSummary,
-    LegacyExperimentRep, MigrationSettingsPost, Prerequisite, Rollout, Target, VariationSummary, WeightedVariation,
+    FlagConfigMigrationSettingsRep, FlagListingRep, FlagMigrationSettingsRep, FlagPrerequisitePost,
+    FlagSummary, LegacyExperimentRep, MigrationSettingsPost, Prerequisite, Rollout, Target, VariationSummary,
+    WeightedVariation,
 };
 pub use flag_patch::{FlagInstruction, FlagPatch};
 pub use ids::{IdSource, SequentialIds};
@@ -137,22 +139,21 @@ pub use json_pointer::{InvalidPointer, JsonPointer};
 pub use key::{InvalidKey, Key, MAX_KEY_LEN, is_valid_key};
 pub use link::{Link, Links, links};
 pub use metric::{
-    AnalysisType, DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep, MetricKind,
-    MetricV2Rep, UnitAggregationType,
+    AnalysisType, DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep,
+    MetricKind, MetricV2Rep, UnitAggregationType,
 };
 pub use metric_catalog::{
-    DependentExperimentRep, DependentMeasuredRolloutRep, DependentMetricGroupRep, Filter, MaintainerTeam,
-    MemberSummary, MemberTeamSummaryRep, MetricDataSourceRefRep, MetricDenominatorRep, MetricEventDefaultRep,
-    UpsertResponseRep, UrlPost,
-    GroupMemberInput, MaintainerRep, MetricCollectionRep, MetricContext, MetricGroupCollectionRep, MetricGroupRep,
-    MetricRep, Modification, metric_group_path, metric_path,
+    DependentExperimentRep, DependentMeasuredRolloutRep, DependentMetricGroupRep, Filter, GroupMemberInput,
+    MaintainerRep, MaintainerTeam, MemberSummary, MemberTeamSummaryRep, MetricCollectionRep, MetricContext,
+    MetricDataSourceRefRep, MetricDenominatorRep, MetricEventDefaultRep, MetricGroupCollectionRep,
+    MetricGroupRep, MetricRep, Modification, UpsertResponseRep, UrlPost, metric_group_path, metric_path,
 };
 pub use millis::UnixMillis;
+pub use patch::{ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction};
 pub use project::{
     ContextKindRep, ContextKindsCollectionRep, ProjectCatalog, RandomizationSettingsRep, RandomizationUnit,
     RandomizationUnitRep, live_iterations, uses_flag, uses_metric,
 };
-pub use patch::{ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction};
 pub use resolve::{FALLTHROUGH, ResolveError, VersionConflict, resolve_iteration};
 pub use validate::{EXPERIMENT_FIELDS, ITERATION_FIELDS};
 pub use violation::{Violation, ViolationCode, Violations, pointer};

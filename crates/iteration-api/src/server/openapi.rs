@@ -84,7 +84,11 @@ pub(crate) fn augment(mut spec: Value) -> Value {
                 // malformed request or an unknown key; a write also for losing a
                 // race it retried too often (409) and for a body it cannot read.
                 let generic = [
-                    ("400", "Invalid request: every problem, each with a JSON Pointer", "InvalidRequestErrorRep"),
+                    (
+                        "400",
+                        "Invalid request: every problem, each with a JSON Pointer",
+                        "InvalidRequestErrorRep",
+                    ),
                     ("401", "Invalid or missing access token", "UnauthorizedErrorRep"),
                     ("403", "The access token may not do this", "ForbiddenErrorRep"),
                     ("404", "Not found", "NotFoundErrorRep"),
@@ -98,10 +102,14 @@ pub(crate) fn augment(mut spec: Value) -> Value {
                         "createExperiment" | "postFeatureFlag" | "postMetric" | "createMetricGroup" => {
                             "Conflict: key_exists (the key is taken), or optimistic_locking_error"
                         }
-                        "createIteration" => "Conflict: optimistic_locking_error (a flag's flagConfigVersion is stale)",
+                        "createIteration" => {
+                            "Conflict: optimistic_locking_error (a flag's flagConfigVersion is stale)"
+                        }
                         _ => "Conflict: optimistic_locking_error (the resource kept changing; retry)",
                     };
-                    responses.entry("409").or_insert_with(|| error_with(description, "StatusConflictErrorRep"));
+                    responses
+                        .entry("409")
+                        .or_insert_with(|| error_with(description, "StatusConflictErrorRep"));
                 }
                 responses.entry("503").or_insert_with(|| error_response("Storage unavailable; retry later"));
             }

@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use iteration_model::{
-    Catalog, ClientSideAvailability, ContextKindRep, ExperimentInfoRep, MetricDataSourceRefRep, CovariateInfoRep, EnvironmentName, FeatureFlag, FeatureFlagConfig, FlagDefaults,
-    FlagKind, FlagRule, FlagVariation, Link, MaintainerRep, MetricGroupRep, MetricRep, Modification, ProjectCatalog,
-    RandomizationUnit, UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
+    Catalog, ClientSideAvailability, ContextKindRep, CovariateInfoRep, EnvironmentName, ExperimentInfoRep,
+    FeatureFlag, FeatureFlagConfig, FlagDefaults, FlagKind, FlagRule, FlagVariation, Link, MaintainerRep,
+    MetricDataSourceRefRep, MetricGroupRep, MetricRep, Modification, ProjectCatalog, RandomizationUnit,
+    UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
 };
 use serde_json::Map;
 
@@ -90,7 +91,11 @@ pub(crate) fn seed_catalog(project: &Project) -> ProjectCatalog {
             .filter(|kind| kind.enabled_for_experiments)
             .map(|kind| RandomizationUnit { key: kind.key.clone(), default: kind.key == default_unit })
             .collect(),
-        flags: project.flags.iter().map(|f| (f.key.clone(), seed_flag(&project.key, &environments, f))).collect(),
+        flags: project
+            .flags
+            .iter()
+            .map(|f| (f.key.clone(), seed_flag(&project.key, &environments, f)))
+            .collect(),
         metrics: project.metrics.iter().map(|m| (m.key.clone(), seed_metric(&project.key, m))).collect(),
         metric_groups: project
             .metric_groups
@@ -157,7 +162,11 @@ fn seed_flag(project: &str, environments: &[EnvironmentName], flag: &Flag) -> Fe
                         })
                         .collect(),
                 ),
-                fallthrough: Some(VariationOrRollout { variation: Some(0), rollout: None, extra: Map::new() }),
+                fallthrough: Some(VariationOrRollout {
+                    variation: Some(0),
+                    rollout: None,
+                    extra: Map::new(),
+                }),
                 off_variation: Some(off_variation),
                 prerequisites: Some(Vec::new()),
                 site: Link {
@@ -190,7 +199,10 @@ fn seed_flag(project: &str, environments: &[EnvironmentName], flag: &Flag) -> Fe
         variations,
         temporary: false,
         tags: Vec::new(),
-        links: links([("parent", format!("/api/v2/flags/{project}")), ("self", flag_path(project, &flag.key))]),
+        links: links([
+            ("parent", format!("/api/v2/flags/{project}")),
+            ("self", flag_path(project, &flag.key)),
+        ]),
         maintainer_id: None,
         experiments: ExperimentInfoRep::none(),
         custom_properties: BTreeMap::new(),
