@@ -70,6 +70,20 @@
 //! | 3.10 | saveAndStartNewIteration: stops, copies, updates, validates as Create iteration, starts | `behaviour::save_and_start_new_iteration_validates_like_create_iteration` |
 //! | 3.11 | `mutableFieldsByStatus` describes exactly what is enforced | `behaviour::mutable_fields_by_status_is_exactly_what_is_enforced` |
 //! | 3.12 | concurrency: never two running, no acknowledged write lost; a writer that always loses gets 409 | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::server_concurrency::racing_lifecycle_requests_on_sqlite_leave_one_consistent_history`, `faults::a_writer_that_always_loses_the_race_gets_409_and_changes_nothing` |
+//! | 4.1, 4.2 | a suite's catalog workflow: metric, funnel, flag versions +2, 409 naming both, 200, start, delete in use; restart keeps it | `catalog::a_suite_sets_up_its_catalog_and_experiment_and_sees_flag_versions_move`, `it::catalog::a_suites_catalog_workflow_survives_a_restart` |
+//! | 4.2 | a write on a replaced catalog fails at the store; a catalog change that read the experiments and a write on the old catalog never both win; racing flag changes and create iterations | `store::conformance::an_experiment_write_checked_against_a_replaced_catalog_fails`, `store::conformance::a_flag_change_and_a_write_on_its_old_version_never_both_win`, `catalog::no_iteration_is_created_against_a_replaced_flag_version` |
+//! | 4.3 | a new flag's defaults, 409 `key_exists`, `env`; every problem of a body with its path | `catalog::a_new_flag_starts_off_at_version_1_in_every_environment`, `catalog::a_flag_body_reports_every_problem_with_its_path` |
+//! | 4.4 | environment instructions move one environment; names move `_version`; variations move all | `catalog::environment_instructions_move_only_that_environments_version` |
+//! | 4.5, 4.7 | JSON Patch cannot change what the server keeps; the result is checked whole | `catalog::a_json_patch_cannot_change_what_the_server_keeps` |
+//! | 4.6, 4.7 | semantic patch whole or nothing, each failing instruction at its path, `environmentKey` | `catalog::a_semantic_patch_applies_whole_or_not_at_all`, `catalog::a_rule_added_by_semantic_patch_can_be_an_iterations_rule` |
+//! | 4.8 | a flag in use is not deleted; an archived flag cannot start; archived flags listed on request | `catalog::a_flag_in_use_cannot_be_deleted_and_an_archived_one_cannot_start` |
+//! | 4.9 | a metric body's every problem; 409 | `catalog::a_metric_post_reports_every_rule_it_breaks` |
+//! | 4.10, 4.11 | metric patch: new `_versionId`, iterations keep theirs, groups follow, `kind` fixed, in use | `catalog::an_iteration_keeps_the_metric_as_it_was_when_created` |
+//! | 4.10 | metric list filters, pages, expands | `catalog::metric_lists_filter_page_and_expand` |
+//! | 4.12 | groups: members exist, distinct, funnel has two; delete | `catalog::metric_groups_need_existing_distinct_members` |
+//! | 4.13 | context kinds: create, update, archive refused while enabled | `catalog::context_kinds_are_created_and_updated_by_put` |
+//! | 4.14 | settings: every problem; the default unit of new iterations | `catalog::settings_choose_the_default_unit_of_new_iterations` |
+//! | 1.3, 4.1 | a reader reads the catalog but cannot change it | `catalog::a_reader_may_read_the_catalog_but_not_change_it` |
 
 use std::path::PathBuf;
 
