@@ -1,6 +1,7 @@
 //! End-to-end tests.
 
 mod cli;
+mod cli_ux;
 mod client;
 mod readme;
 mod serve;
