@@ -3,6 +3,7 @@
 mod cli;
 mod cli_ux;
 mod client;
+mod man;
 mod readme;
 mod serve;
 mod server_concurrency;

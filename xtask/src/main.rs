@@ -22,7 +22,11 @@ const TASKS: &[(&str, &str)] = &[
         "run every benchmark, print one table of ratios and write it to BENCHMARKS.md; \
          `--seconds N` (default 5) per load phase, `--connections N` (default 32), `--no-write`",
     ),
-    ("fixtures", "regenerate the generated test fixtures; `--check` fails naming any stale one"),
+    (
+        "fixtures",
+        "regenerate every generated file (test fixtures, the man page); `--check` fails naming any stale one",
+    ),
+    ("man", "regenerate the man page docs/iteration.1; `--check` fails if it is stale"),
     ("proptest", "run the model's property tests in release mode; `--cases N` (default 10000)"),
 ];
 
@@ -36,7 +40,10 @@ fn main() -> Result<()> {
     }
     match task.as_deref() {
         Some("bench") => bench::run(&bench::Options::parse(&options)?),
-        Some("fixtures") => fixtures::run(&fixtures::Options::parse(&options)?),
+        Some("fixtures") => {
+            fixtures::run(&fixtures::Options::parse("fixtures", fixtures::Scope::All, &options)?)
+        }
+        Some("man") => fixtures::run(&fixtures::Options::parse("man", fixtures::Scope::Man, &options)?),
         Some("proptest") => proptest::run(&proptest::Options::parse(&options)?),
         None | Some("help" | "-h" | "--help") => {
             println!("{}", help());
