@@ -6,6 +6,7 @@
 
 mod bench;
 mod fixtures;
+mod package;
 mod proptest;
 #[cfg(test)]
 mod tidy;
@@ -27,6 +28,11 @@ const TASKS: &[(&str, &str)] = &[
         "regenerate every generated file (test fixtures, the man page); `--check` fails naming any stale one",
     ),
     ("man", "regenerate the man page docs/iteration.1; `--check` fails if it is stale"),
+    (
+        "package",
+        "pack each library crate and check that its sources, tests and benches use only its own \
+         files; `--report-only` lists those that do not without failing",
+    ),
     ("proptest", "run the model's property tests in release mode; `--cases N` (default 10000)"),
 ];
 
@@ -44,6 +50,7 @@ fn main() -> Result<()> {
             fixtures::run(&fixtures::Options::parse("fixtures", fixtures::Scope::All, &options)?)
         }
         Some("man") => fixtures::run(&fixtures::Options::parse("man", fixtures::Scope::Man, &options)?),
+        Some("package") => package::run(&package::Options::parse(&options)?),
         Some("proptest") => proptest::run(&proptest::Options::parse(&options)?),
         None | Some("help" | "-h" | "--help") => {
             println!("{}", help());
