@@ -119,17 +119,21 @@ impl Drop for Progress {
     }
 }
 
-/// Turns on the client's logs on standard error: `-v` debug, `-vv` trace.
+/// Turns on the client's logs on standard error: `-v` one line per HTTP
+/// request (when its span closes, with status, attempts and time) and each
+/// retry; `-vv` also when each request starts, and everything at trace level.
 pub(crate) fn init_logs(verbose: u8) {
-    let level = match verbose {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let (level, spans) = match verbose {
         0 => return,
-        1 => "debug",
-        _ => "trace",
+        1 => ("debug", FmtSpan::CLOSE),
+        _ => ("trace", FmtSpan::NEW | FmtSpan::CLOSE),
     };
     let filter = format!("iteration_api={level},iteration_transport={level},iteration={level}");
     // Only fails when a subscriber is already set, which then logs anyway.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_span_events(spans)
         .with_ansi(stderr_colour())
         .with_writer(std::io::stderr)
         .try_init();

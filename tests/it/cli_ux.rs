@@ -422,3 +422,34 @@ fn http_proxy_from_the_environment_is_used() {
     let bypassed = get.env("NO_PROXY", "iteration.invalid").output().unwrap();
     assert_eq!(bypassed.status.code(), Some(8), "{}", text(&bypassed.stderr));
 }
+
+#[test]
+fn serve_takes_a_host_name_and_logs_json_lines() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iteration"))
+        .args(["serve", "--demo", "--in-memory", "--no-rate-limit", "--listen", "localhost:0"])
+        .args(["--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines.next().unwrap().unwrap().strip_prefix("listening on ").unwrap().to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    assert!(base.starts_with("http://127.0.0.1:"), "localhost resolves to IPv4 first: {base}");
+
+    // -v logs each request of the client on its standard error.
+    let output =
+        iteration().args(GET).args(["--base-url", &base, "-v"]).env("LD_API_KEY", WRITER).output().unwrap();
+    assert_eq!(succeeded(&output)["key"], "example-experiment");
+    let err = text(&output.stderr);
+    assert!(err.contains("http_request{method=GET") && err.contains("status=200"), "{err}");
+
+    let _ = child.kill();
+    let mut logs = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    let _ = child.wait();
+    let first: Value =
+        serde_json::from_str(logs.lines().next().expect("a log line")).expect("a JSON log line");
+    assert_eq!(first["fields"]["message"], "server listening", "{logs}");
+    assert!(!logs.contains("\u{1b}["), "no colour through a pipe: {logs}");
+}
