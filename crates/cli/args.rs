@@ -110,6 +110,7 @@ pub(crate) enum OutputFormat {
     /// What the API answered, pretty-printed (the default when piped)
     Json,
     /// Columns for people (the default on a terminal)
+    #[value(alias = "plaintext")]
     Table,
 }
 

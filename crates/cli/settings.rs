@@ -233,7 +233,8 @@ impl Settings {
 pub(crate) fn parse_output(text: &str) -> Result<OutputFormat, String> {
     match text.trim() {
         "json" => Ok(OutputFormat::Json),
-        "table" => Ok(OutputFormat::Table),
+        // ldcli calls its table `plaintext`.
+        "table" | "plaintext" => Ok(OutputFormat::Table),
         other => Err(format!(
             "the output format is json or table, not {other:?} (from LD_OUTPUT or the settings file)"
         )),
