@@ -124,6 +124,8 @@ pub(crate) struct OutputOption {
 
 /// How to reach the API. Each may also come from the environment or the
 /// settings file; see `settings.rs`.
+// The field docs are the help text, where a URL is plain text, not a link.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct ClientOptions {
     /// API server [env: LD_BASE_URI] [default: https://app.launchdarkly.com]
