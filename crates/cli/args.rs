@@ -1,358 +1,545 @@
-//! Parsing the command line into a [`Command`] and its [`Globals`].
+//! The command line, declared with clap's derive: every command, its options,
+//! its help text and examples. Parsing only: nothing here reads the
+//! environment or the settings file (`settings.rs` does, with precedence
+//! flag > environment > file).
 //!
-//! Options may come before or after the command words, in any order; each
-//! command then says which options it takes, so a misplaced `--winner` is a
-//! usage error rather than silently ignored.
+//! The client options are declared twice, on the top level and on each
+//! command that calls the API, so that `iteration --base-url URL experiment
+//! get ...` and `iteration experiment get ... --base-url URL` both work while
+//! `iteration serve --help` lists only what `serve` reads.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
-use iteration_api::client::{BaseUrl, Expand, ExperimentFilter, LifecycleState, ListParams};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use iteration_api::client::{Expand, ExperimentFilter, LifecycleState};
+
+use crate::serve::ServeArgs;
+
+/// What `iteration --help` shows after the commands.
+const AFTER_HELP: &str = "\
+Environment:
+  LD_ACCESS_TOKEN, LD_API_KEY  the access token (never taken as an argument)
+  LD_BASE_URI                  the API server, like --base-url
+  LD_PROJECT, LD_ENVIRONMENT   like --project and --environment
+  LD_OUTPUT                    json or table, like --output
+  Flags win over the environment, which wins over the settings file
+  (`iteration config path` names it). HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+  choose proxies; SSL_CERT_FILE names extra trusted CAs, like --ca-cert.
+
+Exit codes:
+  0  success
+  1  invalid input: local validation failed, or the server answered 400
+  2  usage: bad arguments, no token, unreadable file, bad base URL
+  3  unauthorized (401) or forbidden (403)
+  4  not found (404)
+  5  conflict (409: stale flag version, or the key exists)
+  6  rate limited (429) after the retries
+  7  server error (5xx) or another unexpected status
+  8  transport: could not connect, TLS failure, timeout
+  9  the response could not be read
+
+Examples:
+  iteration serve --demo
+  export LD_API_KEY=api-demo-writer LD_BASE_URI=http://127.0.0.1:8080 LD_PROJECT=my-project
+  iteration experiment list --environment production --all
+  iteration completions bash > ~/.local/share/bash-completion/completions/iteration";
+
+/// LaunchDarkly's Experiments API from the shell: create and run experiment
+/// iterations, or serve the API on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "iteration", version, after_help = AFTER_HELP, arg_required_else_help = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create an iteration (the experiment's new draft) from a JSON body
+    #[command(after_help = "\
+The body is an IterationInput; see crates/iteration-model/fixtures/demo/valid-request.json.
+--dry-run checks it offline and needs no token, project or environment.
+
+Examples:
+  iteration create -p my-project -e production -x example-experiment --file body.json
+  iteration create --file body.json --dry-run
+  cat body.json | iteration create -p my-project -e production -x example-experiment --file -")]
+    Create(CreateIteration),
+    /// Check an iteration, experiment or semantic patch body offline
+    #[command(after_help = "\
+Prints every problem with its JSON Pointer and exits 1 if there is one.
+The kind of body is read from its shape: {\"iteration\": ...} is an experiment,
+{\"instructions\": ...} a semantic patch, anything else an iteration.
+
+Examples:
+  iteration validate body.json
+  iteration validate - < body.json")]
+    Validate(Validate),
+    /// List, read, create, patch, start, stop, archive and restore experiments
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
+    /// Read and change the settings file (token, base URI, project...)
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a completion script for a shell
+    #[command(after_help = "\
+Examples:
+  iteration completions bash > ~/.local/share/bash-completion/completions/iteration
+  iteration completions zsh > \"${fpath[1]}/_iteration\"
+  iteration completions fish > ~/.config/fish/completions/iteration.fish
+  iteration completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    #[command(after_help = "\
+Example:
+  iteration man > ~/.local/share/man/man1/iteration.1 && man iteration")]
+    Man,
+    /// Serve the Experiments API on this machine
+    Serve(ServeArgs),
+}
 
 /// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
+    /// What the API answered, pretty-printed (the default when piped)
     Json,
+    /// Columns for people (the default on a terminal)
+    #[value(alias = "plaintext")]
     Table,
 }
 
-/// Options every command that calls the API shares.
-#[derive(Debug, Clone)]
-pub(crate) struct Globals {
-    pub(crate) base_url: BaseUrl,
-    pub(crate) token_file: Option<PathBuf>,
-    pub(crate) api_version: Option<String>,
-    pub(crate) output: OutputFormat,
+/// `-o`: every command that prints a result takes it.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct OutputOption {
+    /// Output format [env: LD_OUTPUT] [default: table on a terminal, else json]
+    #[arg(short, long, value_enum, global = false, help_heading = "Client options")]
+    pub(crate) output: Option<OutputFormat>,
 }
 
-/// Where an experiment is: project, environment, key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How to reach the API. Each may also come from the environment or the
+/// settings file; see `settings.rs`.
+// The field docs are the help text, where a URL is plain text, not a link.
+#[allow(rustdoc::bare_urls)]
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ClientOptions {
+    /// API server [env: LD_BASE_URI] [default: https://app.launchdarkly.com]
+    #[arg(long, alias = "base-uri", value_name = "URL", help_heading = "Client options")]
+    pub(crate) base_url: Option<String>,
+    /// Use LaunchDarkly's federal instance, https://app.launchdarkly.us
+    #[arg(long, conflicts_with_all = ["base_url", "eu"], help_heading = "Client options")]
+    pub(crate) federal: bool,
+    /// Use LaunchDarkly's EU instance, https://app.eu.launchdarkly.com
+    #[arg(long, conflicts_with = "base_url", help_heading = "Client options")]
+    pub(crate) eu: bool,
+    /// Read the access token from this file [default: LD_ACCESS_TOKEN, LD_API_KEY, settings file]
+    #[arg(long, value_name = "PATH", help_heading = "Client options")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// Also trust the CAs of this PEM file (a private CA, a self-signed local server)
+    #[arg(long, value_name = "PEM", help_heading = "Client options")]
+    pub(crate) ca_cert: Vec<PathBuf>,
+    /// LD-API-Version header [default: 20240415]
+    #[arg(long, value_name = "VERSION", help_heading = "Client options")]
+    pub(crate) api_version: Option<String>,
+    #[command(flatten)]
+    pub(crate) output: OutputOption,
+    /// Log the client's requests and retries on stderr (-vv: more)
+    #[arg(short, long, action = clap::ArgAction::Count, help_heading = "Client options")]
+    pub(crate) verbose: u8,
+}
+
+impl ClientOptions {
+    /// These options with `inner`'s (given after the command) winning.
+    pub(crate) fn merged(self, inner: ClientOptions) -> ClientOptions {
+        ClientOptions {
+            base_url: inner.base_url.or(self.base_url),
+            federal: inner.federal || self.federal,
+            eu: inner.eu || self.eu,
+            token_file: inner.token_file.or(self.token_file),
+            ca_cert: [self.ca_cert, inner.ca_cert].concat(),
+            api_version: inner.api_version.or(self.api_version),
+            output: OutputOption { output: inner.output.output.or(self.output.output) },
+            verbose: self.verbose.saturating_add(inner.verbose),
+        }
+    }
+}
+
+/// Project and environment, which may also come from `LD_PROJECT`,
+/// `LD_ENVIRONMENT` or the settings file.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct Scope {
+    /// Project key [env: LD_PROJECT]
+    #[arg(short, long, value_name = "KEY")]
+    pub(crate) project: Option<String>,
+    /// Environment key [env: LD_ENVIRONMENT]
+    #[arg(short, long, value_name = "KEY")]
+    pub(crate) environment: Option<String>,
+}
+
+/// One experiment.
+#[derive(Debug, Clone, Args)]
 pub(crate) struct Target {
-    pub(crate) project: String,
-    pub(crate) environment: String,
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// Experiment key
+    #[arg(short = 'x', long, value_name = "KEY")]
     pub(crate) experiment: String,
 }
 
-/// What to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Command {
-    Help,
-    Version,
-    Create { target: Target, file: PathBuf, dry_run: bool },
-    Validate { file: PathBuf },
-    Get { target: Target, expand: Expand },
-    List { project: String, environment: Option<String>, params: ListParams, all: bool },
-    Start { target: Target, justification: Option<String> },
-    Stop { target: Target, winner: String, reason: Option<String> },
-    Archive { target: Target },
-    Restore { target: Target },
+/// `iteration create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateIteration {
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// Experiment key
+    #[arg(short = 'x', long, value_name = "KEY", required_unless_present = "dry_run")]
+    pub(crate) experiment: Option<String>,
+    /// The IterationInput body, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Only check the body, offline
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
 }
 
-/// A command line that cannot be run; the message says what would be right.
-#[derive(Debug)]
-pub(crate) struct UsageError(pub(crate) String);
+/// `iteration validate`.
+#[derive(Debug, Args)]
+pub(crate) struct Validate {
+    /// The body to check, or - for standard input
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) output: OutputOption,
+}
 
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// `iteration experiment ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExperimentCommand {
+    /// List the experiments of a project or of one environment
+    #[command(after_help = "\
+Without --environment, lists the whole project. --all follows every page
+(showing progress on a terminal) and prints them as one list.
+
+Examples:
+  iteration experiment list -p my-project -e production
+  iteration experiment list -p my-project --all --filter status:running -o table
+  iteration experiment list -p my-project --lifecycle-state archived --limit 5 --offset 10")]
+    List(ListExperiments),
+    /// Read one experiment
+    #[command(after_help = "\
+Examples:
+  iteration experiment get -p my-project -e production -x example-experiment
+  iteration experiment get -p my-project -e production -x example-experiment --expand draftIteration,treatments")]
+    Get(GetExperiment),
+    /// Create an experiment with its first iteration from a JSON body
+    #[command(after_help = "\
+The body is an ExperimentPost: {\"name\", \"key\", \"iteration\": IterationInput, ...}.
+--dry-run checks it offline and needs no token, project or environment.
+
+Examples:
+  iteration experiment create -p my-project -e production --file experiment.json
+  iteration experiment create --file experiment.json --dry-run")]
+    Create(CreateExperiment),
+    /// Apply a semantic patch ({\"instructions\": [...]}) from a JSON body
+    #[command(after_help = "\
+Every instruction applies or none does. --dry-run checks the body offline.
+
+Examples:
+  iteration experiment patch -p my-project -e production -x example-experiment --file patch.json
+  echo '{\"instructions\":[{\"kind\":\"archiveExperiment\"}]}' | iteration experiment patch -p my-project -e production -x example-experiment --file -")]
+    Patch(PatchExperiment),
+    /// Start the draft iteration
+    #[command(after_help = "\
+Example:
+  iteration experiment start -p my-project -e production -x example-experiment")]
+    Start(StartExperiment),
+    /// Stop the running iteration, naming the winning treatment
+    #[command(after_help = "\
+Example:
+  iteration experiment stop -p my-project -e production -x example-experiment --winner TREATMENT_ID --reason 'Top button converts better'")]
+    Stop(StopExperiment),
+    /// Archive an experiment
+    #[command(after_help = "\
+Example:
+  iteration experiment archive -p my-project -e production -x example-experiment")]
+    Archive(TargetOnly),
+    /// Restore an archived experiment
+    #[command(after_help = "\
+Example:
+  iteration experiment restore -p my-project -e production -x example-experiment")]
+    Restore(TargetOnly),
+}
+
+/// `experiment list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListExperiments {
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// Page size (the server's default is 20, its maximum 50)
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u32>,
+    /// Experiments to skip
+    #[arg(long, value_name = "N")]
+    pub(crate) offset: Option<u32>,
+    /// Only experiments matching: flagKey:KEY,metricKey:KEY,status:STATUS
+    #[arg(long, value_name = "TERMS", value_parser = parse_filter)]
+    pub(crate) filter: Option<ExperimentFilter>,
+    /// Optional parts to include
+    #[arg(long, value_name = "PARTS", value_parser = parse_expand, help = EXPAND_HELP)]
+    pub(crate) expand: Option<Expand>,
+    /// Active (the default), archived or all experiments
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub(crate) lifecycle_state: Option<Lifecycle>,
+    /// Follow every page and print them as one list
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `experiment get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetExperiment {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Optional parts to include
+    #[arg(long, value_name = "PARTS", value_parser = parse_expand, help = EXPAND_HELP)]
+    pub(crate) expand: Option<Expand>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `experiment create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateExperiment {
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// The ExperimentPost body, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Only check the body, offline
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `experiment patch`.
+#[derive(Debug, Args)]
+pub(crate) struct PatchExperiment {
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// Experiment key
+    #[arg(short = 'x', long, value_name = "KEY", required_unless_present = "dry_run")]
+    pub(crate) experiment: Option<String>,
+    /// The semantic patch body, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Only check the body, offline
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `experiment start`.
+#[derive(Debug, Args)]
+pub(crate) struct StartExperiment {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Why, when an iteration is already running (it is stopped first)
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) justification: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `experiment stop`.
+#[derive(Debug, Args)]
+pub(crate) struct StopExperiment {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// The winning treatment's _id
+    #[arg(long, value_name = "TREATMENT_ID")]
+    pub(crate) winner: String,
+    /// Why it won
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) reason: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `experiment archive` and `experiment restore`.
+#[derive(Debug, Args)]
+pub(crate) struct TargetOnly {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `iteration config ...`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+Keys: access-token, base-uri, project, environment, output, ca-cert.
+The file is $XDG_CONFIG_HOME/iteration/config.json (else ~/.config/iteration/config.json),
+readable by its owner only. Flags and environment variables win over it.")]
+pub(crate) enum ConfigCommand {
+    /// Set a key; the access token is read from standard input, never from the arguments
+    #[command(after_help = "\
+Examples:
+  iteration config set project my-project
+  iteration config set base-uri http://127.0.0.1:8080
+  printf '%s' \"$TOKEN\" | iteration config set access-token")]
+    Set {
+        /// The key
+        #[arg(value_enum)]
+        key: SettingKey,
+        /// The value (for access-token: none; it is read from standard input)
+        value: Option<String>,
+    },
+    /// Print a key's value
+    Get {
+        /// The key
+        #[arg(value_enum)]
+        key: SettingKey,
+    },
+    /// Print every key that is set (the token masked)
+    List {
+        #[command(flatten)]
+        output: OutputOption,
+    },
+    /// Remove a key
+    Unset {
+        /// The key
+        #[arg(value_enum)]
+        key: SettingKey,
+    },
+    /// Print the settings file's path
+    Path,
+}
+
+/// The keys of the settings file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SettingKey {
+    /// The API access token
+    AccessToken,
+    /// The API server
+    BaseUri,
+    /// The default project
+    Project,
+    /// The default environment
+    Environment,
+    /// json or table
+    Output,
+    /// A PEM file of CAs to trust
+    CaCert,
+}
+
+impl SettingKey {
+    /// The key as written in the file and on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SettingKey::AccessToken => "access-token",
+            SettingKey::BaseUri => "base-uri",
+            SettingKey::Project => "project",
+            SettingKey::Environment => "environment",
+            SettingKey::Output => "output",
+            SettingKey::CaCert => "ca-cert",
+        }
+    }
+
+    /// Every key, in the order `config list` prints them.
+    pub(crate) const ALL: [SettingKey; 6] = [
+        SettingKey::AccessToken,
+        SettingKey::BaseUri,
+        SettingKey::Project,
+        SettingKey::Environment,
+        SettingKey::Output,
+        SettingKey::CaCert,
+    ];
+}
+
+/// `--lifecycle-state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Lifecycle {
+    /// Not archived
+    Active,
+    /// Archived only
+    Archived,
+    /// Both
+    All,
+}
+
+impl From<Lifecycle> for LifecycleState {
+    fn from(state: Lifecycle) -> Self {
+        match state {
+            Lifecycle::Active => LifecycleState::Active,
+            Lifecycle::Archived => LifecycleState::Archived,
+            Lifecycle::All => LifecycleState::All,
+        }
     }
 }
 
-impl std::error::Error for UsageError {}
-
-fn usage(message: impl Into<String>) -> UsageError {
-    UsageError(message.into())
-}
-
-/// Every option's value as given, before the command decides what it needs.
-#[derive(Debug, Default)]
-struct Raw {
-    words: Vec<String>,
-    /// Long names of the options given, to reject those a command ignores.
-    given: Vec<&'static str>,
-    project: Option<String>,
-    environment: Option<String>,
-    experiment: Option<String>,
-    file: Option<PathBuf>,
-    dry_run: bool,
-    expand: Option<String>,
-    limit: Option<u32>,
-    offset: Option<u32>,
-    filter: Option<String>,
-    lifecycle_state: Option<String>,
-    all: bool,
-    justification: Option<String>,
-    winner: Option<String>,
-    reason: Option<String>,
-    base_url: Option<String>,
-    federal: bool,
-    eu: bool,
-    token_file: Option<PathBuf>,
-    api_version: Option<String>,
-    output: Option<String>,
-    help: bool,
-    version: bool,
-}
-
-/// Options every command accepts.
-const GLOBAL: &[&str] = &["base-url", "federal", "eu", "token-file", "api-version", "output"];
-
-/// Parses the arguments after the program name.
-pub(crate) fn parse(args: Vec<OsString>) -> Result<(Command, Globals), UsageError> {
-    let raw = read(args)?;
-    let globals = globals(&raw)?;
-    let command = command(raw)?;
-    Ok((command, globals))
-}
-
-fn read(args: Vec<OsString>) -> Result<Raw, UsageError> {
-    use lexopt::prelude::*;
-    let mut raw = Raw::default();
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
-        let name: &'static str = match &arg {
-            Long("project") | Short('p') => "project",
-            Long("environment") | Short('e') => "environment",
-            Long("experiment") | Short('x') => "experiment",
-            Long("file") | Short('f') => "file",
-            Long("dry-run") => "dry-run",
-            Long("expand") => "expand",
-            Long("limit") => "limit",
-            Long("offset") => "offset",
-            Long("filter") => "filter",
-            Long("lifecycle-state") => "lifecycle-state",
-            Long("all") => "all",
-            Long("justification") => "justification",
-            Long("winner") => "winner",
-            Long("reason") => "reason",
-            Long("base-url") => "base-url",
-            Long("federal") => "federal",
-            Long("eu") => "eu",
-            Long("token-file") => "token-file",
-            Long("api-version") => "api-version",
-            Long("output") | Short('o') => "output",
-            Long("help") | Short('h') => "help",
-            Long("version") | Short('V') => "version",
-            Long("token") => {
-                return Err(usage(
-                    "the token is never taken as an argument (it would show in the process list and the \
-                     shell history): set LD_API_KEY or LD_ACCESS_TOKEN, or use --token-file PATH",
-                ));
-            }
-            Value(word) => {
-                let word = word.clone().into_string().map_err(|w| usage(format!("{w:?} is not UTF-8")))?;
-                raw.words.push(word);
-                continue;
-            }
-            other => return Err(usage(other.clone().unexpected().to_string())),
-        };
-        raw.given.push(name);
-        let mut text = || -> Result<String, UsageError> {
-            let value = parser.value().map_err(|e| usage(e.to_string()))?;
-            value.into_string().map_err(|v| usage(format!("--{name}: {v:?} is not UTF-8")))
-        };
-        match name {
-            "project" => raw.project = Some(text()?),
-            "environment" => raw.environment = Some(text()?),
-            "experiment" => raw.experiment = Some(text()?),
-            "file" => raw.file = Some(PathBuf::from(text()?)),
-            "dry-run" => raw.dry_run = true,
-            "expand" => raw.expand = Some(text()?),
-            "limit" => raw.limit = Some(number("limit", &text()?)?),
-            "offset" => raw.offset = Some(number("offset", &text()?)?),
-            "filter" => raw.filter = Some(text()?),
-            "lifecycle-state" => raw.lifecycle_state = Some(text()?),
-            "all" => raw.all = true,
-            "justification" => raw.justification = Some(text()?),
-            "winner" => raw.winner = Some(text()?),
-            "reason" => raw.reason = Some(text()?),
-            "base-url" => raw.base_url = Some(text()?),
-            "federal" => raw.federal = true,
-            "eu" => raw.eu = true,
-            "token-file" => raw.token_file = Some(PathBuf::from(text()?)),
-            "api-version" => raw.api_version = Some(text()?),
-            "output" => raw.output = Some(text()?),
-            "help" => raw.help = true,
-            _ => raw.version = true,
-        }
-    }
-    Ok(raw)
-}
-
-fn number(name: &str, text: &str) -> Result<u32, UsageError> {
-    text.parse().map_err(|_| usage(format!("--{name} takes a whole number, not {text:?}")))
-}
-
-fn globals(raw: &Raw) -> Result<Globals, UsageError> {
-    let presets = usize::from(raw.base_url.is_some()) + usize::from(raw.federal) + usize::from(raw.eu);
-    if presets > 1 {
-        return Err(usage("give at most one of --base-url, --federal and --eu"));
-    }
-    let base_url = match (&raw.base_url, raw.federal, raw.eu) {
-        (Some(url), _, _) => BaseUrl::Custom(url.clone()),
-        (None, true, _) => BaseUrl::Federal,
-        (None, false, true) => BaseUrl::Eu,
-        (None, false, false) => BaseUrl::Commercial,
-    };
-    let output = match raw.output.as_deref() {
-        None | Some("json") => OutputFormat::Json,
-        Some("table") => OutputFormat::Table,
-        Some(other) => return Err(usage(format!("--output is json or table, not {other:?}"))),
-    };
-    Ok(Globals { base_url, token_file: raw.token_file.clone(), api_version: raw.api_version.clone(), output })
-}
-
-fn command(mut raw: Raw) -> Result<Command, UsageError> {
-    if raw.help {
-        return Ok(Command::Help);
-    }
-    if raw.version {
-        return Ok(Command::Version);
-    }
-    let words: Vec<&str> = raw.words.iter().map(String::as_str).collect();
-    let (command, allowed): (&str, &[&str]) = match words.as_slice() {
-        [] => return Ok(Command::Help),
-        ["help"] => return Ok(Command::Help),
-        ["create"] => ("create", &["project", "environment", "experiment", "file", "dry-run"]),
-        ["validate", _] | ["validate"] => ("validate", &["file"]),
-        ["experiment", "get"] => ("experiment get", &["project", "environment", "experiment", "expand"]),
-        ["experiment", "list"] => (
-            "experiment list",
-            &["project", "environment", "expand", "limit", "offset", "filter", "lifecycle-state", "all"],
-        ),
-        ["experiment", "start"] => {
-            ("experiment start", &["project", "environment", "experiment", "justification"])
-        }
-        ["experiment", "stop"] => {
-            ("experiment stop", &["project", "environment", "experiment", "winner", "reason"])
-        }
-        ["experiment", "archive"] => ("experiment archive", &["project", "environment", "experiment"]),
-        ["experiment", "restore"] => ("experiment restore", &["project", "environment", "experiment"]),
-        _ => {
-            return Err(usage(format!(
-                "unknown command `{}`; run `iteration --help` for the commands",
-                words.join(" ")
-            )));
-        }
-    };
-    if let Some(extra) = raw.given.iter().find(|name| !allowed.contains(name) && !GLOBAL.contains(name)) {
-        return Err(usage(format!("--{extra} does not apply to `{command}`")));
-    }
-    let target = |raw: &mut Raw| -> Result<Target, UsageError> {
-        Ok(Target {
-            project: required(raw.project.take(), "project", command)?,
-            environment: required(raw.environment.take(), "environment", command)?,
-            experiment: required(raw.experiment.take(), "experiment", command)?,
-        })
-    };
-    Ok(match command {
-        "create" => {
-            let target = target(&mut raw)?;
-            let file = required(raw.file, "file", command)?;
-            Command::Create { target, file, dry_run: raw.dry_run }
-        }
-        "validate" => {
-            let file = match (words.get(1), raw.file) {
-                (Some(_), Some(_)) => return Err(usage("give the file once: `iteration validate FILE`")),
-                (Some(word), None) => PathBuf::from(word),
-                (None, Some(file)) => file,
-                (None, None) => return Err(usage("`validate` needs a FILE (or - for standard input)")),
-            };
-            Command::Validate { file }
-        }
-        "experiment get" => {
-            let target = target(&mut raw)?;
-            Command::Get { target, expand: expand(raw.expand.as_deref())? }
-        }
-        "experiment list" => {
-            let params = ListParams {
-                limit: raw.limit,
-                offset: raw.offset,
-                filter: filter(raw.filter.as_deref())?,
-                expand: expand(raw.expand.as_deref())?,
-                lifecycle_state: lifecycle_state(raw.lifecycle_state.as_deref())?,
-            };
-            Command::List {
-                project: required(raw.project, "project", command)?,
-                environment: raw.environment,
-                params,
-                all: raw.all,
-            }
-        }
-        "experiment start" => Command::Start { target: target(&mut raw)?, justification: raw.justification },
-        "experiment stop" => {
-            let target = target(&mut raw)?;
-            Command::Stop { target, winner: required(raw.winner, "winner", command)?, reason: raw.reason }
-        }
-        "experiment archive" => Command::Archive { target: target(&mut raw)? },
-        _ => Command::Restore { target: target(&mut raw)? },
-    })
-}
-
-fn required<T>(value: Option<T>, name: &str, command: &str) -> Result<T, UsageError> {
-    value.ok_or_else(|| usage(format!("`{command}` needs --{name}")))
-}
+const EXPAND_HELP: &str = "Optional parts, comma-separated: draftIteration, previousIterations, treatments, \
+                           secondaryMetrics, analysisConfig, mutableFieldsByStatus";
 
 /// `draftIteration,treatments` into an [`Expand`].
-pub(crate) fn expand(text: Option<&str>) -> Result<Expand, UsageError> {
+pub(crate) fn parse_expand(text: &str) -> Result<Expand, String> {
     let mut expand = Expand::NONE;
-    for name in text.unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         expand |= Expand::from_name(name).ok_or_else(|| {
-            usage(format!(
-                "--expand: unknown part {name:?}; use draftIteration, previousIterations, treatments, \
+            format!(
+                "unknown part {name:?}; use draftIteration, previousIterations, treatments, \
                  secondaryMetrics, analysisConfig or mutableFieldsByStatus"
-            ))
+            )
         })?;
     }
     Ok(expand)
 }
 
 /// `flagKey:k,metricKey:m,status:running` into an [`ExperimentFilter`].
-fn filter(text: Option<&str>) -> Result<ExperimentFilter, UsageError> {
+pub(crate) fn parse_filter(text: &str) -> Result<ExperimentFilter, String> {
     let mut filter = ExperimentFilter::default();
-    for term in text.unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        let (name, value) =
-            term.split_once(':').ok_or_else(|| usage(format!("--filter: {term:?} is not NAME:VALUE")))?;
+    for term in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let (name, value) = term.split_once(':').ok_or_else(|| format!("{term:?} is not NAME:VALUE"))?;
         let slot = match name {
             "flagKey" => &mut filter.flag_key,
             "metricKey" => &mut filter.metric_key,
             "status" => &mut filter.status,
-            _ => {
-                return Err(usage(format!(
-                    "--filter: unknown field {name:?}; use flagKey, metricKey or status"
-                )));
-            }
+            _ => return Err(format!("unknown field {name:?}; use flagKey, metricKey or status")),
         };
         *slot = Some(value.to_owned());
     }
     Ok(filter)
 }
 
-fn lifecycle_state(text: Option<&str>) -> Result<Option<LifecycleState>, UsageError> {
-    match text {
-        None => Ok(None),
-        Some("active") => Ok(Some(LifecycleState::Active)),
-        Some("archived") => Ok(Some(LifecycleState::Archived)),
-        Some("all" | "active,archived" | "archived,active") => Ok(Some(LifecycleState::All)),
-        Some(other) => Err(usage(format!("--lifecycle-state is active, archived or all, not {other:?}"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+    use clap::error::ErrorKind;
+
     use super::*;
 
-    fn parse_words(words: &[&str]) -> Result<(Command, Globals), UsageError> {
-        parse(words.iter().map(OsString::from).collect())
-    }
-
-    fn target() -> Target {
-        Target { project: "p".into(), environment: "e".into(), experiment: "x".into() }
+    fn parse(words: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("iteration").chain(words.iter().copied()))
     }
 
     #[test]
-    fn options_may_come_before_or_after_the_command() {
-        let (command, globals) = parse_words(&[
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn client_options_may_come_before_or_after_the_command() {
+        let cli = parse(&[
             "--base-url",
             "http://127.0.0.1:1",
             "experiment",
@@ -365,21 +552,21 @@ mod tests {
             "x",
             "--winner",
             "t1",
-            "--reason",
-            "won",
+            "-o",
+            "table",
         ])
         .unwrap();
-        assert_eq!(
-            command,
-            Command::Stop { target: target(), winner: "t1".into(), reason: Some("won".into()) }
-        );
-        assert_eq!(globals.base_url, BaseUrl::Custom("http://127.0.0.1:1".into()));
-        assert_eq!(globals.output, OutputFormat::Json);
+        let Command::Experiment(ExperimentCommand::Stop(stop)) = cli.command else { panic!() };
+        assert_eq!(stop.target.experiment, "x");
+        assert_eq!(stop.winner, "t1");
+        let options = cli.client.merged(stop.client);
+        assert_eq!(options.base_url.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(options.output.output, Some(OutputFormat::Table));
     }
 
     #[test]
     fn list_reads_paging_filter_and_expand() {
-        let (command, _) = parse_words(&[
+        let cli = parse(&[
             "experiment",
             "list",
             "--project",
@@ -392,56 +579,83 @@ mod tests {
             "draftIteration,treatments",
             "--lifecycle-state",
             "all",
-            "--output",
-            "table",
         ])
         .unwrap();
-        let Command::List { project, environment, params, all } = command else { panic!("{command:?}") };
-        assert_eq!((project.as_str(), environment, all), ("p", None, false));
-        assert_eq!(params.limit, Some(5));
-        assert_eq!(params.filter.flag_key.as_deref(), Some("f"));
-        assert_eq!(params.filter.status.as_deref(), Some("running"));
-        assert_eq!(params.expand, Expand::DRAFT_ITERATION | Expand::TREATMENTS);
-        assert_eq!(params.lifecycle_state, Some(LifecycleState::All));
+        let Command::Experiment(ExperimentCommand::List(list)) = cli.command else { panic!() };
+        assert_eq!(list.scope.project.as_deref(), Some("p"));
+        assert_eq!(list.limit, Some(5));
+        let filter = list.filter.unwrap();
+        assert_eq!((filter.flag_key.as_deref(), filter.status.as_deref()), (Some("f"), Some("running")));
+        assert_eq!(list.expand, Some(Expand::DRAFT_ITERATION | Expand::TREATMENTS));
+        assert_eq!(list.lifecycle_state, Some(Lifecycle::All));
     }
 
     #[test]
-    fn usage_errors_say_what_would_be_right() {
-        let cases: [(&[&str], &str); 6] = [
-            (&["experiment", "stop", "-p", "p", "-e", "e", "-x", "x"], "`experiment stop` needs --winner"),
+    fn usage_errors_name_the_problem() {
+        let cases: [(&[&str], ErrorKind, &str); 5] = [
             (
-                &["experiment", "get", "-p", "p", "-e", "e", "-x", "x", "--winner", "w"],
-                "--winner does not apply to `experiment get`",
+                &["experiment", "stop", "-p", "p", "-e", "e", "-x", "x"],
+                ErrorKind::MissingRequiredArgument,
+                "--winner",
             ),
-            (&["--federal", "--eu", "validate", "f"], "give at most one of --base-url, --federal and --eu"),
             (
-                &["experiment", "get", "-p", "p", "-e", "e", "-x", "x", "--expand", "nope"],
-                "--expand: unknown part \"nope\"; use draftIteration, previousIterations, treatments, secondaryMetrics, analysisConfig or mutableFieldsByStatus",
+                &["experiment", "get", "-x", "x", "--winner", "w"],
+                ErrorKind::UnknownArgument,
+                "unexpected argument '--winner'",
             ),
-            (&["frobnicate"], "unknown command `frobnicate`; run `iteration --help` for the commands"),
+            (&["--federal", "--eu", "validate", "f"], ErrorKind::ArgumentConflict, "cannot be used with"),
             (
-                &["experiment", "list", "-p", "p", "--limit", "many"],
-                "--limit takes a whole number, not \"many\"",
+                &["experiment", "get", "-x", "x", "--expand", "nope"],
+                ErrorKind::ValueValidation,
+                "unknown part \"nope\"",
             ),
+            (&["experiment", "list", "--limit", "many"], ErrorKind::ValueValidation, "invalid digit"),
         ];
-        for (words, message) in cases {
-            let error = parse_words(words).unwrap_err();
-            assert_eq!(error.to_string(), message, "{words:?}");
+        for (words, kind, text) in cases {
+            let error = parse(words).unwrap_err();
+            assert_eq!(error.kind(), kind, "{words:?}: {error}");
+            assert!(error.to_string().contains(text), "{words:?}: {error}");
+            assert_eq!(error.exit_code(), 2);
         }
     }
 
     #[test]
-    fn a_token_argument_is_refused() {
-        let error = parse_words(&["--token", "api-secret", "experiment", "list", "-p", "p"]).unwrap_err();
-        assert!(error.to_string().starts_with("the token is never taken as an argument"));
+    fn a_typo_gets_a_suggestion() {
+        let error = parse(&["experiment", "archve"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidSubcommand);
+        assert!(
+            error.to_string().contains("tip: some similar subcommands exist: 'patch', 'archive'"),
+            "{error}"
+        );
     }
 
     #[test]
     fn presets_pick_the_base_url() {
-        let (_, globals) = parse_words(&["--eu", "validate", "f.json"]).unwrap();
-        assert_eq!(globals.base_url, BaseUrl::Eu);
-        let (command, globals) = parse_words(&["validate", "--federal", "f.json"]).unwrap();
-        assert_eq!(globals.base_url, BaseUrl::Federal);
-        assert_eq!(command, Command::Validate { file: "f.json".into() });
+        use iteration_api::client::BaseUrl;
+
+        use crate::settings::{Settings, SettingsFile};
+        let base_url = |words: &[&str]| {
+            let cli = parse(words).unwrap();
+            let no_env = |_: &str| None;
+            Settings::resolve(&cli.client, &Scope::default(), &no_env, &SettingsFile::default())
+                .unwrap()
+                .base_url
+        };
+        assert_eq!(base_url(&["--eu", "validate", "f.json"]), BaseUrl::Eu);
+        assert_eq!(base_url(&["--federal", "validate", "f.json"]), BaseUrl::Federal);
+        assert_eq!(base_url(&["validate", "f.json"]), BaseUrl::Commercial);
+        assert_eq!(
+            base_url(&["--base-uri", "http://127.0.0.1:1", "validate", "f.json"]),
+            BaseUrl::Custom("http://127.0.0.1:1".into())
+        );
+    }
+
+    #[test]
+    fn dry_runs_need_no_experiment() {
+        let cli = parse(&["create", "--file", "body.json", "--dry-run"]).unwrap();
+        let Command::Create(create) = cli.command else { panic!() };
+        assert!(create.dry_run && create.experiment.is_none());
+        let error = parse(&["create", "--file", "body.json"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
     }
 }

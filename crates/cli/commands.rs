@@ -1,14 +1,21 @@
-//! Running a parsed [`Command`]: read input, call the API, print the answer.
+//! Running a command that reads a body or calls the API: resolve the
+//! settings, read input, call the client, print the answer.
 
 use std::io::Read as _;
 use std::path::Path;
+use std::sync::Arc;
 
-use iteration_api::client::{Client, Error};
-use iteration_model::{ExperimentPatchInput, ExperimentPost, IterationInput, Violations};
+use iteration_api::client::{Client, Error, ListParams, RetryPolicy};
+use iteration_model::{
+    ExperimentCollectionRep, ExperimentPatchInput, ExperimentPost, IterationInput, Violations,
+};
+use iteration_transport::ProxyConfig;
 
-use crate::args::{Command, Globals, Target};
+use crate::args::{ClientOptions, Command, ExperimentCommand, OutputFormat, Scope};
 use crate::exit;
+use crate::feedback::{self, Progress, StderrNotice};
 use crate::output;
+use crate::settings::{Env, Settings, SettingsFile, TokenSource};
 
 /// Why a command failed, with what to print and the exit code to return.
 #[derive(Debug)]
@@ -30,32 +37,76 @@ impl Failure {
         }
     }
 
-    /// What to print on standard error.
-    pub(crate) fn message(&self) -> String {
+    /// The first line of the message, after `error: `.
+    fn summary(&self) -> String {
         match self {
-            Failure::Usage(message) => format!("error: {message}"),
-            Failure::Invalid(violations) => {
-                format!("error: the input is invalid:\n{}", indent(&output::violation_lines(violations)))
+            Failure::Usage(message) => message.clone(),
+            Failure::Invalid(_) => "the input is invalid".to_owned(),
+            Failure::Api(Error::Validation(_)) => "the request is invalid".to_owned(),
+            Failure::Api(error) => with_causes(error),
+        }
+    }
+
+    /// Every violation, for invalid input.
+    fn violations(&self) -> Vec<(String, String, String)> {
+        match self {
+            Failure::Invalid(violations) | Failure::Api(Error::Validation(violations)) => {
+                violations.iter().map(|v| (v.path.clone(), v.code.to_string(), v.message.clone())).collect()
             }
-            Failure::Api(Error::Validation(violations)) => {
-                format!("error: the request is invalid:\n{}", indent(&output::violation_lines(violations)))
-            }
-            Failure::Api(error @ Error::InvalidRequest { errors, .. }) if !errors.is_empty() => {
-                let lines: Vec<String> =
-                    errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect();
-                format!("error: {error}\n{}", indent(&lines.join("\n")))
-            }
-            Failure::Api(error) => {
-                // The transport's cause (refused, certificate...) is the useful part.
-                let mut message = format!("error: {error}");
-                let mut source = std::error::Error::source(error);
-                while let Some(cause) = source {
-                    message.push_str(&format!(": {cause}"));
-                    source = cause.source();
-                }
-                message
+            Failure::Api(Error::InvalidRequest { errors, .. }) => errors
+                .iter()
+                .map(|e| (e.path.clone(), e.code.clone().unwrap_or_default(), e.message.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What to print on standard error, as text.
+    pub(crate) fn message(&self, colour: bool) -> String {
+        let mut text = format!("{} {}", feedback::red("error:", colour), self.summary());
+        let violations = self.violations();
+        if !violations.is_empty() {
+            text.push(':');
+        }
+        for (path, code, message) in violations {
+            text.push_str(&format!("\n  {path}: {message}"));
+            if !code.is_empty() {
+                text.push_str(&format!(" [{code}]"));
             }
         }
+        text
+    }
+
+    /// What to print on standard error, as JSON:
+    /// `{"error": {"kind", "exitCode", "message", "status"?, "code"?, "requestId"?, "violations"?}}`.
+    pub(crate) fn json(&self) -> String {
+        let code = self.exit_code();
+        let mut error = serde_json::json!({
+            "kind": exit::kind(code),
+            "exitCode": code,
+            "message": self.summary(),
+        });
+        if let Failure::Api(api) = self {
+            if let Some(status) = api.status() {
+                error["status"] = status.as_u16().into();
+            }
+            if let Some(details) = api.details() {
+                if let Some(server_code) = &details.code {
+                    error["code"] = server_code.clone().into();
+                }
+                if let Some(id) = &details.id {
+                    error["requestId"] = id.clone().into();
+                }
+            }
+        }
+        let violations = self.violations();
+        if !violations.is_empty() {
+            error["violations"] = violations
+                .into_iter()
+                .map(|(path, code, message)| serde_json::json!({"path": path, "code": code, "message": message}))
+                .collect();
+        }
+        serde_json::json!({ "error": error }).to_string()
     }
 }
 
@@ -65,92 +116,289 @@ impl From<Error> for Failure {
     }
 }
 
-fn indent(text: &str) -> String {
-    text.lines().map(|line| format!("  {line}")).collect::<Vec<_>>().join("\n")
+/// `error: cause: cause...`: the transport's cause (refused, certificate...)
+/// is the useful part.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }
 
-/// Runs `command`; returns what to print on standard output and the exit code.
-pub(crate) async fn run(command: Command, globals: &Globals) -> Result<(String, u8), Failure> {
-    let format = globals.output;
+/// What a finished command prints on standard output, and its exit code.
+pub(crate) struct Done {
+    pub(crate) text: String,
+    pub(crate) code: u8,
+}
+
+fn done(text: String) -> Done {
+    Done { text, code: exit::OK }
+}
+
+/// The client options and scope a command was given, and the settings
+/// they resolve to.
+pub(crate) struct Context {
+    pub(crate) settings: Settings,
+    file: SettingsFile,
+    command: &'static str,
+}
+
+impl Context {
+    pub(crate) fn new(
+        options: &ClientOptions,
+        scope: &Scope,
+        env: Env<'_>,
+        command: &'static str,
+    ) -> Result<Context, Failure> {
+        // The token's file is checked only when the token is used, so that
+        // `validate` works whatever the file's mode.
+        let file = SettingsFile::load(env).map_err(Failure::Usage)?;
+        let settings = Settings::resolve(options, scope, env, &file).map_err(Failure::Usage)?;
+        Ok(Context { settings, file, command })
+    }
+
+    fn format(&self) -> OutputFormat {
+        self.settings.output
+    }
+
+    fn project(&self) -> Result<&str, Failure> {
+        self.settings.project.as_deref().ok_or_else(|| self.missing("project", "LD_PROJECT"))
+    }
+
+    fn environment(&self) -> Result<&str, Failure> {
+        self.settings.environment.as_deref().ok_or_else(|| self.missing("environment", "LD_ENVIRONMENT"))
+    }
+
+    fn missing(&self, name: &str, var: &str) -> Failure {
+        Failure::Usage(format!(
+            "`iteration {}` needs --{name} (or {var}, or `iteration config set {name} KEY`)",
+            self.command
+        ))
+    }
+
+    /// The API client: the token, base URL, CAs, proxies and retry notice.
+    fn client(&self) -> Result<Client, Failure> {
+        let settings = &self.settings;
+        let mut builder = Client::builder().base_url(settings.base_url.clone());
+        match &settings.token {
+            Some(TokenSource::File(path)) => {
+                let token = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::Usage(format!("cannot read the token file {}: {e}", path.display()))
+                })?;
+                let token = token.trim();
+                if token.is_empty() {
+                    return Err(Failure::Usage(format!("the token file {} is empty", path.display())));
+                }
+                builder = builder.token(token);
+            }
+            Some(TokenSource::Environment(token)) => builder = builder.token(token.trim()),
+            Some(TokenSource::SettingsFile(token)) => {
+                self.file.check_private().map_err(Failure::Usage)?;
+                builder = builder.token(token.trim());
+            }
+            None => {
+                return Err(Failure::Usage(
+                    "no API token: set LD_ACCESS_TOKEN or LD_API_KEY, use --token-file PATH, or run \
+                     `iteration config set access-token` (reads standard input)"
+                        .to_owned(),
+                ));
+            }
+        }
+        if let Some(version) = &settings.api_version {
+            builder = builder.api_version(version.clone());
+        }
+        if let Some(path) =
+            std::env::var_os(iteration_transport::SSL_CERT_FILE_ENV_VAR).filter(|p| !p.is_empty())
+        {
+            builder = builder.add_root_certificate_file(path);
+        }
+        for path in &settings.ca_certs {
+            builder = builder.add_root_certificate_file(path);
+        }
+        let proxy = ProxyConfig::from_env()
+            .map_err(|e| Failure::Usage(format!("the proxy settings are unusable: {}", with_causes(&e))))?;
+        builder = builder.proxy(proxy);
+        builder = builder.retry_policy(feedback::with_notice(RetryPolicy::default(), Arc::new(StderrNotice)));
+        Ok(builder.build()?)
+    }
+}
+
+/// Runs a client command (not `serve`, `config`, `completions` or `man`).
+pub(crate) async fn run(command: Command, top: ClientOptions, env: Env<'_>) -> Result<Done, Failure> {
     match command {
-        Command::Validate { file } => {
-            let result = check_document(&read_json(&file)?);
+        Command::Validate(validate) => {
+            let options = top.merged(ClientOptions { output: validate.output, ..ClientOptions::default() });
+            let context = Context::new(&options, &Scope::default(), env, "validate")?;
+            let result = check_document(&read_json(&validate.file)?);
             let code = if result.is_ok() { exit::OK } else { exit::INVALID };
-            Ok((output::validation(format, &result), code))
+            Ok(Done { text: output::validation(context.format(), &result), code })
         }
-        Command::Create { target, file, dry_run } => {
-            let input = IterationInput::from_json(&read_json(&file)?).map_err(Failure::Invalid)?;
-            if dry_run {
-                let result = input.validate();
-                let code = if result.is_ok() { exit::OK } else { exit::INVALID };
-                return Ok((output::validation(format, &result), code));
+        Command::Create(create) => {
+            let options = top.merged(create.client);
+            let context = Context::new(&options, &create.scope, env, "create")?;
+            let input = IterationInput::from_json(&read_json(&create.file)?).map_err(Failure::Invalid)?;
+            if create.dry_run {
+                return Ok(dry_run(context.format(), input.validate()));
             }
-            let Target { project, environment, experiment } = &target;
+            let experiment = create.experiment.unwrap_or_default();
+            let (project, environment) = (context.project()?, context.environment()?);
             let iteration =
-                client(globals)?.create_iteration(project, environment, experiment, &input).await?;
-            Ok((output::iteration(format, &iteration), exit::OK))
+                context.client()?.create_iteration(project, environment, &experiment, &input).await?;
+            Ok(done(output::iteration(context.format(), &iteration)))
         }
-        Command::Get { target, expand } => {
-            let Target { project, environment, experiment } = &target;
-            let found = client(globals)?.get_experiment(project, environment, experiment, expand).await?;
-            Ok((output::experiment(format, &found), exit::OK))
+        Command::Experiment(command) => experiment(command, top, env).await,
+        Command::Config(_) | Command::Completions { .. } | Command::Man | Command::Serve(_) => {
+            Err(Failure::Usage("not a client command".to_owned()))
         }
-        Command::List { project, environment, params, all } => {
-            let client = client(globals)?;
-            if !all {
-                let page = match &environment {
-                    Some(environment) => client.list_experiments(&project, environment, &params).await?,
-                    None => client.list_project_experiments(&project, &params).await?,
+    }
+}
+
+async fn experiment(command: ExperimentCommand, top: ClientOptions, env: Env<'_>) -> Result<Done, Failure> {
+    match command {
+        ExperimentCommand::List(list) => {
+            let options = top.merged(list.client);
+            let context = Context::new(&options, &list.scope, env, "experiment list")?;
+            let params = ListParams {
+                limit: list.limit,
+                offset: list.offset,
+                filter: list.filter.unwrap_or_default(),
+                expand: list.expand.unwrap_or_default(),
+                lifecycle_state: list.lifecycle_state.map(Into::into),
+            };
+            let project = context.project()?;
+            let environment = context.settings.environment.as_deref();
+            let client = context.client()?;
+            if !list.all {
+                let page = match environment {
+                    Some(environment) => client.list_experiments(project, environment, &params).await?,
+                    None => client.list_project_experiments(project, &params).await?,
                 };
-                return Ok((output::collection(format, &page), exit::OK));
+                return Ok(done(output::collection(context.format(), &page)));
             }
-            let mut pages = client.experiments(&project, environment.as_deref(), params).pages();
-            let mut everything: Option<iteration_model::ExperimentCollectionRep> = None;
+            let mut pages = client.experiments(project, environment, params).pages();
+            let mut everything: Option<ExperimentCollectionRep> = None;
+            let mut progress = Progress::new();
+            let mut count = 0;
             while let Some(page) = pages.next().await? {
+                count += 1;
                 match &mut everything {
                     Some(all) => all.items.extend(page.items),
                     None => everything = Some(page),
                 }
+                let fetched = everything.as_ref().map_or(0, |all| all.items.len());
+                let total = everything.as_ref().and_then(|all| all.total_count);
+                progress.show(&match total {
+                    Some(total) => format!("fetched {fetched} of {total} experiments ({count} pages)"),
+                    None => format!("fetched {fetched} experiments ({count} pages)"),
+                });
             }
-            Ok(match everything {
-                Some(mut all) => {
-                    // One document for all pages: the per-page links no longer apply.
-                    all.links = None;
-                    (output::collection(format, &all), exit::OK)
-                }
-                None => (output::collection(format, &empty_collection()), exit::OK),
-            })
+            progress.finish();
+            let mut all = everything.unwrap_or_else(empty_collection);
+            // One document for all pages: the per-page links no longer apply.
+            all.links = None;
+            Ok(done(output::collection(context.format(), &all)))
         }
-        Command::Start { target, justification } => {
-            let Target { project, environment, experiment } = &target;
-            let client = client(globals)?;
-            let started =
-                client.start_iteration(project, environment, experiment, justification.as_deref()).await?;
-            Ok((output::experiment(format, &started), exit::OK))
+        ExperimentCommand::Get(get) => {
+            let options = top.merged(get.client);
+            let context = Context::new(&options, &get.target.scope, env, "experiment get")?;
+            let (project, environment) = (context.project()?, context.environment()?);
+            let expand = get.expand.unwrap_or_default();
+            let found = context
+                .client()?
+                .get_experiment(project, environment, &get.target.experiment, expand)
+                .await?;
+            Ok(done(output::experiment(context.format(), &found)))
         }
-        Command::Stop { target, winner, reason } => {
-            let Target { project, environment, experiment } = &target;
-            let client = client(globals)?;
-            let stopped =
-                client.stop_iteration(project, environment, experiment, &winner, reason.as_deref()).await?;
-            Ok((output::experiment(format, &stopped), exit::OK))
+        ExperimentCommand::Create(create) => {
+            let options = top.merged(create.client);
+            let context = Context::new(&options, &create.scope, env, "experiment create")?;
+            let post = ExperimentPost::from_json(&read_json(&create.file)?).map_err(Failure::Invalid)?;
+            if create.dry_run {
+                return Ok(dry_run(context.format(), post.validate()));
+            }
+            let (project, environment) = (context.project()?, context.environment()?);
+            let created = context.client()?.create_experiment(project, environment, &post).await?;
+            Ok(done(output::experiment(context.format(), &created)))
         }
-        Command::Archive { target } => {
-            let Target { project, environment, experiment } = &target;
-            let archived = client(globals)?.archive_experiment(project, environment, experiment).await?;
-            Ok((output::experiment(format, &archived), exit::OK))
+        ExperimentCommand::Patch(patch) => {
+            let options = top.merged(patch.client);
+            let context = Context::new(&options, &patch.scope, env, "experiment patch")?;
+            let input =
+                ExperimentPatchInput::from_json(&read_json(&patch.file)?).map_err(Failure::Invalid)?;
+            if patch.dry_run {
+                return Ok(dry_run(context.format(), input.validate()));
+            }
+            let (project, environment) = (context.project()?, context.environment()?);
+            let experiment = patch.experiment.unwrap_or_default();
+            let patched =
+                context.client()?.patch_experiment(project, environment, &experiment, &input).await?;
+            Ok(done(output::experiment(context.format(), &patched)))
         }
-        Command::Restore { target } => {
-            let Target { project, environment, experiment } = &target;
-            let restored = client(globals)?.restore_experiment(project, environment, experiment).await?;
-            Ok((output::experiment(format, &restored), exit::OK))
+        ExperimentCommand::Start(start) => {
+            let options = top.merged(start.client);
+            let context = Context::new(&options, &start.target.scope, env, "experiment start")?;
+            let (project, environment) = (context.project()?, context.environment()?);
+            let started = context
+                .client()?
+                .start_iteration(
+                    project,
+                    environment,
+                    &start.target.experiment,
+                    start.justification.as_deref(),
+                )
+                .await?;
+            Ok(done(output::experiment(context.format(), &started)))
         }
-        Command::Help | Command::Version => Ok((String::new(), exit::OK)),
+        ExperimentCommand::Stop(stop) => {
+            let options = top.merged(stop.client);
+            let context = Context::new(&options, &stop.target.scope, env, "experiment stop")?;
+            let (project, environment) = (context.project()?, context.environment()?);
+            let stopped = context
+                .client()?
+                .stop_iteration(
+                    project,
+                    environment,
+                    &stop.target.experiment,
+                    &stop.winner,
+                    stop.reason.as_deref(),
+                )
+                .await?;
+            Ok(done(output::experiment(context.format(), &stopped)))
+        }
+        ExperimentCommand::Archive(archive) => {
+            let options = top.merged(archive.client);
+            let context = Context::new(&options, &archive.target.scope, env, "experiment archive")?;
+            let (project, environment) = (context.project()?, context.environment()?);
+            let archived = context
+                .client()?
+                .archive_experiment(project, environment, &archive.target.experiment)
+                .await?;
+            Ok(done(output::experiment(context.format(), &archived)))
+        }
+        ExperimentCommand::Restore(restore) => {
+            let options = top.merged(restore.client);
+            let context = Context::new(&options, &restore.target.scope, env, "experiment restore")?;
+            let (project, environment) = (context.project()?, context.environment()?);
+            let restored = context
+                .client()?
+                .restore_experiment(project, environment, &restore.target.experiment)
+                .await?;
+            Ok(done(output::experiment(context.format(), &restored)))
+        }
     }
 }
 
-fn empty_collection() -> iteration_model::ExperimentCollectionRep {
-    iteration_model::ExperimentCollectionRep {
+/// The outcome of a local check, exit 1 when it fails.
+fn dry_run(format: OutputFormat, result: Result<(), Violations>) -> Done {
+    let code = if result.is_ok() { exit::OK } else { exit::INVALID };
+    Done { text: output::validation(format, &result), code }
+}
+
+fn empty_collection() -> ExperimentCollectionRep {
+    ExperimentCollectionRep {
         items: Vec::new(),
         total_count: Some(0),
         links: None,
@@ -192,25 +440,6 @@ fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
     })
 }
 
-/// The API client from the global options; the token comes from
-/// `--token-file`, else `LD_API_KEY`, else `LD_ACCESS_TOKEN`.
-fn client(globals: &Globals) -> Result<Client, Failure> {
-    let mut builder = Client::builder().base_url(globals.base_url.clone());
-    if let Some(path) = &globals.token_file {
-        let token = std::fs::read_to_string(path)
-            .map_err(|e| Failure::Usage(format!("cannot read the token file {}: {e}", path.display())))?;
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(Failure::Usage(format!("the token file {} is empty", path.display())));
-        }
-        builder = builder.token(token);
-    }
-    if let Some(version) = &globals.api_version {
-        builder = builder.api_version(version.clone());
-    }
-    Ok(builder.build()?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +452,27 @@ mod tests {
         let experiment = serde_json::json!({"name": "n", "key": "k", "iteration": {"hypothesis": ""}});
         let violations = check_document(&experiment).unwrap_err();
         assert!(violations.iter().any(|v| v.path == "/iteration/metrics"), "{violations}");
+    }
+
+    #[test]
+    fn errors_as_json_carry_the_kind_exit_code_and_violations() {
+        let failure = Failure::Invalid(Violations(vec![iteration_model::Violation::new(
+            "/treatments",
+            iteration_model::ViolationCode::AllocationSum,
+            "allocations sum to 90; they must sum to 100",
+        )]));
+        let json: serde_json::Value = serde_json::from_str(&failure.json()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {
+                "kind": "invalid", "exitCode": 1, "message": "the input is invalid",
+                "violations": [{"path": "/treatments", "code": "allocation_sum",
+                                "message": "allocations sum to 90; they must sum to 100"}]
+            }})
+        );
+        assert_eq!(
+            failure.message(false),
+            "error: the input is invalid:\n  /treatments: allocations sum to 90; they must sum to 100 [allocation_sum]"
+        );
     }
 }

@@ -1,20 +1,7 @@
 //! Exit codes: one per class of failure, so that scripts can branch on them.
+//! `iteration --help` lists them (`args.rs`).
 
 use iteration_api::client::Error;
-
-/// The documented exit codes, as listed in `iteration --help`.
-pub(crate) const TABLE: &str = "\
-EXIT CODES:
-    0  success
-    1  invalid input: local validation failed, or the server answered 400
-    2  usage: bad arguments, no token, unreadable file, bad base URL
-    3  unauthorized (401) or forbidden (403)
-    4  not found (404)
-    5  conflict (409: stale flag version, or the key exists)
-    6  rate limited (429) after the retries
-    7  server error (5xx) or another unexpected status
-    8  transport: could not connect, TLS failure, timeout
-    9  the response could not be read";
 
 pub(crate) const OK: u8 = 0;
 pub(crate) const INVALID: u8 = 1;
@@ -40,5 +27,21 @@ pub(crate) fn of(error: &Error) -> u8 {
         Error::Config(_) => USAGE,
         // Server errors, unexpected statuses and variants added later.
         _ => SERVER,
+    }
+}
+
+/// The class of failure an exit code stands for, as JSON errors name it.
+pub(crate) fn kind(code: u8) -> &'static str {
+    match code {
+        OK => "ok",
+        INVALID => "invalid",
+        USAGE => "usage",
+        DENIED => "denied",
+        NOT_FOUND => "not_found",
+        CONFLICT => "conflict",
+        RATE_LIMITED => "rate_limited",
+        SERVER => "server",
+        TRANSPORT => "transport",
+        _ => "decode",
     }
 }

@@ -1,112 +1,162 @@
 //! `iteration`: call LaunchDarkly's Experiments API from the shell, or serve
 //! it locally (`iteration serve`).
+//!
+//! `args.rs` declares the command line, `settings.rs` resolves flags, the
+//! environment and the settings file, `commands.rs` runs the client
+//! commands, `config.rs` the settings commands, `output.rs` prints results,
+//! `feedback.rs` does colour, progress and retry notices, `exit.rs` maps
+//! each class of failure to its exit code, `serve.rs` runs the server.
 
 mod args;
 mod commands;
+mod config;
 mod exit;
+mod feedback;
 mod output;
 mod serve;
+mod settings;
 
 use std::ffi::OsString;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use args::Command;
+use clap::error::ErrorKind;
+use clap::{CommandFactory as _, Parser as _};
 
-const HELP: &str = "\
-iteration: create and run experiment iterations through LaunchDarkly's Experiments API
-
-USAGE:
-    iteration [OPTIONS] <COMMAND>
-
-COMMANDS:
-    create --project P --environment E --experiment X --file FILE|- [--dry-run]
-        Create an iteration from a JSON body (IterationInput). --dry-run only
-        checks the body, offline, and needs no token.
-    validate FILE|-
-        Check an iteration, experiment or semantic patch offline; print every
-        problem with its JSON Pointer.
-    experiment get --project P --environment E --experiment X [--expand PARTS]
-    experiment list --project P [--environment E] [--limit N] [--offset N]
-            [--filter flagKey:K,metricKey:M,status:S] [--expand PARTS]
-            [--lifecycle-state active|archived|all] [--all]
-        Without --environment, list the whole project. --all walks every page.
-    experiment start   --project P --environment E --experiment X [--justification TEXT]
-    experiment stop    --project P --environment E --experiment X --winner TREATMENT_ID [--reason TEXT]
-    experiment archive --project P --environment E --experiment X
-    experiment restore --project P --environment E --experiment X
-    serve [SERVE OPTIONS]
-        Serve the API locally; see `iteration serve --help`.
-
-    PARTS: draftIteration,previousIterations,treatments,secondaryMetrics,analysisConfig,
-           mutableFieldsByStatus
-
-OPTIONS:
-    --base-url URL      API server (default https://app.launchdarkly.com)
-    --federal           use https://app.launchdarkly.us
-    --eu                use https://app.eu.launchdarkly.com
-    --token-file PATH   read the access token from a file
-    --api-version V     LD-API-Version header (default 20240415)
-    -o, --output FORMAT json (default) or table
-    -h, --help          print this help
-    -V, --version       print the version
-
-TOKEN:
-    Read from --token-file, else LD_API_KEY, else LD_ACCESS_TOKEN. Never taken
-    as an argument, so that it stays out of the process list and shell history.
-";
+use args::{Cli, Command};
+use commands::{Done, Failure};
 
 fn main() -> ExitCode {
-    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    if args.first().is_some_and(|first| first == "serve") {
-        args.remove(0);
-        return match serve::main(args) {
-            Ok(code) => code,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    ExitCode::from(run(args))
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let json_errors = asks_for_json(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => return ExitCode::from(usage_failure(&error, json_errors)),
+    };
+    ExitCode::from(run(cli, json_errors))
 }
 
-/// Parses and runs a client command; returns the exit code.
-fn run(args: Vec<OsString>) -> u8 {
-    let (command, globals) = match args::parse(args) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            eprintln!("error: {error}\nrun `iteration --help` for usage");
-            return exit::USAGE;
+fn run(cli: Cli, json_errors: bool) -> u8 {
+    let env = settings::process_env;
+    let outcome = match cli.command {
+        Command::Serve(options) => {
+            return match serve::main(options) {
+                Ok(_) => exit::OK,
+                Err(error) => {
+                    let colour = feedback::stderr_colour();
+                    let _ = writeln!(std::io::stderr(), "{} {error:#}", feedback::red("error:", colour));
+                    exit::INVALID
+                }
+            };
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "iteration", &mut script);
+            return write_stdout(&script, exit::OK);
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            return match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => write_stdout(&page, exit::OK),
+                Err(error) => report(&Failure::Usage(format!("cannot render the man page: {error}")), false),
+            };
+        }
+        Command::Config(command) => config::run(command, &env),
+        command => {
+            feedback::init_logs(verbosity(&command, &cli.client));
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(commands::run(command, cli.client, &env)),
+                Err(error) => Err(Failure::Usage(format!("cannot start the async runtime: {error}"))),
+            }
         }
     };
-    match command {
-        Command::Help => {
-            println!("{HELP}\n{}", exit::TABLE);
-            return exit::OK;
+    match outcome {
+        Ok(Done { text, code }) if text.is_empty() => code,
+        Ok(Done { mut text, code }) => {
+            text.push('\n');
+            write_stdout(text.as_bytes(), code)
         }
-        Command::Version => {
-            println!("iteration {}", env!("CARGO_PKG_VERSION"));
-            return exit::OK;
-        }
-        _ => {}
+        Err(failure) => report(&failure, json_errors),
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit::TRANSPORT;
-        }
+}
+
+/// `-v` given before or after the command.
+fn verbosity(command: &Command, top: &args::ClientOptions) -> u8 {
+    use args::ExperimentCommand as E;
+    let inner = match command {
+        Command::Create(c) => c.client.verbose,
+        Command::Experiment(E::List(c)) => c.client.verbose,
+        Command::Experiment(E::Get(c)) => c.client.verbose,
+        Command::Experiment(E::Create(c)) => c.client.verbose,
+        Command::Experiment(E::Patch(c)) => c.client.verbose,
+        Command::Experiment(E::Start(c)) => c.client.verbose,
+        Command::Experiment(E::Stop(c)) => c.client.verbose,
+        Command::Experiment(E::Archive(c) | E::Restore(c)) => c.client.verbose,
+        _ => 0,
     };
-    match runtime.block_on(commands::run(command, &globals)) {
-        Ok((text, code)) => {
-            // A closed pipe (`| head`) is not worth a panic.
-            let _ = writeln!(std::io::stdout(), "{text}");
-            code
+    top.verbose.saturating_add(inner)
+}
+
+/// Writes the result; a reader that went away (`| head -1`) is not a
+/// failure, so the command's own exit code stands and nothing panics.
+fn write_stdout(bytes: &[u8], code: u8) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => code,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write the output: {error}");
+            exit::USAGE
         }
-        Err(failure) => {
-            eprintln!("{}", failure.message());
-            failure.exit_code()
+    }
+}
+
+/// Prints a failure on standard error, as JSON when asked; its exit code.
+fn report(failure: &Failure, json: bool) -> u8 {
+    let text = if json { failure.json() } else { failure.message(feedback::stderr_colour()) };
+    let _ = writeln!(std::io::stderr(), "{text}");
+    failure.exit_code()
+}
+
+/// Help and version go to standard output (exit 0); anything else is a
+/// usage error (exit 2), printed by clap, or as JSON when asked.
+fn usage_failure(error: &clap::Error, json: bool) -> u8 {
+    let code = u8::try_from(error.exit_code()).unwrap_or(exit::USAGE);
+    let is_output = matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if json && !is_output && error.kind() != ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let rendered = error.render().to_string();
+        let message = rendered.lines().next().unwrap_or("").trim_start_matches("error: ").to_owned();
+        let body = serde_json::json!({"error": {
+            "kind": exit::kind(exit::USAGE), "exitCode": exit::USAGE, "message": message, "detail": rendered.trim_end(),
+        }});
+        let _ = writeln!(std::io::stderr(), "{body}");
+        return exit::USAGE;
+    }
+    // A closed pipe while printing help is fine: nothing is left to say.
+    let _ = error.print();
+    code
+}
+
+/// Whether errors should be JSON: `-o json` or `--output json` among the
+/// arguments, else `LD_OUTPUT=json`. Read before parsing, so that usage
+/// errors follow it too.
+fn asks_for_json(args: &[OsString]) -> bool {
+    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let mut chosen = None;
+    for (i, word) in words.iter().enumerate() {
+        if *word == "--" {
+            break;
         }
+        let value = match *word {
+            "-o" | "--output" => words.get(i + 1).copied(),
+            _ => word.strip_prefix("--output=").or_else(|| word.strip_prefix("-o")).filter(|v| !v.is_empty()),
+        };
+        if let Some(value) = value {
+            chosen = Some(value.trim_start_matches('='));
+        }
+    }
+    match chosen {
+        Some(value) => value == "json",
+        None => settings::process_env("LD_OUTPUT").is_some_and(|value| value.trim() == "json"),
     }
 }

@@ -1,10 +1,6 @@
 //! `iteration serve`: the Experiments API on this machine.
 //!
-//! ```text
-//! iteration serve [--demo] [--world FILE] [--data-dir DIR | --in-memory]
-//!                 [--listen ADDR] [--tls-cert PEM --tls-key PEM]
-//!                 [--rate-limit N] [--token-rate-limit N] [--no-rate-limit]
-//! ```
+//! `iteration serve --help` lists the options ([`ServeArgs`]).
 //!
 //! Data lives in `--data-dir` (default `./.iteration-data`, an SQLite
 //! database that one server at a time may open: a second one on the same
@@ -12,20 +8,22 @@
 //! flags, metrics, tokens) comes from `--world FILE`, or `--demo`, or else
 //! from the data directory, where it was saved the first time. The server
 //! prints the address it actually listens on (so `--listen 127.0.0.1:0`
-//! works), logs each request (`RUST_LOG` filters; tokens are never logged)
+//! works; a host name is resolved when the arguments are read, so a name
+//! that does not resolve is a usage error), logs each request (`RUST_LOG` filters; tokens are never logged)
 //! and shuts down gracefully on Ctrl-C or SIGTERM.
 //!
 //! `--bench-baseline-route`, for `cargo xtask bench` only and not in the
 //! usage, adds `POST /__bench/fixed?size=N`: a fixed JSON body of N bytes,
 //! the baseline the benchmarks put create iteration against.
 
-use std::ffi::OsString;
-use std::net::SocketAddr;
+use std::io::{IsTerminal as _, Write as _};
+use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
 use iteration_api::server::store::{MemoryStore, SqliteStore, Store};
 use iteration_api::server::world::World;
 use iteration_api::server::{App, AppConfig, RateLimits, seed_store};
@@ -39,122 +37,127 @@ use iteration_transport::{Server, ServerConfig, TlsConfig};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: iteration serve [--demo] [--world FILE] [--data-dir DIR | --in-memory] \
-                     [--listen ADDR] [--tls-cert PEM --tls-key PEM] [--rate-limit N] \
-                     [--token-rate-limit N] [--no-rate-limit]";
-
-/// `iteration serve --help`: every option with its default.
-const HELP: &str = "\
-iteration serve: LaunchDarkly's Experiments API on this machine
-
-USAGE:
-    iteration serve [OPTIONS]
-
-WORLD (projects, flags, metrics, tokens):
-    --demo                 the built-in demo world (docs/demo-world.md):
-                           project my-project, tokens api-demo-writer (writer)
-                           and api-demo-reader (reader)
-    --world FILE           a world file of your own (docs/world-format.md)
-                           Without either, the world saved in the data directory.
-
-DATA:
-    --data-dir DIR         SQLite in DIR (default ./.iteration-data); every write is on
-                           disk before it is answered, and survives restarts;
-                           one server at a time per directory
-    --in-memory            keep nothing after the server stops
-
-NETWORK:
-    --listen ADDR          address and port (default 127.0.0.1:8080; port 0 picks one,
-                           and the first line printed names it)
-    --tls-cert PEM         serve HTTPS with this certificate chain...
-    --tls-key PEM          ...and this private key (both or neither)
-
-RATE LIMITS (per ten-second window):
-    --rate-limit N         requests per route (default 300)
-    --token-rate-limit N   requests per token (default 150)
-    --no-rate-limit        no limits at all
-
+const AFTER_HELP: &str = "\
+Without --demo or --world, the world saved in the data directory is served.
 Logs go to standard error (RUST_LOG filters them; tokens are never logged).
-Ctrl-C or SIGTERM stops the server after the requests in flight finish.";
+Ctrl-C or SIGTERM stops the server after the requests in flight finish.
+
+Examples:
+  iteration serve --demo
+  iteration serve --demo --in-memory --listen localhost:0
+  iteration serve --world world.json --data-dir ./data --tls-cert cert.pem --tls-key key.pem
+  iteration serve --demo --rate-limit 5 --log-format json";
+
+/// `iteration serve`'s options.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub(crate) struct ServeArgs {
+    /// The built-in demo world (docs/demo-world.md): project my-project, tokens api-demo-writer and api-demo-reader
+    #[arg(long, conflicts_with = "world", help_heading = "World (projects, flags, metrics, tokens)")]
+    demo: bool,
+    /// A world file of your own (docs/world-format.md)
+    #[arg(long, value_name = "FILE", help_heading = "World (projects, flags, metrics, tokens)")]
+    world: Option<PathBuf>,
+    /// Keep data in SQLite in DIR [default: ./.iteration-data]; every write is on disk before it is answered; one server per directory
+    #[arg(long, value_name = "DIR", conflicts_with = "in_memory", help_heading = "Data")]
+    data_dir: Option<PathBuf>,
+    /// Keep nothing after the server stops
+    #[arg(long, help_heading = "Data")]
+    in_memory: bool,
+    /// Host name or address, and port (port 0 picks one; the first line printed names it)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080", value_parser = listen_address, help_heading = "Network")]
+    listen: SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM)
+    #[arg(long, value_name = "PEM", requires = "tls_key", help_heading = "Network")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM)
+    #[arg(long, value_name = "PEM", requires = "tls_cert", help_heading = "Network")]
+    tls_key: Option<PathBuf>,
+    /// Requests per route per ten-second window [default: 300]
+    #[arg(long, value_name = "N", help_heading = "Rate limits")]
+    rate_limit: Option<u32>,
+    /// Requests per token per ten-second window [default: 150]
+    #[arg(long, value_name = "N", help_heading = "Rate limits")]
+    token_rate_limit: Option<u32>,
+    /// No rate limits at all
+    #[arg(long, conflicts_with_all = ["rate_limit", "token_rate_limit"], help_heading = "Rate limits")]
+    no_rate_limit: bool,
+    /// Log lines as text (coloured on a terminal, unless NO_COLOR is set) or JSON
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text", help_heading = "Logs")]
+    log_format: LogFormat,
+    /// For `cargo xtask bench` only: adds POST /__bench/fixed?size=N, a fixed body of N bytes
+    #[arg(long, hide = true)]
+    bench_baseline_route: bool,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One line per event for people
+    Text,
+    /// One JSON object per line for log collectors
+    Json,
+}
 
 /// Where data lives when no `--data-dir` is given.
 const DEFAULT_DATA_DIR: &str = ".iteration-data";
 
-#[derive(Debug)]
-struct Options {
-    demo: bool,
-    world: Option<PathBuf>,
-    data_dir: Option<PathBuf>,
-    in_memory: bool,
-    listen: SocketAddr,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    limits: RateLimits,
-    bench_baseline: bool,
+/// `--listen`: `127.0.0.1:8080`, `[::1]:0` or a host name such as
+/// `localhost:8080`, resolved now; IPv4 first, as users of `localhost`
+/// expect `127.0.0.1`.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse() {
+        return Ok(address);
+    }
+    if text.rsplit_once(':').is_none_or(|(_, port)| port.parse::<u16>().is_err()) {
+        return Err("give a host and a port, such as 127.0.0.1:8080 or localhost:8080".to_owned());
+    }
+    let addresses: Vec<SocketAddr> =
+        text.to_socket_addrs().map_err(|e| format!("cannot resolve {text}: {e}"))?.collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(|| format!("{text} resolves to no address"))
 }
 
-fn parse(args: Vec<OsString>) -> anyhow::Result<Option<Options>> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        demo: false,
-        world: None,
-        data_dir: None,
-        in_memory: false,
-        listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-        tls_cert: None,
-        tls_key: None,
-        limits: RateLimits::default(),
-        bench_baseline: false,
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Long("demo") => options.demo = true,
-            Long("world") => options.world = Some(parser.value()?.into()),
-            Long("data-dir") => options.data_dir = Some(parser.value()?.into()),
-            Long("in-memory") => options.in_memory = true,
-            Long("listen") => options.listen = parser.value()?.parse()?,
-            Long("tls-cert") => options.tls_cert = Some(parser.value()?.into()),
-            Long("tls-key") => options.tls_key = Some(parser.value()?.into()),
-            Long("rate-limit") => options.limits.route = Some(parser.value()?.parse()?),
-            Long("token-rate-limit") => options.limits.token = Some(parser.value()?.parse()?),
-            Long("no-rate-limit") => options.limits = RateLimits::OFF,
-            Long("bench-baseline-route") => options.bench_baseline = true,
-            Short('h') | Long("help") => {
-                println!("{HELP}");
-                return Ok(None);
-            }
-            _ => return Err(arg.unexpected().into()),
+impl ServeArgs {
+    fn limits(&self) -> RateLimits {
+        if self.no_rate_limit {
+            return RateLimits::OFF;
         }
+        let mut limits = RateLimits::default();
+        if let Some(route) = self.rate_limit {
+            limits.route = Some(route);
+        }
+        if let Some(token) = self.token_rate_limit {
+            limits.token = Some(token);
+        }
+        limits
     }
-    if options.demo && options.world.is_some() {
-        bail!("give --demo or --world, not both\n{USAGE}");
-    }
-    if options.in_memory && options.data_dir.is_some() {
-        bail!("give --data-dir or --in-memory, not both\n{USAGE}");
-    }
-    if options.tls_cert.is_some() != options.tls_key.is_some() {
-        bail!("--tls-cert and --tls-key go together\n{USAGE}");
-    }
-    Ok(Some(options))
 }
 
-/// Runs `iteration serve ARGS...` until SIGINT or SIGTERM.
-pub(crate) fn main(args: Vec<OsString>) -> anyhow::Result<ExitCode> {
-    let Some(options) = parse(args)? else { return Ok(ExitCode::SUCCESS) };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// Runs `iteration serve` until SIGINT or SIGTERM.
+pub(crate) fn main(options: ServeArgs) -> anyhow::Result<ExitCode> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match options.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.with_ansi(crate::feedback::colour(std::io::stderr().is_terminal())).init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(serve(options))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(options: Options) -> anyhow::Result<()> {
+/// A line on standard output; a closed pipe is no reason to stop serving.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+async fn serve(options: ServeArgs) -> anyhow::Result<()> {
     let (store, location): (Arc<dyn Store>, String) = if options.in_memory {
         (Arc::new(MemoryStore::new()), "in memory only (lost on exit)".to_owned())
     } else {
@@ -174,7 +177,7 @@ async fn serve(options: Options) -> anyhow::Result<()> {
         match store.load_world().await? {
             Some(world) => world,
             None => {
-                bail!("no world yet in this data directory: start once with --demo or --world FILE\n{USAGE}")
+                bail!("no world yet in this data directory: start once with --demo or --world FILE")
             }
         }
     };
@@ -187,16 +190,17 @@ async fn serve(options: Options) -> anyhow::Result<()> {
     }
     let scheme = if server_config.tls.is_some() { "https" } else { "http" };
     let server = Server::bind(options.listen, server_config).await?;
-    println!("listening on {scheme}://{}", server.local_addr());
-    println!("data {location}; {seeded} seed experiment(s) added");
+    say(&format!("listening on {scheme}://{}", server.local_addr()));
+    say(&format!("data {location}; {seeded} seed experiment(s) added"));
     if options.demo {
-        println!("demo tokens: api-demo-writer (writer), api-demo-reader (reader)");
+        say("demo tokens: api-demo-writer (writer), api-demo-reader (reader)");
     }
-    let config =
-        AppConfig::default().with_rate_limits(options.limits).with_bench_baseline(options.bench_baseline);
+    let config = AppConfig::default()
+        .with_rate_limits(options.limits())
+        .with_bench_baseline(options.bench_baseline_route);
     let app = App::new(store, Arc::new(world), config);
     server.serve(app, shutdown_signal()).await?;
-    println!("stopped");
+    say("stopped");
     Ok(())
 }
 

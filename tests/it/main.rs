@@ -2,7 +2,9 @@
 
 mod catalog;
 mod cli;
+mod cli_ux;
 mod client;
+mod man;
 mod readme;
 mod serve;
 mod server_concurrency;

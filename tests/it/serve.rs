@@ -21,11 +21,14 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// Starts `iteration serve` on a free loopback port, without rate limits.
+    /// Starts `iteration serve` on a free loopback port, without rate limits
+    /// unless `args` sets one.
     pub(crate) fn start(args: &[&str]) -> Running {
+        let limited = args.iter().any(|a| a.ends_with("rate-limit"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_iteration"))
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--no-rate-limit"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(if limited { None } else { Some("--no-rate-limit") })
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -133,7 +133,7 @@ async fn unknown_routes_wrong_methods_and_bad_json_answer_json_over_the_socket()
 }
 
 /// A CA, and a certificate it signed for 127.0.0.1 with its key, all PEM.
-fn certificates() -> (String, String, String) {
+pub(crate) fn certificates() -> (String, String, String) {
     let ca_key = KeyPair::generate().expect("a CA key");
     let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

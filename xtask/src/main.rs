@@ -6,6 +6,7 @@
 
 mod bench;
 mod fixtures;
+mod package;
 mod proptest;
 #[cfg(test)]
 mod tidy;
@@ -22,7 +23,16 @@ const TASKS: &[(&str, &str)] = &[
         "run every benchmark, print one table of ratios and write it to BENCHMARKS.md; \
          `--seconds N` (default 5) per load phase, `--connections N` (default 32), `--no-write`",
     ),
-    ("fixtures", "regenerate the generated test fixtures; `--check` fails naming any stale one"),
+    (
+        "fixtures",
+        "regenerate every generated file (test fixtures, the man page); `--check` fails naming any stale one",
+    ),
+    ("man", "regenerate the man page docs/iteration.1; `--check` fails if it is stale"),
+    (
+        "package",
+        "pack each library crate and check that its sources, tests and benches use only its own \
+         files; `--report-only` lists those that do not without failing",
+    ),
     ("proptest", "run the model's property tests in release mode; `--cases N` (default 10000)"),
 ];
 
@@ -36,7 +46,11 @@ fn main() -> Result<()> {
     }
     match task.as_deref() {
         Some("bench") => bench::run(&bench::Options::parse(&options)?),
-        Some("fixtures") => fixtures::run(&fixtures::Options::parse(&options)?),
+        Some("fixtures") => {
+            fixtures::run(&fixtures::Options::parse("fixtures", fixtures::Scope::All, &options)?)
+        }
+        Some("man") => fixtures::run(&fixtures::Options::parse("man", fixtures::Scope::Man, &options)?),
+        Some("package") => package::run(&package::Options::parse(&options)?),
         Some("proptest") => proptest::run(&proptest::Options::parse(&options)?),
         None | Some("help" | "-h" | "--help") => {
             println!("{}", help());
