@@ -199,6 +199,11 @@ pub struct EnvironmentName {
 }
 
 /// What creates a flag (`FeatureFlagBody`).
+///
+/// Written exactly as [`FeatureFlagBody::from_json`] reads it. `temporary`
+/// is always written, because LaunchDarkly and this server default it
+/// differently (true there, false here); `tags` only when there are some
+/// and `isFlagOn` only when true, which both sides take as the default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureFlagBody {
     /// The flag name.
@@ -226,6 +231,24 @@ pub struct FeatureFlagBody {
 }
 
 impl FeatureFlagBody {
+    /// A body with only a key and a name: a boolean, permanent flag, off
+    /// everywhere, without tags.
+    pub fn new(key: impl Into<String>, name: impl Into<String>) -> FeatureFlagBody {
+        FeatureFlagBody {
+            name: name.into(),
+            key: key.into(),
+            description: None,
+            variations: None,
+            temporary: false,
+            tags: Vec::new(),
+            defaults: None,
+            client_side_availability: None,
+            custom_properties: None,
+            maintainer_id: None,
+            is_flag_on: false,
+        }
+    }
+
     /// Reads a body, reporting every absent or mistyped field at once.
     pub fn from_json(value: &Value) -> Result<FeatureFlagBody, Violations> {
         let mut r = Reader::new();
@@ -286,6 +309,41 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(r: &mut Reader, value: &Valu
             r.violations.push(path, ViolationCode::WrongType, err.to_string());
             None
         }
+    }
+}
+
+impl serde::Serialize for FeatureFlagBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = serializer.serialize_map(None)?;
+        out.serialize_entry("name", &self.name)?;
+        out.serialize_entry("key", &self.key)?;
+        if let Some(description) = &self.description {
+            out.serialize_entry("description", description)?;
+        }
+        if let Some(variations) = &self.variations {
+            out.serialize_entry("variations", variations)?;
+        }
+        out.serialize_entry("temporary", &self.temporary)?;
+        if !self.tags.is_empty() {
+            out.serialize_entry("tags", &self.tags)?;
+        }
+        if let Some(defaults) = &self.defaults {
+            out.serialize_entry("defaults", defaults)?;
+        }
+        if let Some(availability) = &self.client_side_availability {
+            out.serialize_entry("clientSideAvailability", availability)?;
+        }
+        if let Some(properties) = &self.custom_properties {
+            out.serialize_entry("customProperties", properties)?;
+        }
+        if let Some(maintainer) = &self.maintainer_id {
+            out.serialize_entry("maintainerId", maintainer)?;
+        }
+        if self.is_flag_on {
+            out.serialize_entry("isFlagOn", &true)?;
+        }
+        out.end()
     }
 }
 
@@ -593,4 +651,57 @@ fn variation(value: Value, name: Option<&str>) -> FlagVariation {
 
 fn flag_links(project: &str, key: &str) -> Links {
     links([("parent", format!("/api/v2/flags/{project}")), ("self", flag_path(project, key))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_body_is_written_as_it_is_read() {
+        let full = FeatureFlagBody {
+            name: "Checkout".into(),
+            key: "checkout".into(),
+            description: Some("the new checkout".into()),
+            variations: Some(vec![
+                FlagVariation {
+                    id: Some("v-a".into()),
+                    value: json!("a"),
+                    description: None,
+                    name: Some("A".into()),
+                    extra: Map::new(),
+                },
+                variation(json!("b"), None),
+            ]),
+            temporary: true,
+            tags: vec!["web".into()],
+            defaults: Some(FlagDefaults { on_variation: 0, off_variation: 1, extra: Map::new() }),
+            client_side_availability: Some(ClientSideAvailability {
+                using_mobile_key: Some(true),
+                using_environment_id: None,
+                extra: Map::new(),
+            }),
+            custom_properties: Some(BTreeMap::new()),
+            maintainer_id: Some("m-1".into()),
+            is_flag_on: true,
+        };
+        let written = serde_json::to_value(&full).unwrap();
+        assert_eq!(
+            written,
+            json!({
+                "name": "Checkout", "key": "checkout", "description": "the new checkout",
+                "variations": [{"_id": "v-a", "value": "a", "name": "A"}, {"value": "b"}],
+                "temporary": true, "tags": ["web"], "defaults": {"onVariation": 0, "offVariation": 1},
+                "clientSideAvailability": {"usingMobileKey": true}, "customProperties": {},
+                "maintainerId": "m-1", "isFlagOn": true,
+            })
+        );
+        assert_eq!(FeatureFlagBody::from_json(&written).unwrap(), full);
+
+        let short = FeatureFlagBody::new("k", "K");
+        let written = serde_json::to_value(&short).unwrap();
+        assert_eq!(written, json!({"name": "K", "key": "k", "temporary": false}));
+        assert_eq!(FeatureFlagBody::from_json(&written).unwrap(), short);
+    }
 }

@@ -6,6 +6,7 @@
 //! checks the whole result ([`FeatureFlag::problems`]) and moves the
 //! versions ([`FeatureFlag::settle`]).
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::flag::{FeatureFlag, FeatureFlagConfig, FlagRule, typed};
@@ -16,6 +17,19 @@ use crate::reader::Reader;
 use crate::violation::{ViolationCode, Violations, pointer};
 
 /// A semantic patch of a flag: `{environmentKey?, comment?, instructions}`.
+///
+/// Written exactly as [`FlagPatch::from_json`] reads it; an empty comment,
+/// which reading drops, is not written.
+///
+/// ```
+/// use iteration_model::{FlagInstruction, FlagPatch};
+///
+/// let patch = FlagPatch::new([FlagInstruction::TurnFlagOff]).in_environment("production");
+/// let body = serde_json::to_value(&patch)?;
+/// assert_eq!(body, serde_json::json!({"environmentKey": "production", "instructions": [{"kind": "turnFlagOff"}]}));
+/// assert_eq!(FlagPatch::from_json(&body).unwrap(), patch);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlagPatch {
     /// The environment that environment-level instructions change.
@@ -139,6 +153,21 @@ impl FlagInstruction {
 }
 
 impl FlagPatch {
+    /// A patch of these instructions, for no environment and without a comment.
+    pub fn new(instructions: impl IntoIterator<Item = FlagInstruction>) -> FlagPatch {
+        FlagPatch { environment_key: None, comment: None, instructions: instructions.into_iter().collect() }
+    }
+
+    /// The same patch, its environment-level instructions acting on `environment`.
+    pub fn in_environment(self, environment: impl Into<String>) -> FlagPatch {
+        FlagPatch { environment_key: Some(environment.into()), ..self }
+    }
+
+    /// The same patch with a comment saying why.
+    pub fn with_comment(self, comment: impl Into<String>) -> FlagPatch {
+        FlagPatch { comment: Some(comment.into()), ..self }
+    }
+
     /// Reads a patch, reporting every problem with its JSON Pointer.
     pub fn from_json(value: &Value) -> Result<FlagPatch, Violations> {
         let mut r = Reader::new();
@@ -203,6 +232,77 @@ impl FlagPatch {
             }
         }
         violations.into_result().map(|()| flag)
+    }
+}
+
+impl Serialize for FlagPatch {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(None)?;
+        if let Some(environment) = &self.environment_key {
+            out.serialize_entry("environmentKey", environment)?;
+        }
+        if let Some(comment) = self.comment.as_ref().filter(|c| !c.is_empty()) {
+            out.serialize_entry("comment", comment)?;
+        }
+        out.serialize_entry("instructions", &self.instructions)?;
+        out.end()
+    }
+}
+
+/// Each instruction is written with the member names [`FlagPatch::from_json`]
+/// reads: a rollout under `rollout`, an unknown instruction as sent.
+impl Serialize for FlagInstruction {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let FlagInstruction::Other(object) = self {
+            return object.serialize(serializer);
+        }
+        let mut out = serializer.serialize_map(None)?;
+        out.serialize_entry("kind", self.kind())?;
+        match self {
+            FlagInstruction::TurnFlagOn
+            | FlagInstruction::TurnFlagOff
+            | FlagInstruction::ArchiveFlag
+            | FlagInstruction::RestoreFlag
+            | FlagInstruction::Other(_) => {}
+            FlagInstruction::UpdateName { value } | FlagInstruction::UpdateDescription { value } => {
+                out.serialize_entry("value", value)?;
+            }
+            FlagInstruction::AddTags { values } | FlagInstruction::RemoveTags { values } => {
+                out.serialize_entry("values", values)?;
+            }
+            FlagInstruction::AddRule { clauses, variation_id, rollout, description, before_rule_id } => {
+                out.serialize_entry("clauses", clauses)?;
+                if let Some(id) = variation_id {
+                    out.serialize_entry("variationId", id)?;
+                }
+                if let Some(rollout) = rollout {
+                    out.serialize_entry("rollout", rollout)?;
+                }
+                if let Some(description) = description {
+                    out.serialize_entry("description", description)?;
+                }
+                if let Some(before) = before_rule_id {
+                    out.serialize_entry("beforeRuleId", before)?;
+                }
+            }
+            FlagInstruction::RemoveRule { rule_id } => out.serialize_entry("ruleId", rule_id)?,
+            FlagInstruction::UpdateRuleDescription { rule_id, description } => {
+                out.serialize_entry("ruleId", rule_id)?;
+                out.serialize_entry("description", description)?;
+            }
+            FlagInstruction::UpdateFallthroughVariationOrRollout { variation_id, rollout } => {
+                if let Some(id) = variation_id {
+                    out.serialize_entry("variationId", id)?;
+                }
+                if let Some(rollout) = rollout {
+                    out.serialize_entry("rollout", rollout)?;
+                }
+            }
+            FlagInstruction::UpdateOffVariation { variation_id } => {
+                out.serialize_entry("variationId", variation_id)?;
+            }
+        }
+        out.end()
     }
 }
 
@@ -401,4 +501,86 @@ fn read_instruction(r: &mut Reader, value: &Value, path: &str) -> Option<FlagIns
         }
         _ => FlagInstruction::Other(obj.clone()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rollout(value: Value) -> crate::flag_parts::Rollout {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn every_instruction_is_written_as_it_is_read() {
+        let instructions = vec![
+            FlagInstruction::TurnFlagOn,
+            FlagInstruction::TurnFlagOff,
+            FlagInstruction::AddRule {
+                clauses: vec![
+                    serde_json::from_value(
+                        json!({"attribute": "email", "op": "endsWith", "values": ["@example.com"], "negate": false}),
+                    )
+                    .unwrap(),
+                ],
+                variation_id: Some("v-1".into()),
+                rollout: None,
+                description: Some("staff".into()),
+                before_rule_id: Some("r-0".into()),
+            },
+            FlagInstruction::AddRule {
+                clauses: Vec::new(),
+                variation_id: None,
+                rollout: Some(rollout(json!({"variations": [{"variation": 0, "weight": 50000}, {"variation": 1, "weight": 50000}]}))),
+                description: None,
+                before_rule_id: None,
+            },
+            FlagInstruction::RemoveRule { rule_id: "r-1".into() },
+            FlagInstruction::UpdateRuleDescription { rule_id: "r-2".into(), description: "d".into() },
+            FlagInstruction::UpdateFallthroughVariationOrRollout {
+                variation_id: Some("v-2".into()),
+                rollout: None,
+            },
+            FlagInstruction::UpdateFallthroughVariationOrRollout {
+                variation_id: None,
+                rollout: Some(rollout(json!({"variations": [{"variation": 1, "weight": 100000}]}))),
+            },
+            FlagInstruction::UpdateOffVariation { variation_id: "v-3".into() },
+            FlagInstruction::ArchiveFlag,
+            FlagInstruction::RestoreFlag,
+            FlagInstruction::UpdateName { value: "n".into() },
+            FlagInstruction::UpdateDescription { value: "d".into() },
+            FlagInstruction::AddTags { values: vec!["a".into()] },
+            FlagInstruction::RemoveTags { values: vec!["b".into()] },
+            FlagInstruction::Other(
+                json!({"kind": "addTargets", "variationId": "v-1", "values": ["u"]})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            ),
+        ];
+        let patch = FlagPatch::new(instructions).in_environment("production").with_comment("why");
+        let written = serde_json::to_value(&patch).unwrap();
+        assert_eq!(FlagPatch::from_json(&written).unwrap(), patch);
+        assert_eq!(
+            written["instructions"][2],
+            json!({"kind": "addRule",
+                   "clauses": [{"attribute": "email", "op": "endsWith", "values": ["@example.com"], "negate": false}],
+                   "variationId": "v-1", "description": "staff", "beforeRuleId": "r-0"})
+        );
+        assert_eq!(
+            written["instructions"][7],
+            json!({"kind": "updateFallthroughVariationOrRollout",
+                   "rollout": {"variations": [{"variation": 1, "weight": 100000}]}})
+        );
+        assert_eq!(written["environmentKey"], "production");
+        assert_eq!(written["comment"], "why");
+    }
+
+    #[test]
+    fn an_empty_comment_is_not_written() {
+        let patch = FlagPatch::new([FlagInstruction::ArchiveFlag]).with_comment("");
+        assert_eq!(serde_json::to_value(&patch).unwrap(), json!({"instructions": [{"kind": "archiveFlag"}]}));
+    }
 }

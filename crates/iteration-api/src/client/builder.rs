@@ -184,8 +184,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether create and patch methods check their input locally first and
-    /// return every violation without sending; default true.
+    /// Whether the experiment and iteration create and patch methods check
+    /// their input locally first and return every violation without
+    /// sending; default true. Catalog bodies (flags, metrics, groups,
+    /// context kinds, settings) are checked by the server, which answers
+    /// every problem at once; path keys are always checked before sending.
     pub fn validate_before_send(mut self, validate: bool) -> Self {
         self.validate_before_send = validate;
         self

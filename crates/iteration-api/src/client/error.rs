@@ -58,7 +58,8 @@ pub enum ConflictKind {
     /// `optimistic_locking_error`: something changed since the caller read
     /// it (a flag's version, the experiment); re-read and try again.
     OptimisticLock,
-    /// `key_exists`: an experiment with this key already exists.
+    /// `key_exists`: an experiment, flag, metric or metric group with this
+    /// key already exists.
     KeyExists,
     /// A 409 with another or no code.
     Other,
@@ -157,8 +158,9 @@ pub enum Error {
     /// The input broke a rule checked before sending; nothing was sent.
     #[error("the request is invalid: {0}")]
     Validation(Violations),
-    /// 400 (or 413, 415): the server rejected the request; `errors` lists
-    /// every problem when the server named them.
+    /// 400 (or 413, 415): the server rejected the request (a broken rule,
+    /// or a delete of something still in use); `errors` lists every problem
+    /// when the server named them.
     #[error("{details}")]
     InvalidRequest {
         /// What the server said.
@@ -172,7 +174,8 @@ pub enum Error {
     /// 403: the token may not do this (a reader writing, another project).
     #[error("{0}")]
     Forbidden(ApiErrorDetails),
-    /// 404: the project, environment or experiment does not exist.
+    /// 404: the project, environment, experiment, flag, metric or metric
+    /// group does not exist.
     #[error("{0}")]
     NotFound(ApiErrorDetails),
     /// 409: a conflicting write, see [`ConflictKind`].

@@ -26,33 +26,71 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The live catalog has its operations too:
+//!
+//! ```no_run
+//! # async fn example(client: iteration_api::client::Client) -> Result<(), iteration_api::client::Error> {
+//! use iteration_api::client::FlagListParams;
+//!
+//! let flag = client.turn_flag_off("my-project", "example-flag", "production").await?;
+//! println!("production is at version {:?}", flag.environment("production").map(|c| c.version));
+//! let mut pages = client.flag_pages("my-project", FlagListParams { limit: Some(50), ..Default::default() });
+//! while let Some(page) = pages.next().await? {
+//!     for flag in page.items {
+//!         println!("{}", flag.key);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Code map
+//!
+//! - `request.rs`: the `RequestFactory` helpers every operation shares
+//!   (path templates with keys checked and percent-encoded, headers, JSON
+//!   bodies); `response.rs`: statuses and error bodies to results.
+//! - One module per resource family adds its operations, each as a pure
+//!   request builder and a thin [`Client`] method: `experiments.rs`,
+//!   `flags.rs`, `metrics.rs`, `metric_groups.rs`, `context_kinds.rs`,
+//!   `settings.rs`. A new family is one more such module.
+//! - `pages.rs`: the cursor every list's pager walks with.
 
 mod builder;
+mod context_kinds;
 mod error;
+mod experiments;
+mod flags;
+mod metric_groups;
+mod metrics;
 mod pages;
 mod query;
 mod request;
 mod response;
+mod settings;
 
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use iteration_model::{
-    Experiment, ExperimentCollectionRep, ExperimentPatchInput, ExperimentPost, Instruction, IterationInput,
-    IterationRep, Violations,
-};
+use iteration_model::Violations;
 use iteration_transport::HttpClient;
 use serde::de::DeserializeOwned;
 
 pub use builder::{BaseUrl, ClientBuilder, DEFAULT_API_VERSION, TOKEN_ENV_VARS, token_from_env};
 pub use error::{ApiErrorDetails, ConflictKind, Error, RateLimit, TransportFailure};
+pub use flags::{FlagListParams, FlagPages};
 pub use iteration_transport::RetryPolicy;
+pub use metric_groups::{MetricGroupListParams, MetricGroupPages};
+pub use metrics::{MetricListParams, MetricPages};
 pub use pages::{ExperimentPages, ExperimentQuery};
 pub use query::{Expand, ExperimentFilter, LifecycleState, ListParams};
 
 use request::RequestFactory;
 
 /// A client of the Experiments API. Cheap to clone; clones share connections.
+///
+/// Its operations are documented by resource: experiments and iterations,
+/// flags, metrics, metric groups, context kinds and experimentation settings.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: HttpClient,
@@ -64,142 +102,6 @@ impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
-    }
-
-    /// Creates an iteration of an experiment, which becomes its draft.
-    ///
-    /// Unless turned off, the input is checked first and every violation is
-    /// returned as [`Error::Validation`] without a request.
-    pub async fn create_iteration(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        input: &IterationInput,
-    ) -> Result<IterationRep, Error> {
-        let request = self.requests.create_iteration(project, environment, experiment, input);
-        let request = self.checked(request, || input.validate())?;
-        self.send(request).await
-    }
-
-    /// Creates an experiment with its first (draft) iteration.
-    pub async fn create_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        post: &ExperimentPost,
-    ) -> Result<Experiment, Error> {
-        let request = self.requests.create_experiment(project, environment, post);
-        let request = self.checked(request, || post.validate())?;
-        self.send(request).await
-    }
-
-    /// Reads an experiment, with the optional parts in `expand`.
-    pub async fn get_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        expand: Expand,
-    ) -> Result<Experiment, Error> {
-        self.send(self.requests.get_experiment(project, environment, experiment, expand)?).await
-    }
-
-    /// One page of the experiments of an environment.
-    pub async fn list_experiments(
-        &self,
-        project: &str,
-        environment: &str,
-        params: &ListParams,
-    ) -> Result<ExperimentCollectionRep, Error> {
-        self.send(self.requests.list_experiments(project, Some(environment), params)?).await
-    }
-
-    /// One page of the experiments of a project, across its environments.
-    pub async fn list_project_experiments(
-        &self,
-        project: &str,
-        params: &ListParams,
-    ) -> Result<ExperimentCollectionRep, Error> {
-        self.send(self.requests.list_experiments(project, None, params)?).await
-    }
-
-    /// The experiments of a project (or of one environment), to walk page by
-    /// page with [`ExperimentQuery::pages`].
-    pub fn experiments(
-        &self,
-        project: &str,
-        environment: Option<&str>,
-        params: ListParams,
-    ) -> ExperimentQuery<'_> {
-        ExperimentQuery::new(self, project, environment, params)
-    }
-
-    /// Applies a semantic patch: every instruction or none.
-    pub async fn patch_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        patch: &ExperimentPatchInput,
-    ) -> Result<Experiment, Error> {
-        let request = self.requests.patch_experiment(project, environment, experiment, patch);
-        let request = self.checked(request, || patch.validate())?;
-        self.send(request).await
-    }
-
-    /// Starts the draft iteration; `change_justification` is required when
-    /// an iteration is already running (that one is stopped first).
-    pub async fn start_iteration(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        change_justification: Option<&str>,
-    ) -> Result<Experiment, Error> {
-        let instruction =
-            Instruction::StartIteration { change_justification: change_justification.map(str::to_owned) };
-        self.patch_experiment(project, environment, experiment, &ExperimentPatchInput::new([instruction]))
-            .await
-    }
-
-    /// Stops the running iteration, naming the winning treatment.
-    pub async fn stop_iteration(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        winning_treatment_id: &str,
-        winning_reason: Option<&str>,
-    ) -> Result<Experiment, Error> {
-        let instruction = Instruction::StopIteration {
-            winning_treatment_id: winning_treatment_id.to_owned(),
-            winning_reason: winning_reason.map(str::to_owned),
-        };
-        self.patch_experiment(project, environment, experiment, &ExperimentPatchInput::new([instruction]))
-            .await
-    }
-
-    /// Archives an experiment: it can no longer start or get iterations.
-    pub async fn archive_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-    ) -> Result<Experiment, Error> {
-        let patch = ExperimentPatchInput::new([Instruction::ArchiveExperiment]);
-        self.patch_experiment(project, environment, experiment, &patch).await
-    }
-
-    /// Restores an archived experiment.
-    pub async fn restore_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-    ) -> Result<Experiment, Error> {
-        let patch = ExperimentPatchInput::new([Instruction::RestoreExperiment]);
-        self.patch_experiment(project, environment, experiment, &patch).await
     }
 
     /// The built request, unless the path keys or (when validation before
@@ -223,11 +125,18 @@ impl Client {
 
     /// Sends with retries and reads the answer.
     async fn send<T: DeserializeOwned>(&self, request: http::Request<Bytes>) -> Result<T, Error> {
-        let response = self
-            .http
-            .send_with_retry(request)
-            .await
-            .map_err(|e| Error::Transport(TransportFailure::new(e)))?;
+        let response = self.exchange(request).await?;
         response::read(&response, SystemTime::now())
+    }
+
+    /// Sends with retries an operation that answers without a body (204).
+    async fn send_no_content(&self, request: http::Request<Bytes>) -> Result<(), Error> {
+        let response = self.exchange(request).await?;
+        response::read_no_content(&response, SystemTime::now())
+    }
+
+    /// The response, after the retries the policy allows.
+    async fn exchange(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+        self.http.send_with_retry(request).await.map_err(|e| Error::Transport(TransportFailure::new(e)))
     }
 }

@@ -1,22 +1,25 @@
-//! Building the `http::Request` of each operation: the one place that knows
-//! paths, query strings, headers and bodies. No IO happens here.
+//! What every request shares: the base URL, the headers, path keys checked
+//! and percent-encoded, JSON bodies. No IO happens here.
+//!
+//! Each resource family's module (`experiments.rs`, `flags.rs`, ...) adds
+//! its operations to [`RequestFactory`] with these helpers: one method per
+//! operation that builds its `http::Request` and nothing more.
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use http::{Method, Request};
-use iteration_model::{
-    ExperimentPatchInput, ExperimentPost, IterationInput, Violation, ViolationCode, Violations, is_valid_key,
-};
+use iteration_model::{Violation, ViolationCode, Violations, is_valid_key};
 use serde::Serialize;
 
 use super::error::Error;
-use super::query::{Expand, ListParams, join_query, percent_encode};
+use super::query::percent_encode;
 
 /// `LD-API-Version`.
 pub(crate) const LD_API_VERSION: HeaderName = HeaderName::from_static("ld-api-version");
 /// The content type of a semantic patch.
 pub(crate) const SEMANTIC_PATCH: &str = "application/json; domain-model=launchdarkly.semanticpatch";
-const JSON: &str = "application/json";
+/// The content type of every other body.
+pub(crate) const JSON: &str = "application/json";
 
 /// What every request of one client shares: where it goes and who sends it.
 #[derive(Clone)]
@@ -40,127 +43,64 @@ impl std::fmt::Debug for RequestFactory {
     }
 }
 
-/// The path parameters of one request, checked before they are used.
-struct PathKeys<'a>(&'a [(&'static str, &'a str)]);
-
-impl PathKeys<'_> {
-    /// Every key that the API would reject, as a violation at `/{name}`.
-    fn check(&self) -> Result<(), Error> {
-        let violations: Violations = self
-            .0
-            .iter()
-            .filter(|(_, key)| !is_valid_key(key))
-            .map(|(name, key)| {
-                Violation::new(
-                    format!("/{name}"),
-                    ViolationCode::InvalidKey,
-                    format!("{name} {key:?} is not a valid key: use 1 to 256 of A-Z a-z 0-9 . _ -"),
-                )
-            })
-            .collect();
-        if violations.is_empty() { Ok(()) } else { Err(Error::Validation(violations)) }
-    }
+/// Every path key that the API would reject, each as a violation at
+/// `/{name}` (the name of its path parameter in the spec).
+fn check_keys(keys: &[(&'static str, &str)]) -> Result<(), Error> {
+    let violations: Violations = keys
+        .iter()
+        .filter(|(_, key)| !is_valid_key(key))
+        .map(|(name, key)| {
+            Violation::new(
+                format!("/{name}"),
+                ViolationCode::InvalidKey,
+                format!("{name} {key:?} is not a valid key: use 1 to 256 of A-Z a-z 0-9 . _ -"),
+            )
+        })
+        .collect();
+    if violations.is_empty() { Ok(()) } else { Err(Error::Validation(violations)) }
 }
 
+/// The helpers every operation module builds its requests with. Each
+/// operation names its path as the spec writes it, so a reader can go from
+/// the spec to the code: `self.url("/api/v2/flags/{projectKey}/{featureFlagKey}", &[...])`.
 impl RequestFactory {
-    /// `POST .../experiments/{x}/iterations`.
-    pub(crate) fn create_iteration(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        input: &IterationInput,
-    ) -> Result<Request<Bytes>, Error> {
-        let path = self.experiment_path(project, environment, experiment)?;
-        let uri = format!("{path}/iterations");
-        self.with_body(Method::POST, &uri, JSON, input)
-    }
-
-    /// `POST .../experiments`.
-    pub(crate) fn create_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        post: &ExperimentPost,
-    ) -> Result<Request<Bytes>, Error> {
-        let path = self.path(&[("projectKey", project), ("environmentKey", environment)])?;
-        self.with_body(Method::POST, &format!("{path}/experiments"), JSON, post)
-    }
-
-    /// `GET .../experiments/{x}?expand=...`.
-    pub(crate) fn get_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        expand: Expand,
-    ) -> Result<Request<Bytes>, Error> {
-        let path = self.experiment_path(project, environment, experiment)?;
-        let query = if expand.is_empty() {
-            String::new()
-        } else {
-            join_query(&[("expand", expand.to_query_value())])
-        };
-        self.without_body(Method::GET, &path, &query)
-    }
-
-    /// `GET .../environments/{e}/experiments` or, without an environment,
-    /// `GET /api/v2/projects/{p}/experiments`.
-    pub(crate) fn list_experiments(
-        &self,
-        project: &str,
-        environment: Option<&str>,
-        params: &ListParams,
-    ) -> Result<Request<Bytes>, Error> {
-        let path = match environment {
-            Some(environment) => self.path(&[("projectKey", project), ("environmentKey", environment)])?,
-            None => self.path(&[("projectKey", project)])?,
-        };
-        self.without_body(Method::GET, &format!("{path}/experiments"), &params.to_query())
-    }
-
-    /// `PATCH .../experiments/{x}` with a semantic patch.
-    pub(crate) fn patch_experiment(
-        &self,
-        project: &str,
-        environment: &str,
-        experiment: &str,
-        patch: &ExperimentPatchInput,
-    ) -> Result<Request<Bytes>, Error> {
-        let path = self.experiment_path(project, environment, experiment)?;
-        self.with_body(Method::PATCH, &path, SEMANTIC_PATCH, patch)
-    }
-
-    /// `.../projects/{p}/environments/{e}/experiments/{x}`, keys checked.
-    fn experiment_path(&self, project: &str, environment: &str, experiment: &str) -> Result<String, Error> {
-        self.path(&[("projectKey", project), ("environmentKey", environment), ("experimentKey", experiment)])
-    }
-
-    /// The absolute URL of `/api/v2/projects/{p}[/environments/{e}[/experiments/{x}]]`,
-    /// after checking every key.
-    fn path(&self, keys: &[(&'static str, &str)]) -> Result<String, Error> {
-        PathKeys(keys).check()?;
-        let mut path = format!("{}/api/v2", self.base);
-        for (name, key) in keys {
-            let segment = match *name {
-                "projectKey" => "projects",
-                "environmentKey" => "environments",
-                _ => "experiments",
-            };
-            path.push('/');
-            path.push_str(segment);
-            path.push('/');
-            path.push_str(&percent_encode(key));
+    /// The absolute URL of `template`, each `{name}` replaced by the
+    /// percent-encoded key given for `name`, after checking every key
+    /// (every invalid one is reported, together). A valid key needs no
+    /// escaping; encoding anyway keeps the URL well formed whatever the
+    /// key rules become.
+    pub(crate) fn url(&self, template: &'static str, keys: &[(&'static str, &str)]) -> Result<String, Error> {
+        check_keys(keys)?;
+        let mut url = String::with_capacity(self.base.len() + template.len() + 32);
+        url.push_str(&self.base);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            url.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let close = after.find('}').ok_or_else(|| bad_template(template))?;
+            let name = &after[..close];
+            let (_, key) = keys.iter().find(|(n, _)| *n == name).ok_or_else(|| bad_template(template))?;
+            url.push_str(&percent_encode(key));
+            rest = &after[close + 1..];
         }
-        Ok(path)
+        url.push_str(rest);
+        Ok(url)
     }
 
-    fn without_body(&self, method: Method, path: &str, query: &str) -> Result<Request<Bytes>, Error> {
-        let uri = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
+    /// A request without a body; `query` is already encoded (see
+    /// `join_query`) and may be empty.
+    pub(crate) fn without_body(
+        &self,
+        method: Method,
+        url: &str,
+        query: &str,
+    ) -> Result<Request<Bytes>, Error> {
+        let uri = if query.is_empty() { url.to_owned() } else { format!("{url}?{query}") };
         self.request(method, &uri, None, Bytes::new())
     }
 
-    fn with_body(
+    /// A request with `body` as JSON of `content_type` (`JSON` or `SEMANTIC_PATCH`).
+    pub(crate) fn with_body(
         &self,
         method: Method,
         uri: &str,
@@ -194,12 +134,20 @@ impl RequestFactory {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use iteration_model::Instruction;
+/// A path template that names a key it was not given: a mistake in this
+/// crate, reported rather than panicked on.
+fn bad_template(template: &str) -> Error {
+    Error::Config(format!("the path template {template} names a key that was not given"))
+}
 
-    fn factory() -> RequestFactory {
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Helpers the operation modules' tests share, and the shared helpers' own tests.
+
+    use super::*;
+
+    /// A factory as a client for the commercial site would have.
+    pub(crate) fn factory() -> RequestFactory {
         let mut token = HeaderValue::from_static("api-secret");
         token.set_sensitive(true);
         RequestFactory {
@@ -210,97 +158,86 @@ mod tests {
         }
     }
 
-    fn header<'a>(request: &'a Request<Bytes>, name: &str) -> Option<&'a str> {
+    /// A header's value as text.
+    pub(crate) fn header<'a>(request: &'a Request<Bytes>, name: &str) -> Option<&'a str> {
         request.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn iteration_input() -> IterationInput {
-        let json = include_str!("../../../iteration-model/fixtures/docs/create-iteration.request.json");
-        let value: serde_json::Value = serde_json::from_str(json).unwrap();
-        IterationInput::from_json(&value).unwrap()
+    /// The body as JSON.
+    pub(crate) fn body_json(request: &Request<Bytes>) -> serde_json::Value {
+        serde_json::from_slice(request.body()).unwrap()
     }
 
-    #[test]
-    fn create_iteration_posts_json_to_the_iterations_path() {
-        let request = factory()
-            .create_iteration("default", "production", "example-experiment", &iteration_input())
-            .unwrap();
-        assert_eq!(request.method(), Method::POST);
-        assert_eq!(
-            request.uri(),
-            "https://app.launchdarkly.com/api/v2/projects/default/environments/production/experiments/example-experiment/iterations"
-        );
-        assert_eq!(header(&request, "authorization"), Some("api-secret"));
-        assert_eq!(header(&request, "ld-api-version"), Some("20240415"));
-        assert_eq!(header(&request, "content-type"), Some("application/json"));
-        assert_eq!(header(&request, "user-agent"), Some("iteration-test"));
-        let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
-        assert_eq!(IterationInput::from_json(&body).unwrap(), iteration_input());
+    /// Asserts what every request carries: token, API version and agent.
+    pub(crate) fn assert_common_headers(request: &Request<Bytes>) {
+        assert_eq!(header(request, "authorization"), Some("api-secret"));
+        assert_eq!(header(request, "ld-api-version"), Some("20240415"));
+        assert_eq!(header(request, "user-agent"), Some("iteration-test"));
     }
 
-    #[test]
-    fn invalid_keys_are_reported_together_before_anything_is_built() {
-        let error = factory().get_experiment("my project", "production", "a/b", Expand::NONE).unwrap_err();
+    /// The paths of the violations of a validation error.
+    pub(crate) fn violation_paths(error: Error) -> Vec<String> {
         let Error::Validation(violations) = error else {
             panic!("expected a validation error, got {error:?}")
         };
-        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-        assert_eq!(paths, ["/projectKey", "/experimentKey"]);
         assert!(violations.iter().all(|v| v.code == ViolationCode::InvalidKey));
-        assert_eq!(
-            violations.as_slice()[0].message,
-            "projectKey \"my project\" is not a valid key: use 1 to 256 of A-Z a-z 0-9 . _ -"
-        );
+        violations.iter().map(|v| v.path.clone()).collect()
     }
 
     #[test]
-    fn get_experiment_sends_expand_and_no_body() {
-        let request = factory()
-            .get_experiment(
-                "default",
-                "production",
-                "example-experiment",
-                Expand::DRAFT_ITERATION | Expand::TREATMENTS,
+    fn templates_take_the_keys_in_place_of_their_names() {
+        let url = factory()
+            .url(
+                "/api/v2/projects/{projectKey}/context-kinds/{key}",
+                &[("projectKey", "p.1"), ("key", "org_x")],
             )
             .unwrap();
-        assert_eq!(request.method(), Method::GET);
-        assert_eq!(
-            request.uri(),
-            "https://app.launchdarkly.com/api/v2/projects/default/environments/production/experiments/\
-             example-experiment?expand=draftIteration,treatments"
-        );
-        assert_eq!(header(&request, "content-type"), None);
-        assert!(request.body().is_empty());
+        assert_eq!(url, "https://app.launchdarkly.com/api/v2/projects/p.1/context-kinds/org_x");
     }
 
     #[test]
-    fn lists_go_to_the_environment_or_the_project() {
-        let params = ListParams { limit: Some(2), ..ListParams::default() };
-        let in_env = factory().list_experiments("default", Some("production"), &params).unwrap();
+    fn every_invalid_key_is_reported_before_anything_is_built() {
+        let error = factory()
+            .url(
+                "/api/v2/flags/{projectKey}/{featureFlagKey}",
+                &[("projectKey", "my project"), ("featureFlagKey", "a/b")],
+            )
+            .unwrap_err();
+        assert_eq!(violation_paths(error), ["/projectKey", "/featureFlagKey"]);
+        let error = factory().url("/api/v2/metrics/{projectKey}", &[("projectKey", "")]).unwrap_err();
+        let Error::Validation(violations) = error else { panic!() };
         assert_eq!(
-            in_env.uri(),
-            "https://app.launchdarkly.com/api/v2/projects/default/environments/production/experiments?limit=2"
+            violations.as_slice()[0].message,
+            "projectKey \"\" is not a valid key: use 1 to 256 of A-Z a-z 0-9 . _ -"
         );
-        let in_project = factory().list_experiments("default", None, &ListParams::default()).unwrap();
-        assert_eq!(in_project.uri(), "https://app.launchdarkly.com/api/v2/projects/default/experiments");
     }
 
     #[test]
-    fn patch_is_a_semantic_patch() {
-        let patch = ExperimentPatchInput::new([Instruction::StartIteration { change_justification: None }]);
-        let request =
-            factory().patch_experiment("default", "production", "example-experiment", &patch).unwrap();
-        assert_eq!(request.method(), Method::PATCH);
-        assert_eq!(header(&request, "content-type"), Some(SEMANTIC_PATCH));
-        let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
-        assert_eq!(body, serde_json::json!({"instructions": [{"kind": "startIteration"}]}));
+    fn a_template_naming_a_missing_key_is_a_config_error() {
+        let error = factory().url("/api/v2/flags/{projectKey}", &[]).unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{error:?}");
+    }
+
+    #[test]
+    fn bodies_carry_their_content_type_and_reads_none() {
+        let factory = factory();
+        let url = factory.url("/api/v2/metrics/{projectKey}", &[("projectKey", "p")]).unwrap();
+        let read = factory.without_body(Method::GET, &url, "limit=1").unwrap();
+        assert_eq!(read.uri(), "https://app.launchdarkly.com/api/v2/metrics/p?limit=1");
+        assert_eq!(header(&read, "content-type"), None);
+        assert!(read.body().is_empty());
+        assert_common_headers(&read);
+        let write =
+            factory.with_body(Method::PATCH, &url, SEMANTIC_PATCH, &serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(header(&write, "content-type"), Some(SEMANTIC_PATCH));
+        assert_eq!(write.body().as_ref(), br#"{"a":1}"#);
     }
 
     #[test]
     fn debug_output_hides_the_token() {
         let factory = factory();
         assert!(!format!("{factory:?}").contains("api-secret"));
-        let request = factory.list_experiments("default", None, &ListParams::default()).unwrap();
+        let request = factory.without_body(Method::GET, "https://app.launchdarkly.com/api/v2/x", "").unwrap();
         assert!(!format!("{request:?}").contains("api-secret"));
     }
 }

@@ -28,6 +28,12 @@ pub(crate) fn read<T: DeserializeOwned>(response: &Response<Bytes>, now: SystemT
     })
 }
 
+/// Nothing for a 2xx response (a delete's 204 has no body, and any body
+/// is ignored), or the error the response stands for.
+pub(crate) fn read_no_content(response: &Response<Bytes>, now: SystemTime) -> Result<(), Error> {
+    if response.status().is_success() { Ok(()) } else { Err(error_from(response, now)) }
+}
+
 /// The error a non-success response stands for.
 pub(crate) fn error_from(response: &Response<Bytes>, now: SystemTime) -> Error {
     let status = response.status();
@@ -202,6 +208,68 @@ mod tests {
         assert_eq!(*status, StatusCode::OK);
         assert_eq!(excerpt.chars().count(), 200);
         assert_eq!(error.status(), Some(StatusCode::OK));
+    }
+
+    #[test]
+    fn a_delete_reads_no_body_and_maps_refusals() {
+        assert!(read_no_content(&response(204, &[], ""), now()).is_ok());
+        let not_found = read_no_content(
+            &response(404, &[], r#"{"code":"not_found","message":"flag `x` not found"}"#),
+            now(),
+        );
+        let Err(Error::NotFound(details)) = &not_found else { panic!("got {not_found:?}") };
+        assert_eq!(details.message.as_deref(), Some("flag `x` not found"));
+        let in_use = read_no_content(
+            &response(400, &[], r#"{"code":"invalid_request","message":"metric `m` is used by group `g`"}"#),
+            now(),
+        );
+        let Err(Error::InvalidRequest { details, errors }) = &in_use else { panic!("got {in_use:?}") };
+        assert_eq!(details.code.as_deref(), Some("invalid_request"));
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn catalog_answers_read_into_the_model_s_types() {
+        use iteration_model::{FeatureFlag, FeatureFlags, MetricGroupRep, MetricRep, UpsertResponseRep};
+        let flag = r#"{"name":"F","kind":"boolean","key":"f","_version":3,"creationDate":1,
+            "variations":[{"_id":"a","value":true},{"_id":"b","value":false}],"temporary":false,"tags":[],
+            "_links":{},"experiments":{"baselineIdx":0,"items":[]},"customProperties":{},"archived":false}"#;
+        let flag_read: FeatureFlag = read(&response(200, &[], flag), now()).unwrap();
+        assert_eq!((flag_read.key.as_str(), flag_read.version), ("f", 3));
+        let page = format!(r#"{{"items":[{flag}],"_links":{{}},"totalCount":7}}"#);
+        let flags: FeatureFlags = read(&response(200, &[], &page), now()).unwrap();
+        assert_eq!((flags.items.len(), flags.total_count), (1, Some(7)));
+        let metric = r#"{"_id":"i","_versionId":"v","key":"m","name":"M","kind":"custom","_links":{},"tags":[],
+            "_creationDate":1,"dataSource":{"key":"launchdarkly-hosted"}}"#;
+        let metric: MetricRep = read(&response(201, &[], metric), now()).unwrap();
+        assert_eq!(metric.version_id, "v");
+        let group = r#"{"_id":"i","key":"g","name":"G","kind":"funnel","_links":{},"tags":[],"_creationDate":1,
+            "_lastModified":1,"maintainer":{"key":"k","kind":"member"},"metrics":[],"_version":1}"#;
+        let group: MetricGroupRep = read(&response(201, &[], group), now()).unwrap();
+        assert_eq!(group.key, "g");
+        let upsert = r#"{"status":"success","_links":{"self":{"href":"/x","type":"application/json"}}}"#;
+        let upsert: UpsertResponseRep = read(&response(200, &[], upsert), now()).unwrap();
+        assert_eq!(upsert.status.as_deref(), Some("success"));
+    }
+
+    #[test]
+    fn a_taken_key_and_every_violation_keep_their_details() {
+        let taken = read::<serde_json::Value>(
+            &response(409, &[], r#"{"code":"key_exists","message":"metric `m` already exists","id":"r"}"#),
+            now(),
+        );
+        let Err(Error::Conflict { kind: ConflictKind::KeyExists, details }) = &taken else {
+            panic!("got {taken:?}")
+        };
+        assert_eq!(details.message.as_deref(), Some("metric `m` already exists"));
+        let body = r#"{"code":"invalid_request","message":"m","errors":[
+            {"path":"/kind","message":"kind is required","code":"missing_field"},
+            {"path":"/randomizationUnits/0","message":"`x` is not enabled","code":"not_allowed"}]}"#;
+        let invalid = read::<serde_json::Value>(&response(400, &[], body), now());
+        let Err(Error::InvalidRequest { errors, .. }) = &invalid else { panic!("got {invalid:?}") };
+        let found: Vec<(&str, Option<&str>)> =
+            errors.iter().map(|e| (e.path.as_str(), e.code.as_deref())).collect();
+        assert_eq!(found, [("/kind", Some("missing_field")), ("/randomizationUnits/0", Some("not_allowed"))]);
     }
 
     #[test]

@@ -72,6 +72,27 @@ round_trip_properties! {
     allocation_round_trips: strategies::allocation();
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// What the typed client sends to create a flag reads back the same.
+    #[test]
+    fn feature_flag_body_round_trips(body in strategies::feature_flag_body()) {
+        let written = serde_json::to_value(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let read = iteration_model::FeatureFlagBody::from_json(&written)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(read, body);
+    }
+
+    /// What the typed client sends as a flag's semantic patch reads back the same.
+    #[test]
+    fn flag_patch_round_trips(patch in strategies::flag_patch()) {
+        let written = serde_json::to_value(&patch).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let read = iteration_model::FlagPatch::from_json(&written).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(read, patch);
+    }
+}
+
 /// The direct writer gives serde_json's bytes exactly.
 fn writes_like_serde_json<T: Serialize + WriteJson>(value: &T) -> Result<(), TestCaseError> {
     let serde = serde_json::to_vec(value).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -10,14 +10,16 @@
 use std::collections::BTreeMap;
 
 use iteration_model::{
-    AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, CatalogFlag, CovariateInfoRep, DataSource,
-    DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, ErrorRep, Experiment,
-    ExperimentCollectionRep, ExperimentContext, ExperimentPatchInput, ExperimentPost, ExperimentType,
-    FieldErrorRep, FieldOperation, FieldUpdate, FlagInput, FlagRep, Instruction, IterationInput,
-    IterationRep, IterationStatus, JsonPatch, JsonPointer, LayerSnapshotRep, Link, Links, Methodology,
-    MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
-    MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, TreatmentInput,
-    TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis, demo_catalog, demo_experiment,
+    AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, CatalogFlag, Clause, ClientSideAvailability,
+    CovariateInfoRep, CustomProperty, DataSource, DependentMetricGroupRepWithMetrics,
+    DependentMetricOrMetricGroupRep, ErrorRep, Experiment, ExperimentCollectionRep, ExperimentContext,
+    ExperimentPatchInput, ExperimentPost, ExperimentType, FeatureFlagBody, FieldErrorRep, FieldOperation,
+    FieldUpdate, FlagDefaults, FlagInput, FlagInstruction, FlagPatch, FlagRep, FlagVariation, Instruction,
+    IterationInput, IterationRep, IterationStatus, JsonPatch, JsonPointer, LayerSnapshotRep, Link, Links,
+    Methodology, MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
+    MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, Rollout, TreatmentInput,
+    TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis, WeightedVariation, demo_catalog,
+    demo_experiment,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option::of as maybe;
@@ -908,4 +910,140 @@ fn build_valid(parts: ValidParts) -> Option<(ExperimentContext, IterationInput)>
         attributes: attributes.map(|a| a.into_iter().map(str::to_owned).collect()),
     };
     Some((experiment, input))
+}
+
+/// A JSON value other than `null`, which readers take as absent.
+fn present_value() -> impl Strategy<Value = Value> {
+    json_value().prop_filter("null reads as absent", |value| !value.is_null())
+}
+
+/// A targeting clause.
+fn clause() -> impl Strategy<Value = Clause> {
+    (maybe(key()), text(), "[a-zA-Z]{1,10}", vec(json_value(), 0..3), maybe(key()), any::<bool>()).prop_map(
+        |(id, attribute, op, values, context_kind, negate)| Clause {
+            id,
+            attribute,
+            op,
+            values,
+            context_kind,
+            negate,
+            extra: Map::new(),
+        },
+    )
+}
+
+/// A percentage rollout.
+fn rollout() -> impl Strategy<Value = Rollout> {
+    let weighted =
+        (any::<i64>(), any::<i64>(), maybe(any::<bool>())).prop_map(|(variation, weight, untracked)| {
+            WeightedVariation { variation, weight, untracked, extra: Map::new() }
+        });
+    (vec(weighted, 0..3), maybe(any::<i64>()), maybe(text()), maybe(key())).prop_map(
+        |(variations, seed, bucket_by, context_kind)| Rollout {
+            variations,
+            experiment_allocation: None,
+            seed,
+            bucket_by,
+            context_kind,
+            extra: Map::new(),
+        },
+    )
+}
+
+/// A flag creation body as [`FeatureFlagBody::from_json`] can read it back:
+/// variations and defaults without unknown members, which it does not keep.
+pub(crate) fn feature_flag_body() -> impl Strategy<Value = FeatureFlagBody> {
+    let variation = (maybe(key()), present_value(), maybe(text()), maybe(text())).prop_map(
+        |(id, value, description, name)| FlagVariation { id, value, description, name, extra: Map::new() },
+    );
+    let defaults = (any::<i64>(), any::<i64>()).prop_map(|(on_variation, off_variation)| FlagDefaults {
+        on_variation,
+        off_variation,
+        extra: Map::new(),
+    });
+    let availability =
+        (maybe(any::<bool>()), maybe(any::<bool>())).prop_map(|(using_mobile_key, using_environment_id)| {
+            ClientSideAvailability { using_mobile_key, using_environment_id, extra: Map::new() }
+        });
+    let property = (text(), vec(text(), 0..3)).prop_map(|(name, value)| CustomProperty {
+        name,
+        value,
+        extra: Map::new(),
+    });
+    (
+        (text(), key(), maybe(text()), maybe(vec(variation, 0..4)), any::<bool>(), vec(text(), 0..3)),
+        (
+            maybe(defaults),
+            maybe(availability),
+            maybe(btree_map(key(), property, 0..3)),
+            maybe(text()),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (name, key, description, variations, temporary, tags),
+                (defaults, client_side_availability, custom_properties, maintainer_id, is_flag_on),
+            )| FeatureFlagBody {
+                name,
+                key,
+                description,
+                variations,
+                temporary,
+                tags,
+                defaults,
+                client_side_availability,
+                custom_properties,
+                maintainer_id,
+                is_flag_on,
+            },
+        )
+}
+
+/// Any instruction of a flag's semantic patch, unknown kinds included.
+pub(crate) fn flag_instruction() -> impl Strategy<Value = FlagInstruction> {
+    let add_rule = (vec(clause(), 0..3), maybe(text()), maybe(rollout()), maybe(text()), maybe(text()))
+        .prop_map(|(clauses, variation_id, rollout, description, before_rule_id)| FlagInstruction::AddRule {
+            clauses,
+            variation_id,
+            rollout,
+            description,
+            before_rule_id,
+        });
+    let fallthrough = (maybe(text()), maybe(rollout())).prop_map(|(variation_id, rollout)| {
+        FlagInstruction::UpdateFallthroughVariationOrRollout { variation_id, rollout }
+    });
+    let other =
+        ("[a-z]{1,8}Other", btree_map("[a-z]{1,8}", json_value(), 0..3)).prop_map(|(kind, members)| {
+            let mut object: Map<String, Value> = members.into_iter().collect();
+            object.insert("kind".to_owned(), Value::String(kind));
+            FlagInstruction::Other(object)
+        });
+    prop_oneof![
+        Just(FlagInstruction::TurnFlagOn),
+        Just(FlagInstruction::TurnFlagOff),
+        Just(FlagInstruction::ArchiveFlag),
+        Just(FlagInstruction::RestoreFlag),
+        text().prop_map(|value| FlagInstruction::UpdateName { value }),
+        text().prop_map(|value| FlagInstruction::UpdateDescription { value }),
+        vec(text(), 0..3).prop_map(|values| FlagInstruction::AddTags { values }),
+        vec(text(), 0..3).prop_map(|values| FlagInstruction::RemoveTags { values }),
+        add_rule,
+        text().prop_map(|rule_id| FlagInstruction::RemoveRule { rule_id }),
+        (text(), text()).prop_map(|(rule_id, description)| FlagInstruction::UpdateRuleDescription {
+            rule_id,
+            description
+        }),
+        fallthrough,
+        text().prop_map(|variation_id| FlagInstruction::UpdateOffVariation { variation_id }),
+        other,
+    ]
+}
+
+/// A flag's semantic patch as [`FlagPatch::from_json`] can read it back: at
+/// least one instruction, and no empty comment (which reading drops).
+pub(crate) fn flag_patch() -> impl Strategy<Value = FlagPatch> {
+    (maybe(key()), maybe("\\PC{1,12}"), vec(flag_instruction(), 1..5)).prop_map(
+        |(environment_key, comment, instructions)| FlagPatch { environment_key, comment, instructions },
+    )
 }
