@@ -123,6 +123,83 @@ fn no_test_is_skipped_or_expected_to_panic() {
     );
 }
 
+/// Fixtures a crate keeps its own copy of (a packed crate carries only its
+/// own files), each beside the file it copies.
+const FIXTURE_COPIES: &[(&str, &str)] = &[
+    (
+        "crates/iteration-api/fixtures/demo-valid-request.json",
+        "crates/iteration-model/fixtures/demo/valid-request.json",
+    ),
+    (
+        "crates/iteration-api/fixtures/docs-create-iteration.request.json",
+        "crates/iteration-model/fixtures/docs/create-iteration.request.json",
+    ),
+    (
+        "crates/iteration-api/fixtures/docs-create-iteration.response.json",
+        "crates/iteration-model/fixtures/docs/create-iteration.response.json",
+    ),
+    (
+        "crates/iteration-api/fixtures/spec-Experiment-1.json",
+        "crates/iteration-model/fixtures/spec/Experiment/1.json",
+    ),
+    (
+        "crates/iteration-api/openapi/launchdarkly.json",
+        "crates/iteration-model/fixtures/spec/launchdarkly-openapi.json",
+    ),
+];
+
+#[test]
+fn copied_fixtures_are_the_same_as_their_originals() {
+    let differ: Vec<String> = FIXTURE_COPIES
+        .iter()
+        .filter(|(copy, original)| read(copy) != read(original))
+        .map(|(copy, original)| format!("{copy} differs from {original}: copy it again"))
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+/// A packed crate carries only its own files, so the README examples run as
+/// doc tests through the crates' own READMEs; the project's README shows
+/// the same examples, which must stay the same as the ones tested.
+#[test]
+fn every_rust_example_of_the_readme_is_a_crate_readmes_doc_test() {
+    let crate_readmes: String = repository_files()
+        .iter()
+        .filter(|f| f.starts_with("crates/") && f.ends_with("/README.md"))
+        .map(|f| read(f))
+        .collect();
+    let tested = rust_blocks(&crate_readmes);
+    let untested: Vec<String> = rust_blocks(&read("README.md"))
+        .into_iter()
+        .filter(|block| !tested.contains(block))
+        .map(|block| block.lines().next().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "README.md has Rust examples that no crate README repeats word for word, so no doc test runs them \
+         (copy each into the README of the crate it uses):\n{}",
+        untested.join("\n")
+    );
+}
+
+/// The bodies of the ```` ```rust ```` blocks of a Markdown text.
+fn rust_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```rust") => current = Some(String::new()),
+            (Some(_), "```") => blocks.extend(current.take()),
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
 /// The repository's files, relative to the root with `/` separators: what
 /// git tracks or would track (new files not ignored), and is on disk.
 fn repository_files() -> BTreeSet<String> {

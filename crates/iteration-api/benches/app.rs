@@ -22,7 +22,7 @@ use iteration_api::server::{App, AppConfig, RateLimits, seed_store};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const DEMO_REQUEST: &[u8] = include_bytes!("../../iteration-model/fixtures/demo/valid-request.json");
+const DEMO_REQUEST: &[u8] = include_bytes!("../fixtures/demo-valid-request.json");
 const CREATE_ITERATION: &str =
     "/api/v2/projects/my-project/environments/production/experiments/example-experiment/iterations";
 

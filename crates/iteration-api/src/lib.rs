@@ -39,8 +39,9 @@ pub mod client;
 #[cfg(feature = "server")]
 pub mod server;
 
-/// The Rust examples of the project's README.md, run as doc tests so that
-/// they stay true. They use the client and the server together.
+/// The Rust examples of this crate's README.md (the project's README.md
+/// shows the same ones), run as doc tests so that they stay true. They use
+/// the client and the server together.
 #[cfg(all(doctest, feature = "client", feature = "server"))]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

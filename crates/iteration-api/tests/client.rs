@@ -14,7 +14,7 @@ use iteration_api::client::{
 use iteration_model::{IterationInput, ViolationCode};
 use iteration_transport::{Server, ServerConfig, ServerHandle, handler_fn};
 
-const VALID_REQUEST: &str = include_str!("../../iteration-model/fixtures/demo/valid-request.json");
+const VALID_REQUEST: &str = include_str!("../fixtures/demo-valid-request.json");
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]

@@ -69,6 +69,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+/// The Rust examples of this crate's README.md (the project's README.md
+/// shows the same ones), run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod wire;
 
 mod access;

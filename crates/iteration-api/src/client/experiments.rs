@@ -255,7 +255,7 @@ mod tests {
     use iteration_model::ViolationCode;
 
     fn iteration_input() -> IterationInput {
-        let json = include_str!("../../../iteration-model/fixtures/docs/create-iteration.request.json");
+        let json = include_str!("../../fixtures/docs-create-iteration.request.json");
         let value: serde_json::Value = serde_json::from_str(json).unwrap();
         IterationInput::from_json(&value).unwrap()
     }

@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn success_reads_the_documented_body() {
-        let body = include_str!("../../../iteration-model/fixtures/docs/create-iteration.response.json");
+        let body = include_str!("../../fixtures/docs-create-iteration.response.json");
         let rep = read_iteration(&response(200, &[], body)).unwrap();
         let expected: IterationRep = serde_json::from_str(body).unwrap();
         assert_eq!(rep, expected);

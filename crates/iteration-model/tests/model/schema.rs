@@ -1,146 +1,41 @@
-//! A JSON-Schema checker for the subset the spec uses, so that the tests can
-//! show that what the model writes is what strict generated clients accept.
-//!
-//! Supported: `type`, `required`, `properties`, `additionalProperties`
-//! (a schema, `true` or `false`), `items`, `enum`, `$ref` to
-//! `#/components/schemas/*` and `format: int64`. As in OpenAPI 3.0, keywords
-//! beside a `$ref` are ignored. An unknown keyword that constrains values
-//! (`oneOf`, `pattern`, ...) fails the check, so that the checker never
-//! silently accepts what it does not understand.
+//! The model's tests check what it writes against the contract vendored
+//! beside the fixtures, with the workspace's schema checker.
 
 use std::sync::OnceLock;
 
+use iteration_schema_check::Contract;
 use serde_json::{Map, Value};
 
-/// Keywords that describe a schema without constraining values.
-const ANNOTATIONS: &[&str] = &["description", "example", "deprecated", "title"];
+/// The contract, vendored beside the fixtures.
+fn contract() -> &'static Contract {
+    static CONTRACT: OnceLock<Contract> = OnceLock::new();
+    CONTRACT
+        .get_or_init(|| Contract::from_json(include_str!("../../fixtures/spec/launchdarkly-openapi.json")))
+}
 
-/// The spec, vendored beside the fixtures. Embedded by a path relative to
-/// this file, not read through the fixture helpers, so that the server's
-/// tests can include this checker with `#[path]` and check its answers too.
+/// The whole document.
 pub(crate) fn spec() -> &'static Value {
-    static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        serde_json::from_str(include_str!("../../fixtures/spec/launchdarkly-openapi.json"))
-            .unwrap_or_else(|e| panic!("the vendored spec is not JSON: {e}"))
-    })
+    contract().document()
 }
 
-/// The spec's `#/components/schemas`.
+/// The document's `#/components/schemas`.
 pub(crate) fn schemas() -> &'static Map<String, Value> {
-    spec()["components"]["schemas"]
-        .as_object()
-        .unwrap_or_else(|| panic!("the spec has no components.schemas"))
+    contract().schemas()
 }
 
-/// The schema named `name` in `#/components/schemas`.
+/// The schema named `name`.
 pub(crate) fn schema(name: &str) -> &'static Value {
-    schemas().get(name).unwrap_or_else(|| panic!("the spec has no schema {name}"))
+    contract().schema(name)
 }
 
-/// Checks `value` against the spec's schema `name`: every problem, each as
-/// `<JSON Pointer>: <what is wrong>`.
+/// Every problem of `value` against schema `name`.
 pub(crate) fn check(name: &str, value: &Value) -> Vec<String> {
-    let mut problems = Vec::new();
-    check_value(schema(name), value, "", &mut problems);
-    problems
+    contract().check(name, value)
 }
 
 /// Panics listing every problem unless `value` conforms to schema `name`.
 pub(crate) fn assert_conforms(name: &str, value: &Value, what: &str) {
-    let problems = check(name, value);
-    assert!(problems.is_empty(), "{what} does not conform to {name}:\n  {}", problems.join("\n  "));
-}
-
-fn resolve(reference: &str) -> &'static Value {
-    let name = reference
-        .strip_prefix("#/components/schemas/")
-        .unwrap_or_else(|| panic!("unsupported $ref {reference}: only #/components/schemas/* is"));
-    schema(name)
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn check_value(schema: &Value, value: &Value, path: &str, problems: &mut Vec<String>) {
-    let Some(schema) = schema.as_object() else {
-        problems.push(format!("{path}: the schema is not an object: {schema}"));
-        return;
-    };
-    if let Some(reference) = schema.get("$ref") {
-        let reference = reference.as_str().unwrap_or_else(|| panic!("$ref is not a string at {path}"));
-        return check_value(resolve(reference), value, path, problems);
-    }
-    for keyword in schema.keys() {
-        let known = matches!(
-            keyword.as_str(),
-            "type" | "required" | "properties" | "additionalProperties" | "items" | "enum" | "format"
-        );
-        if !known && !ANNOTATIONS.contains(&keyword.as_str()) {
-            problems.push(format!("{path}: the checker does not support the keyword {keyword:?}"));
-        }
-    }
-    if let Some(expected) = schema.get("type").and_then(Value::as_str) {
-        let found = json_type(value);
-        let fits = found == expected || (expected == "number" && found == "integer");
-        if !fits {
-            problems.push(format!("{path}: expected {expected}, found {found} {value}"));
-            return;
-        }
-    }
-    if let Some(format) = schema.get("format").and_then(Value::as_str) {
-        if format == "int64" && value.is_number() && !value.is_i64() {
-            problems.push(format!("{path}: {value} is not a 64-bit signed integer"));
-        }
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            problems.push(format!("{path}: {value} is not one of {}", Value::Array(allowed.clone())));
-        }
-    }
-    if let (Some(items), Value::Array(values)) = (schema.get("items"), value) {
-        for (i, item) in values.iter().enumerate() {
-            check_value(items, item, &format!("{path}/{i}"), problems);
-        }
-    }
-    if let Value::Object(object) = value {
-        check_object(schema, object, path, problems);
-    }
-}
-
-fn check_object(
-    schema: &Map<String, Value>,
-    object: &Map<String, Value>,
-    path: &str,
-    problems: &mut Vec<String>,
-) {
-    for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
-        let required = required.as_str().unwrap_or_default();
-        if !object.contains_key(required) {
-            problems.push(format!("{path}: required property {required:?} is missing"));
-        }
-    }
-    let properties = schema.get("properties").and_then(Value::as_object);
-    for (key, value) in object {
-        let child = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
-        match (properties.and_then(|p| p.get(key)), schema.get("additionalProperties")) {
-            (Some(property), _) => check_value(property, value, &child, problems),
-            (None, Some(Value::Bool(false))) => {
-                problems.push(format!("{child}: property {key:?} is not allowed"));
-            }
-            (None, Some(Value::Bool(true)) | None) => {}
-            (None, Some(additional)) => check_value(additional, value, &child, problems),
-        }
-    }
+    contract().assert_conforms(name, value, what);
 }
 
 #[test]

@@ -479,7 +479,7 @@ async fn apply_leaves_a_record_already_read_unchanged(store: Arc<dyn Store>) {
 /// draft and previous, analysis config), plus a field the spec does not name.
 fn full_record() -> ExperimentRecord {
     let fixture: serde_json::Value =
-        serde_json::from_str(include_str!("../../../../iteration-model/fixtures/spec/Experiment/1.json"))
+        serde_json::from_str(include_str!("../../../fixtures/spec-Experiment-1.json"))
             .expect("the fixture is JSON");
     let mut experiment = fixture["example"]["value"].clone();
     experiment["unknownField"] = serde_json::json!({"kept": true});

@@ -21,9 +21,24 @@ mod errors;
 mod faults;
 mod fixed_body;
 mod lifecycle;
-// The model's checker for the spec's schemas, shared rather than copied.
-#[path = "../../../../iteration-model/tests/model/schema.rs"]
-mod schema;
+
+/// The schemas of the document the server serves, which the answers must fit.
+mod schema {
+    use std::sync::OnceLock;
+
+    use iteration_schema_check::Contract;
+    use serde_json::Value;
+
+    fn contract() -> &'static Contract {
+        static CONTRACT: OnceLock<Contract> = OnceLock::new();
+        CONTRACT.get_or_init(|| Contract::new(crate::server::openapi::document().clone()))
+    }
+
+    /// Panics listing every problem unless `value` conforms to schema `name`.
+    pub(super) fn assert_conforms(name: &str, value: &Value, what: &str) {
+        contract().assert_conforms(name, value, what);
+    }
+}
 
 /// 2022-06-01T17:30:00Z, the demo covariate's upload time, plus an hour.
 pub(super) const NOW: UnixMillis = UnixMillis(1_654_108_200_000);
@@ -31,8 +46,7 @@ pub(super) const WRITER: &str = "api-demo-writer";
 pub(super) const READER: &str = "api-demo-reader";
 pub(super) const EXPERIMENT: &str =
     "/api/v2/projects/my-project/environments/production/experiments/example-experiment";
-pub(super) const DOCS_REQUEST: &[u8] =
-    include_bytes!("../../../../iteration-model/fixtures/docs/create-iteration.request.json");
+pub(super) const DOCS_REQUEST: &[u8] = include_bytes!("../../../fixtures/docs-create-iteration.request.json");
 
 pub(super) struct TestApp {
     pub(super) app: App,
