@@ -83,6 +83,7 @@ mod builder;
 pub mod catalog;
 mod catalog_change;
 mod error_rep;
+mod expand;
 mod experiment;
 mod flag;
 mod flag_parts;
@@ -116,6 +117,7 @@ pub use catalog::{
 };
 pub use catalog_change::{CatalogError, FlagChange};
 pub use error_rep::{ErrorRep, FieldErrorRep, codes};
+pub use expand::Expand;
 pub use experiment::{
     AnalysisConfigInput, AnalysisConfigRep, DataSource, Experiment, ExperimentCollectionRep, ExperimentPost,
     ExperimentType, Methodology, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,

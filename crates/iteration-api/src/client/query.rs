@@ -2,77 +2,8 @@
 //! and filter lists.
 
 use std::fmt::Write as _;
-use std::ops::{BitOr, BitOrAssign};
 
-/// The optional parts of an experiment a response should carry
-/// (`expand=...`). Combine with `|`: `Expand::DRAFT_ITERATION | Expand::TREATMENTS`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Expand(u8);
-
-impl Expand {
-    /// Nothing expanded: the server's default representation.
-    pub const NONE: Expand = Expand(0);
-    /// `draftIteration`.
-    pub const DRAFT_ITERATION: Expand = Expand(1);
-    /// `previousIterations`.
-    pub const PREVIOUS_ITERATIONS: Expand = Expand(1 << 1);
-    /// `treatments`: iterations carry their treatments.
-    pub const TREATMENTS: Expand = Expand(1 << 2);
-    /// `secondaryMetrics`.
-    pub const SECONDARY_METRICS: Expand = Expand(1 << 3);
-    /// `analysisConfig`.
-    pub const ANALYSIS_CONFIG: Expand = Expand(1 << 4);
-    /// `mutableFieldsByStatus`: which fields `updateExperimentFields` may
-    /// change in each iteration status (kept in the experiment's `extra`).
-    pub const MUTABLE_FIELDS_BY_STATUS: Expand = Expand(1 << 5);
-    /// Every part above.
-    pub const ALL: Expand = Expand(0b11_1111);
-
-    /// Wire names, in the order the API documents them.
-    const NAMES: [(Expand, &'static str); 6] = [
-        (Expand::DRAFT_ITERATION, "draftIteration"),
-        (Expand::PREVIOUS_ITERATIONS, "previousIterations"),
-        (Expand::TREATMENTS, "treatments"),
-        (Expand::SECONDARY_METRICS, "secondaryMetrics"),
-        (Expand::ANALYSIS_CONFIG, "analysisConfig"),
-        (Expand::MUTABLE_FIELDS_BY_STATUS, "mutableFieldsByStatus"),
-    ];
-
-    /// Whether every part of `other` is in `self`.
-    pub fn contains(self, other: Expand) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether nothing is expanded.
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Reads one wire name (`draftIteration`...); `None` for an unknown one.
-    pub fn from_name(name: &str) -> Option<Expand> {
-        Self::NAMES.iter().find(|(_, n)| *n == name).map(|(e, _)| *e)
-    }
-
-    /// The `expand` parameter's value: names joined by commas.
-    pub fn to_query_value(self) -> String {
-        let names: Vec<&str> =
-            Self::NAMES.iter().filter(|(e, _)| self.contains(*e)).map(|(_, name)| *name).collect();
-        names.join(",")
-    }
-}
-
-impl BitOr for Expand {
-    type Output = Expand;
-    fn bitor(self, rhs: Expand) -> Expand {
-        Expand(self.0 | rhs.0)
-    }
-}
-
-impl BitOrAssign for Expand {
-    fn bitor_assign(&mut self, rhs: Expand) {
-        self.0 |= rhs.0;
-    }
-}
+pub use iteration_model::Expand;
 
 /// Which experiments a list returns by lifecycle (`lifecycleState`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

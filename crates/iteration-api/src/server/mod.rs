@@ -9,7 +9,6 @@ pub mod world;
 
 mod app;
 mod clock;
-mod expand;
 mod fixed_body;
 mod handlers;
 mod ids;

@@ -12,10 +12,14 @@ use iteration_model::{
 use serde_json::Value;
 
 use super::{Context, store_error};
-use crate::server::expand::Expand;
 use crate::server::lifecycle::is_archived;
 use crate::server::response::{ApiError, json, json_bytes};
 use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError};
+use iteration_model::Expand;
+
+/// What a create answers with: everything, since the caller just made it,
+/// but not the table of mutable fields, which it did not ask for.
+const WRITE_ANSWER: Expand = Expand::ALL.without(Expand::MUTABLE_FIELDS_BY_STATUS);
 
 pub(super) async fn get(
     ctx: &Context<'_>,
@@ -86,7 +90,7 @@ pub(super) async fn create(
         match ctx.app.store.insert(record, Some(catalog.version)).await {
             Ok(stored) => {
                 let experiment = Arc::unwrap_or_clone(stored.value).experiment;
-                return Ok(json(StatusCode::CREATED, &Expand::ALL.apply(experiment)));
+                return Ok(json(StatusCode::CREATED, &WRITE_ANSWER.apply(experiment)));
             }
             // The catalog changed since it was read: check again against the new one.
             Err(StoreError::Conflict { .. }) => continue,

@@ -12,10 +12,10 @@ use serde_json::Value;
 
 use super::Context;
 use super::fields;
-use crate::server::expand::Expand;
 use crate::server::lifecycle::{self, FlagState, Refusal};
 use crate::server::response::{ApiError, json};
 use crate::server::store::CatalogRecord;
+use iteration_model::Expand;
 
 pub(super) async fn patch(
     ctx: &Context<'_>,
