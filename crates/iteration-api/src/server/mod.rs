@@ -7,12 +7,16 @@
 pub mod store;
 pub mod world;
 
+mod admin;
 mod app;
 mod clock;
+mod cors;
 mod expand;
+mod faults;
 mod fixed_body;
 mod handlers;
 mod ids;
+mod journal;
 mod lifecycle;
 mod openapi;
 mod rate_limit;

@@ -86,6 +86,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    replace_all_leaves_exactly_what_seeding_an_empty_store_leaves,
+    replace_all_makes_writes_that_read_the_old_state_conflict,
     inserted_experiment_is_got_at_version_1,
     duplicate_key_is_key_exists_only_within_an_environment,
     list_is_in_creation_order_per_environment_and_per_project,
@@ -147,7 +149,10 @@ async fn an_experiment_write_checked_against_a_replaced_catalog_fails(store: Arc
 
     let stale = [
         store.insert(record("my-project", "production", "y"), Some(1)).await.map(|_| ()),
-        store.compare_and_swap(1, renamed(record("my-project", "production", "x"), "Stale"), Some(1)).await.map(|_| ()),
+        store
+            .compare_and_swap(1, renamed(record("my-project", "production", "x"), "Stale"), Some(1))
+            .await
+            .map(|_| ()),
         store
             .apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Stale".to_owned()), Some(1))
             .await
@@ -160,7 +165,10 @@ async fn an_experiment_write_checked_against_a_replaced_catalog_fails(store: Arc
     assert_eq!((got.version, got.value.experiment.name.as_str()), (1, "Experiment x"));
     assert_eq!(store.get("my-project", "production", "y").await.unwrap(), None);
     // Against the current catalog, the same writes land.
-    store.apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Fresh".to_owned()), Some(2)).await.unwrap();
+    store
+        .apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Fresh".to_owned()), Some(2))
+        .await
+        .unwrap();
 }
 
 async fn a_catalog_write_that_read_the_experiments_fails_after_an_experiment_write(store: Arc<dyn Store>) {
@@ -175,8 +183,12 @@ async fn a_catalog_write_that_read_the_experiments_fails_after_an_experiment_wri
     let err = store.put_catalog(expected, demo_catalog()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     let now = store.generation("my-project").await.unwrap();
-    store.compare_and_swap(1, renamed(record("my-project", "production", "x"), "Changed"), None).await.unwrap();
-    let err = store.put_catalog(CatalogExpectation { version: 1, generation: Some(now) }, demo_catalog()).await;
+    store
+        .compare_and_swap(1, renamed(record("my-project", "production", "x"), "Changed"), None)
+        .await
+        .unwrap();
+    let err =
+        store.put_catalog(CatalogExpectation { version: 1, generation: Some(now) }, demo_catalog()).await;
     assert!(matches!(err, Err(StoreError::Conflict { .. })), "{err:?}");
 
     let current = store.generation("my-project").await.unwrap();
@@ -206,7 +218,9 @@ async fn a_flag_change_and_a_write_on_its_old_version_never_both_win(store: Arc<
         let write_store = Arc::clone(&store);
         let write = tokio::spawn(async move {
             let edit = Edit::with(move |e| e.name = format!("Round {round}"));
-            write_store.apply("my-project", "production", "x", experiment.version, edit, Some(catalog.version)).await
+            write_store
+                .apply("my-project", "production", "x", experiment.version, edit, Some(catalog.version))
+                .await
         });
         let (flag_change, write) = (flag_change.await.unwrap(), write.await.unwrap());
         assert!(!(flag_change.is_ok() && write.is_ok()), "round {round}: both won");
@@ -273,7 +287,10 @@ async fn compare_and_swap_increments_the_version(store: Arc<dyn Store>) {
         store.compare_and_swap(1, renamed(record("p", "production", "x"), "Second"), None).await.unwrap(),
         2
     );
-    assert_eq!(store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third"), None).await.unwrap(), 3);
+    assert_eq!(
+        store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third"), None).await.unwrap(),
+        3
+    );
 
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!(
@@ -286,7 +303,8 @@ async fn compare_and_swap_with_a_stale_version_is_a_conflict(store: Arc<dyn Stor
     store.insert(record("p", "production", "x"), None).await.unwrap();
     store.compare_and_swap(1, renamed(record("p", "production", "x"), "Winner"), None).await.unwrap();
 
-    let err = store.compare_and_swap(1, renamed(record("p", "production", "x"), "Loser"), None).await.unwrap_err();
+    let err =
+        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Loser"), None).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "the record changed since it was read: expected version 1, it is at version 2"
@@ -330,7 +348,11 @@ async fn exactly_one_of_concurrent_swaps_from_one_version_wins(store: Arc<dyn St
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 store
-                    .compare_and_swap(1, renamed(record("p", "production", "x"), &format!("writer {i}")), None)
+                    .compare_and_swap(
+                        1,
+                        renamed(record("p", "production", "x"), &format!("writer {i}")),
+                        None,
+                    )
                     .await
             })
         })
@@ -610,7 +632,8 @@ async fn sqlite_writes_queued_together_share_one_commit() {
     assert_eq!(store.commits(), 0);
 
     let held = store.hold_writer();
-    let writes: Vec<_> = (0..64).map(|i| store.insert(record("p", "production", &format!("x{i}")), None)).collect();
+    let writes: Vec<_> =
+        (0..64).map(|i| store.insert(record("p", "production", &format!("x{i}")), None)).collect();
     drop(held);
     for write in writes {
         assert_eq!(write.await.unwrap().version, 1);
@@ -677,4 +700,65 @@ async fn sqlite_refuses_a_data_directory_open_elsewhere() {
     drop(first);
     let reopened = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(reopened.get("p", "production", "x").await.unwrap().map(|r| r.version), Some(1));
+}
+
+/// Everything a store holds, comparable across stores.
+async fn contents(store: &dyn Store, world: &World) -> Vec<String> {
+    let mut contents = Vec::new();
+    for project in world.projects() {
+        let catalog = store.catalog(&project.key).await.expect("catalog");
+        contents.push(serde_json::to_string(&catalog.map(|c| c.value.catalog().clone())).expect("JSON"));
+        for record in store.list(&project.key, None).await.expect("list") {
+            contents.push(serde_json::to_string(&*record.value).expect("JSON"));
+        }
+    }
+    contents
+        .push(store.load_world().await.expect("world").and_then(|w| w.to_json().ok()).unwrap_or_default());
+    contents
+}
+
+async fn replace_all_leaves_exactly_what_seeding_an_empty_store_leaves(store: Arc<dyn Store>) {
+    let world = World::demo();
+    crate::server::seed_store(store.as_ref(), &world).await.expect("seeded");
+    store.insert(record("my-project", "production", "extra"), None).await.expect("inserted");
+    store.insert(record("elsewhere", "production", "stray"), None).await.expect("inserted");
+    let catalog = store.catalog("my-project").await.expect("read").expect("seeded");
+    let mut changed = catalog.value.catalog().clone();
+    changed.metrics.clear();
+    store.put_catalog(at(catalog.version), changed).await.expect("put");
+
+    store.replace_all(&world).await.expect("replaced");
+    let fresh = MemoryStore::new();
+    crate::server::seed_store(&fresh, &world).await.expect("seeded");
+    assert_eq!(contents(store.as_ref(), &world).await, contents(&fresh, &world).await);
+    assert!(store.list("elsewhere", None).await.expect("list").is_empty());
+}
+
+async fn replace_all_makes_writes_that_read_the_old_state_conflict(store: Arc<dyn Store>) {
+    let world = World::demo();
+    crate::server::seed_store(store.as_ref(), &world).await.expect("seeded");
+    let read =
+        store.get("my-project", "production", "example-experiment").await.expect("get").expect("seeded");
+    let catalog = store.catalog("my-project").await.expect("read").expect("seeded");
+    store.replace_all(&world).await.expect("replaced");
+    let stale = store.compare_and_swap(read.version, renamed((*read.value).clone(), "Stale"), None).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    let stale = store.put_catalog(at(catalog.version), catalog.value.catalog().clone()).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_replace_all_survives_reopening() {
+    let dir = TempDir::new();
+    let world = World::demo();
+    let before = {
+        let store = SqliteStore::open(dir.path()).expect("opens");
+        crate::server::seed_store(&store, &world).await.expect("seeded");
+        store.insert(record("my-project", "production", "extra"), None).await.expect("inserted");
+        store.replace_all(&world).await.expect("replaced");
+        contents(&store, &world).await
+    };
+    let store = SqliteStore::open(dir.path()).expect("reopens");
+    assert_eq!(contents(&store, &world).await, before);
+    assert_eq!(store.get("my-project", "production", "extra").await.expect("get"), None);
 }

@@ -67,9 +67,10 @@ impl Store for MemoryStore {
         catalog: Option<u64>,
     ) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         let mut state = self.state();
-        let checked = state.records.check_insert(&record_key(&record)).and_then(|()| {
-            check_catalog_guard(state.catalogs.version(&record.project_key), catalog)
-        });
+        let checked = state
+            .records
+            .check_insert(&record_key(&record))
+            .and_then(|()| check_catalog_guard(state.catalogs.version(&record.project_key), catalog));
         if let Err(err) = checked {
             return ready(Err(err));
         }
@@ -151,6 +152,21 @@ impl Store for MemoryStore {
 
     fn save_world(&self, world: &World) -> StoreFuture<'_, ()> {
         self.state().world = Some(world.clone());
+        ready(Ok(()))
+    }
+
+    fn replace_all(&self, world: &World) -> StoreFuture<'_, ()> {
+        let catalogs: Vec<CatalogRecord> =
+            world.seed_catalogs().into_iter().map(CatalogRecord::new).collect();
+        let experiments = world.seed_experiments();
+        let world = world.clone();
+        let mut state = self.state();
+        let records = state.records.replacement(experiments);
+        let catalogs = state.catalogs.replacement(catalogs);
+        let old = std::mem::replace(&mut *state, State { records, catalogs, world: Some(world) });
+        drop(state);
+        // Dropped after unlocking: a large state takes a while to free.
+        drop(old);
         ready(Ok(()))
     }
 }

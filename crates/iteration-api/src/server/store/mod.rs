@@ -396,4 +396,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces the stored world.
     fn save_world(&self, world: &World) -> StoreFuture<'_, ()>;
+
+    /// Replaces everything at once, atomically: the stored world becomes
+    /// `world`, the catalogs its catalogs and the experiments its
+    /// experiments, as [`seed_store`](crate::server::seed_store) would leave
+    /// an empty store, and nothing else remains. Each record's version moves
+    /// past the one it replaces, so a write that read the old state conflicts.
+    fn replace_all(&self, world: &World) -> StoreFuture<'_, ()>;
+
+    /// Whether the store answers; [`StoreError::Unavailable`] when not.
+    /// The default reads the stored world.
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.load_world().await.map(drop) })
+    }
 }

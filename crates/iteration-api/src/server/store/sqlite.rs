@@ -353,6 +353,43 @@ impl Store for SqliteStore {
         let world = Box::new(world.clone());
         self.submit(|reply| Request::SaveWorld { world, document, reply })
     }
+
+    fn replace_all(&self, world: &World) -> StoreFuture<'_, ()> {
+        let written = (|| {
+            let document = world.to_json().map_err(StoreError::unavailable)?;
+            let catalogs = world
+                .seed_catalogs()
+                .into_iter()
+                .map(|catalog| {
+                    let json = serde_json::to_string(&catalog).map_err(StoreError::unavailable)?;
+                    Ok((CatalogRecord::new(catalog), json))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let experiments = world
+                .seed_experiments()
+                .into_iter()
+                .map(|record| record_json(&record).map(|json| (record, json)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok((document, catalogs, experiments))
+        })();
+        match written {
+            Ok((document, catalogs, experiments)) => {
+                let replacement =
+                    Box::new(Replacement { world: world.clone(), document, catalogs, experiments });
+                self.submit(|reply| Request::ReplaceAll { replacement, reply })
+            }
+            Err(err) => ready(Err(err)),
+        }
+    }
+}
+
+/// Everything [`Store::replace_all`] writes, with its JSON.
+#[derive(Debug)]
+struct Replacement {
+    world: World,
+    document: String,
+    catalogs: Vec<(CatalogRecord, String)>,
+    experiments: Vec<(ExperimentRecord, String)>,
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -438,9 +475,8 @@ fn read_all(connection: &Connection) -> Result<CommittedState, StoreError> {
         let record: ExperimentRecord = serde_json::from_str(&record).map_err(StoreError::unavailable)?;
         state.records.put(version, Arc::new(record));
     }
-    let mut statement = connection
-        .prepare("SELECT version, document FROM catalogs")
-        .map_err(StoreError::unavailable)?;
+    let mut statement =
+        connection.prepare("SELECT version, document FROM catalogs").map_err(StoreError::unavailable)?;
     let rows = statement
         .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
         .map_err(StoreError::unavailable)?;
@@ -493,6 +529,9 @@ enum Request {
         json: String,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
+    /// Always committed in a transaction of its own (see `Writer::run`), so
+    /// that it is checked against nothing but the committed state.
+    ReplaceAll { replacement: Box<Replacement>, reply: oneshot::Sender<Result<(), StoreError>> },
 }
 
 /// A record a commit replaced in the in-memory copy, dropped after the copy
@@ -501,6 +540,7 @@ enum Replaced {
     // Only held to be dropped.
     Experiment(#[allow(dead_code)] Arc<ExperimentRecord>),
     Catalog(#[allow(dead_code)] Arc<CatalogRecord>),
+    All(#[allow(dead_code)] Box<(Records, Catalogs)>),
 }
 
 /// A request applied inside the open transaction, with what to publish to
@@ -517,6 +557,12 @@ enum Applied {
     SaveWorld(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>, Option<Box<World>>),
     /// The catalog to publish is `Some` exactly when the put succeeded.
     PutCatalog(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>, Option<Box<CatalogRecord>>),
+    /// The state to publish is `Some` exactly when the replacement succeeded.
+    ReplaceAll(
+        oneshot::Sender<Result<(), StoreError>>,
+        Result<(), StoreError>,
+        Option<Box<(Records, Catalogs, World)>>,
+    ),
 }
 
 impl Applied {
@@ -528,6 +574,7 @@ impl Applied {
             Request::Swap { reply, .. } => Applied::Swap(reply, Err(not_run()), None),
             Request::SaveWorld { reply, .. } => Applied::SaveWorld(reply, Err(not_run()), None),
             Request::PutCatalog { reply, .. } => Applied::PutCatalog(reply, Err(not_run()), None),
+            Request::ReplaceAll { reply, .. } => Applied::ReplaceAll(reply, Err(not_run()), None),
         }
     }
 
@@ -554,9 +601,18 @@ impl Applied {
                 None
             }
             Applied::PutCatalog(_, result, record) => match (result, record.take()) {
-                (Ok(version), Some(record)) => state.catalogs.put(*version, Arc::new(*record)).map(Replaced::Catalog),
+                (Ok(version), Some(record)) => {
+                    state.catalogs.put(*version, Arc::new(*record)).map(Replaced::Catalog)
+                }
                 _ => None,
             },
+            Applied::ReplaceAll(_, _, replacement) => {
+                let (records, catalogs, world) = *replacement.take()?;
+                state.world = Some(world);
+                let records = std::mem::replace(&mut state.records, records);
+                let catalogs = std::mem::replace(&mut state.catalogs, catalogs);
+                Some(Replaced::All(Box::new((records, catalogs))))
+            }
         }
     }
 
@@ -568,6 +624,7 @@ impl Applied {
             Applied::Swap(reply, result, _) => drop(reply.send(result)),
             Applied::SaveWorld(reply, result, _) => drop(reply.send(result)),
             Applied::PutCatalog(reply, result, _) => drop(reply.send(result)),
+            Applied::ReplaceAll(reply, result, _) => drop(reply.send(result)),
         }
     }
 
@@ -579,6 +636,7 @@ impl Applied {
             Applied::Swap(reply, ..) => drop(reply.send(Err(error()))),
             Applied::SaveWorld(reply, ..) => drop(reply.send(Err(error()))),
             Applied::PutCatalog(reply, ..) => drop(reply.send(Err(error()))),
+            Applied::ReplaceAll(reply, ..) => drop(reply.send(Err(error()))),
         }
     }
 }
@@ -601,7 +659,22 @@ impl Writer {
             let _held = gate.lock().unwrap_or_else(PoisonError::into_inner);
             let mut batch = vec![first];
             batch.extend(requests.try_iter());
-            self.commit_batch(batch);
+            // A replacement of everything commits alone, after what came
+            // before it and before what came after.
+            let mut pending = Vec::new();
+            for request in batch {
+                if matches!(request, Request::ReplaceAll { .. }) {
+                    if !pending.is_empty() {
+                        self.commit_batch(std::mem::take(&mut pending));
+                    }
+                    self.commit_batch(vec![request]);
+                } else {
+                    pending.push(request);
+                }
+            }
+            if !pending.is_empty() {
+                self.commit_batch(pending);
+            }
         }
     }
 
@@ -662,12 +735,18 @@ impl Batch<'_> {
 
     /// The version the catalog of `project` is at inside the batch.
     fn catalog_version(&self, project: &str) -> u64 {
-        self.catalog_versions.get(project).copied().unwrap_or_else(|| self.committed.state().catalogs.version(project))
+        self.catalog_versions
+            .get(project)
+            .copied()
+            .unwrap_or_else(|| self.committed.state().catalogs.version(project))
     }
 
     /// The generation of `project` inside the batch.
     fn generation(&self, project: &str) -> u64 {
-        self.generations.get(project).copied().unwrap_or_else(|| self.committed.state().catalogs.generation(project))
+        self.generations
+            .get(project)
+            .copied()
+            .unwrap_or_else(|| self.committed.state().catalogs.generation(project))
     }
 
     /// Counts an experiment write of `project` inside the batch.
@@ -711,7 +790,52 @@ impl Batch<'_> {
                     Err(err) => Applied::PutCatalog(reply, Err(err), None),
                 }
             }
+            Request::ReplaceAll { replacement, reply } => match self.replace_all(connection, *replacement) {
+                Ok(state) => Applied::ReplaceAll(reply, Ok(()), Some(Box::new(state))),
+                Err(err) => Applied::ReplaceAll(reply, Err(err), None),
+            },
         }
+    }
+
+    /// Deletes every experiment and catalog and writes the replacement's,
+    /// at the versions [`Records::replacement`] and
+    /// [`Catalogs::replacement`] give them; returns the state to publish.
+    /// The request is alone in its transaction, so the committed state is
+    /// the state it replaces.
+    fn replace_all(
+        &mut self,
+        connection: &Connection,
+        replacement: Replacement,
+    ) -> Result<(Records, Catalogs, World), StoreError> {
+        let Replacement { world, document, catalogs, experiments } = replacement;
+        let state = self.committed.state();
+        connection
+            .execute_batch("DELETE FROM experiments; DELETE FROM catalogs;")
+            .map_err(StoreError::unavailable)?;
+        for (record, json) in &experiments {
+            let key = record_key(record);
+            // As `Records::replacement` numbers it.
+            let version = stored_version(state.records.version(&key).map_or(1, |v| v.saturating_add(1)))?;
+            connection
+                .prepare_cached(
+                    "INSERT INTO experiments (project, environment, key, version, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut statement| statement.execute(params![key.0, key.1, key.2, version, json]))
+                .map_err(StoreError::unavailable)?;
+        }
+        for (record, json) in &catalogs {
+            // As `Catalogs::replacement` numbers it.
+            let version = stored_version(state.catalogs.version(record.project()).saturating_add(1))?;
+            connection
+                .prepare_cached("INSERT INTO catalogs (project, version, document) VALUES (?1, ?2, ?3)")
+                .and_then(|mut statement| statement.execute(params![record.project(), version, json]))
+                .map_err(StoreError::unavailable)?;
+        }
+        let records = state.records.replacement(experiments.into_iter().map(|(record, _)| record).collect());
+        let catalogs = state.catalogs.replacement(catalogs.into_iter().map(|(record, _)| record).collect());
+        drop(state);
+        save_world(connection, &document)?;
+        Ok((records, catalogs, world))
     }
 
     fn put_catalog(

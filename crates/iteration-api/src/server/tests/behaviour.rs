@@ -274,7 +274,7 @@ async fn every_success_body_conforms_to_the_spec() {
 
 #[tokio::test]
 async fn every_error_body_has_a_uuid_and_conforms_to_its_schema() {
-    let t = TestApp::with_limits(RateLimits { route: Some(1), token: None }).await;
+    let t = TestApp::with_limits(RateLimits { route: Some(1), ..RateLimits::OFF }).await;
     let iterations = format!("{EXPERIMENT}/iterations");
     let mut stale = valid_request();
     stale["flags"]["example-flag-for-experiment"]["flagConfigVersion"] = json!(1);
@@ -842,7 +842,7 @@ async fn save_and_start_new_iteration_validates_like_create_iteration() {
 
 #[tokio::test]
 async fn rate_limit_headers_come_on_every_answer_and_per_token() {
-    let t = TestApp::with_limits(RateLimits { route: Some(100), token: Some(3) }).await;
+    let t = TestApp::with_limits(RateLimits { route: Some(100), token: Some(3), ..RateLimits::OFF }).await;
     t.clock.set(UnixMillis(1_700_000_000_400));
     let iterations = format!("{EXPERIMENT}/iterations");
     let created = t.call(Method::POST, &iterations, Some(valid_request())).await;

@@ -128,7 +128,7 @@ async fn a_taken_key_is_409_key_exists() {
 
 #[tokio::test]
 async fn rate_limits_send_headers_and_429_with_retry_after() {
-    let t = TestApp::with_limits(RateLimits { route: Some(2), token: Some(10) }).await;
+    let t = TestApp::with_limits(RateLimits { route: Some(2), token: Some(10), ..RateLimits::OFF }).await;
     t.clock.set(UnixMillis(1_700_000_002_500));
     let first = t.call(Method::GET, EXPERIMENT, None).await;
     assert_eq!(first.status, StatusCode::OK);
