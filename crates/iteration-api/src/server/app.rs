@@ -188,6 +188,10 @@ impl App {
         }
     }
 
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
     /// Answers one request.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
         let started = Instant::now();
@@ -221,7 +225,7 @@ impl App {
                 time: time.get(),
                 method: method.to_string(),
                 path,
-                operation_id: outcome.operation,
+                operation_id: outcome.operation.to_owned(),
                 status: response.status().as_u16(),
                 token: outcome.token,
                 duration_ms,

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many requests the journal keeps; older ones are forgotten.
 pub(crate) const CAPACITY: usize = 1000;
@@ -14,28 +14,38 @@ pub(crate) const CAPACITY: usize = 1000;
 /// How much of a write's body is kept.
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
-/// One answered request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One answered request, as `GET /_iteration/requests` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Entry {
+#[non_exhaustive]
+pub struct RecordedRequest {
     /// When the request arrived, epoch milliseconds.
-    pub(crate) time: i64,
-    pub(crate) method: String,
-    pub(crate) path: String,
-    /// The operation id of the route (`createIteration`), `unknown` for no route.
-    pub(crate) operation_id: &'static str,
-    pub(crate) status: u16,
-    /// The name of the token that was accepted; `None` when none was, or it has no name.
-    pub(crate) token: Option<String>,
-    pub(crate) duration_ms: u64,
-    pub(crate) request_id: String,
-    /// The body of a write (POST, PUT, PATCH), up to [`BODY_LIMIT`] bytes, as text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) body: Option<String>,
-    /// Whether `body` was cut at [`BODY_LIMIT`].
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) body_truncated: bool,
+    pub time: i64,
+    /// The method (after `X-HTTP-Method-Override`, the one sent).
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The operation id of the route (`createIteration`); `unknown` when no route matched.
+    pub operation_id: String,
+    /// The status answered.
+    pub status: u16,
+    /// The name of the token that was accepted; `None` when none was, or it
+    /// has no name. Never the secret.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// How long the answer took, in milliseconds.
+    pub duration_ms: u64,
+    /// The request id, which an error body carries as `id`.
+    pub request_id: String,
+    /// The body of a write (POST, PUT, PATCH), up to 64 KiB, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Whether `body` was cut at 64 KiB.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body_truncated: bool,
 }
+
+pub(crate) type Entry = RecordedRequest;
 
 /// Which entries a reader wants.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -101,12 +111,12 @@ pub(crate) fn body_text(body: &[u8]) -> (String, bool) {
 mod tests {
     use super::*;
 
-    fn entry(i: usize, operation: &'static str, status: u16) -> Entry {
+    fn entry(i: usize, operation: &str, status: u16) -> Entry {
         Entry {
             time: i as i64,
             method: "GET".to_owned(),
             path: format!("/{i}"),
-            operation_id: operation,
+            operation_id: operation.to_owned(),
             status,
             token: None,
             duration_ms: 0,

@@ -7,12 +7,12 @@
 pub mod store;
 pub mod world;
 
-mod admin;
+pub(crate) mod admin;
 mod app;
 mod clock;
 mod cors;
 mod expand;
-mod faults;
+pub(crate) mod faults;
 mod fixed_body;
 mod handlers;
 mod ids;
@@ -26,6 +26,8 @@ mod seed;
 
 pub use app::{App, AppConfig, SUPPORTED_API_VERSIONS};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::FaultRule;
+pub use journal::RecordedRequest;
 pub use rate_limit::{RateLimits, WINDOW_MILLIS};
 pub use seed::seed_store;
 

@@ -1,18 +1,22 @@
 //! What every [`Store`] must do, checked against each implementation, and
 //! what only the SQLite store does (durability, group commit).
 
+#[cfg(feature = "sqlite")]
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+#[cfg(feature = "sqlite")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{
-    CatalogExpectation, Edit, ExperimentRecord, MemoryStore, SqliteStore, Store, StoreError, Versioned,
-};
+#[cfg(feature = "sqlite")]
+use super::SqliteStore;
+use super::{CatalogExpectation, Edit, ExperimentRecord, MemoryStore, Store, StoreError, Versioned};
 use crate::server::world::World;
 
 /// A directory removed when dropped.
+#[cfg(feature = "sqlite")]
 struct TempDir(PathBuf);
 
+#[cfg(feature = "sqlite")]
 impl TempDir {
     fn new() -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -28,6 +32,7 @@ impl TempDir {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -72,6 +77,7 @@ macro_rules! conformance {
                 }
             )*
         }
+        #[cfg(feature = "sqlite")]
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -515,6 +521,7 @@ fn edit_applied_is_edit_in_place() {
     }
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn records_are_written_as_serde_writes_them() {
     for record in [full_record(), record("p", "production", "x")] {
@@ -522,6 +529,7 @@ fn records_are_written_as_serde_writes_them() {
     }
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_writes_a_new_draft_into_the_record_json_as_serde_would() {
     let mut record = full_record();
@@ -576,6 +584,7 @@ async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
     every_writer_landed(store, tasks).await;
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_data_survives_reopening() {
     let dir = TempDir::new();
@@ -604,6 +613,7 @@ async fn sqlite_data_survives_reopening() {
     );
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_applied_edits_survive_reopening() {
     let dir = TempDir::new();
@@ -625,6 +635,7 @@ async fn sqlite_applied_edits_survive_reopening() {
     assert_eq!(got, Versioned { version: 3, value: Arc::new(expected) });
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writes_queued_together_share_one_commit() {
     let dir = TempDir::new();
@@ -643,6 +654,7 @@ async fn sqlite_writes_queued_together_share_one_commit() {
     assert_eq!(store.list("p", None).await.unwrap().len(), 64);
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_failed_write_in_a_batch_fails_alone() {
     let dir = TempDir::new();
@@ -670,6 +682,7 @@ async fn sqlite_failed_write_in_a_batch_fails_alone() {
     assert_eq!(all[0], Versioned { version: 1, value: Arc::new(record("p", "production", "a")) });
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_refuses_a_newer_schema() {
     let dir = TempDir::new();
@@ -686,6 +699,7 @@ async fn sqlite_refuses_a_newer_schema() {
     );
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_refuses_a_data_directory_open_elsewhere() {
     let dir = TempDir::new();
@@ -747,6 +761,7 @@ async fn replace_all_makes_writes_that_read_the_old_state_conflict(store: Arc<dy
     assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_replace_all_survives_reopening() {
     let dir = TempDir::new();

@@ -11,7 +11,7 @@
 //! read.
 //!
 //! Two implementations: [`MemoryStore`] for tests and throwaway servers, and
-//! [`SqliteStore`], which is durable. For both, a write whose future resolved
+//! `SqliteStore` (feature `sqlite`), which is durable. For both, a write whose future resolved
 //! `Ok` is never lost (for SQLite: it is committed to disk), and nothing
 //! half-written is ever visible.
 
@@ -28,12 +28,14 @@ use crate::server::world::World;
 
 mod memory;
 mod records;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 #[cfg(test)]
 mod conformance;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// A value with the version the store holds it at.

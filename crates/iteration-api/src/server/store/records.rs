@@ -1,7 +1,7 @@
 //! Experiments held in memory with their versions, indexed by key.
 //!
 //! [`MemoryStore`](super::MemoryStore) keeps its data here; the
-//! [`SqliteStore`](super::SqliteStore) keeps a copy of its committed rows
+//! `SqliteStore` keeps a copy of its committed rows
 //! here, so that reads never touch the database.
 
 use std::collections::HashMap;
