@@ -405,20 +405,38 @@ impl Handler for App {
     }
 
     fn reject(&self, rejection: Rejection) -> Response<Bytes> {
+        let status = rejection.status();
         let error = match rejection {
             Rejection::BodyTooLarge { limit } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                status,
                 codes::REQUEST_ENTITY_TOO_LARGE,
                 format!("the request body is larger than {limit} bytes"),
             ),
             Rejection::BodyTimeout { timeout } => ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
+                status,
                 codes::INVALID_REQUEST,
                 format!("the request body did not arrive within {} s", timeout.as_secs()),
             ),
-            other => ApiError::invalid(format!("the request body could not be read ({})", other.status())),
+            Rejection::Malformed => {
+                ApiError::new(status, codes::INVALID_REQUEST, "the request could not be parsed as HTTP")
+            }
+            Rejection::UriTooLong => ApiError::new(
+                status,
+                codes::INVALID_REQUEST,
+                "the request target (path and query) is too long",
+            ),
+            Rejection::HeadersTooLarge => {
+                ApiError::new(status, codes::INVALID_REQUEST, "the request headers are too many or too large")
+            }
+            other => ApiError::new(
+                status,
+                codes::INVALID_REQUEST,
+                format!("the request body could not be read ({})", other.status()),
+            ),
         };
-        error.into_response(self.inner.ids.uuid())
+        let mut response = error.into_response(self.inner.ids.uuid());
+        cors::allow_origin(&mut response, None);
+        response
     }
 }
 

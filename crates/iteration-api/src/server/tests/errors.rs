@@ -154,3 +154,30 @@ async fn the_openapi_document_is_served() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body["openapi"], "3.0.3");
 }
+
+#[tokio::test]
+async fn answers_the_http_layer_gives_are_json_in_the_error_format() {
+    let t = TestApp::new().await;
+    for (rejection, status, code) in [
+        (Rejection::BodyTooLarge { limit: 10 }, StatusCode::PAYLOAD_TOO_LARGE, "request_entity_too_large"),
+        (
+            Rejection::BodyTimeout { timeout: std::time::Duration::from_secs(30) },
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request",
+        ),
+        (Rejection::BodyUnreadable, StatusCode::BAD_REQUEST, "invalid_request"),
+        (Rejection::Malformed, StatusCode::BAD_REQUEST, "invalid_request"),
+        (Rejection::UriTooLong, StatusCode::URI_TOO_LONG, "invalid_request"),
+        (Rejection::HeadersTooLarge, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request"),
+    ] {
+        let response = t.app.reject(rejection);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        let body = serde_json::from_slice(response.body()).expect("JSON");
+        assert_error(
+            &Answer { status: response.status(), headers: response.headers().clone(), body },
+            status,
+            code,
+        );
+    }
+}
