@@ -777,3 +777,69 @@ async fn sqlite_replace_all_survives_reopening() {
     assert_eq!(contents(&store, &world).await, before);
     assert_eq!(store.get("my-project", "production", "extra").await.expect("get"), None);
 }
+
+/// The message of the error `SqliteStore::open` fails with in `dir`.
+#[cfg(feature = "sqlite")]
+fn open_error(dir: &TempDir) -> String {
+    match SqliteStore::open(dir.path()) {
+        Ok(_) => panic!("the store opened"),
+        Err(StoreError::Unavailable(source)) => source.to_string(),
+        Err(other) => panic!("not Unavailable: {other:?}"),
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_refuses_an_empty_database_file_instead_of_seeding_over_it() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let file = dir.path().join("iteration.sqlite3");
+    std::fs::write(&file, b"").unwrap();
+    let message = open_error(&dir);
+    assert!(message.ends_with("iteration.sqlite3 is empty (0 bytes), so it holds no data of this program; remove it to start afresh, or restore the data it should hold"), "{message}");
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 0, "the file is left as it was");
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_refuses_a_database_it_did_not_write() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let file = dir.path().join("iteration.sqlite3");
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY);").unwrap();
+    drop(other);
+    assert_eq!(
+        open_error(&dir),
+        "the database was not written by this program (it has tables (invoices) but no schema version); use another data directory"
+    );
+
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other.pragma_update(None, "application_id", 0x1234).unwrap();
+    other.pragma_update(None, "user_version", 2).unwrap();
+    drop(other);
+    assert_eq!(
+        open_error(&dir),
+        "the database was not written by this program (its application id is 0x1234); use another data directory"
+    );
+
+    std::fs::write(&file, b"not a database, but long enough to have a header of sorts.........").unwrap();
+    assert!(
+        open_error(&dir)
+            .ends_with("iteration.sqlite3 is not an SQLite database; it was not written by this program")
+    );
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_marks_its_database_and_opens_it_again() {
+    let dir = TempDir::new();
+    drop(SqliteStore::open(dir.path()).expect("a new directory opens"));
+    let file = dir.path().join("iteration.sqlite3");
+    assert!(std::fs::metadata(&file).unwrap().len() > 0);
+    let connection = rusqlite::Connection::open(&file).unwrap();
+    let id: i64 = connection.query_row("PRAGMA application_id", [], |row| row.get(0)).unwrap();
+    assert_eq!(id, 0x6954_6572);
+    drop(connection);
+    drop(SqliteStore::open(dir.path()).expect("its own database opens again"));
+}

@@ -111,9 +111,16 @@ impl SqliteStore {
     ///
     /// This blocks on file IO: call it before serving, or from
     /// `tokio::task::spawn_blocking`.
+    ///
+    /// A file that is there but empty (0 bytes), or a database that this
+    /// program did not write, is refused with an error that says so: serving
+    /// would otherwise seed a fresh world over it and hide the mistake (a
+    /// truncated copy, a wrong directory).
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
-        let mut connection = connect(&dir.join(FILE_NAME)).map_err(StoreError::unavailable)?;
+        let path = dir.join(FILE_NAME);
+        refuse_empty_file(&path)?;
+        let mut connection = connect(&path).map_err(|err| foreign_or(&path, err))?;
         migrate(&mut connection)?;
         let committed = Arc::new(Committed { state: Mutex::new(read_all(&connection)?) });
 
@@ -411,6 +418,65 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
+/// Marks the database as this program's (`PRAGMA application_id`): "iTer".
+const APPLICATION_ID: i64 = 0x6954_6572;
+
+/// The tables a database of schema version 1 or later has.
+const TABLES: [&str; 2] = ["experiments", "world"];
+
+/// A database file of 0 bytes is not one this program left: it writes the
+/// schema in the transaction that creates the file.
+fn refuse_empty_file(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() && metadata.len() == 0 => Err(StoreError::unavailable(format!(
+            "{} is empty (0 bytes), so it holds no data of this program; remove it to start afresh, \
+             or restore the data it should hold",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The error for a file SQLite cannot read as a database.
+fn foreign_or(path: &Path, err: rusqlite::Error) -> StoreError {
+    if err.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+        return StoreError::unavailable(format!(
+            "{} is not an SQLite database; it was not written by this program",
+            path.display()
+        ));
+    }
+    StoreError::unavailable(err)
+}
+
+/// Refuses a database written by something else: another application's
+/// id, or tables without this program's schema version.
+fn check_ours(transaction: &rusqlite::Transaction<'_>, version: i64) -> Result<(), StoreError> {
+    let application_id: i64 = transaction
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(StoreError::unavailable)?;
+    let tables: Vec<String> = transaction
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut statement| statement.query_map([], |row| row.get(0))?.collect())
+        .map_err(StoreError::unavailable)?;
+    let foreign = |why: String| {
+        StoreError::unavailable(format!(
+            "the database was not written by this program ({why}); use another data directory"
+        ))
+    };
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return Err(foreign(format!("its application id is {application_id:#x}")));
+    }
+    if version == 0 && !tables.is_empty() {
+        return Err(foreign(format!("it has tables ({}) but no schema version", tables.join(", "))));
+    }
+    if version > 0
+        && let Some(missing) = TABLES.iter().find(|t| !tables.iter().any(|name| name == *t))
+    {
+        return Err(foreign(format!("schema version {version} without the table `{missing}`")));
+    }
+    Ok(())
+}
+
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -418,6 +484,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let version: i64 = transaction
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(StoreError::unavailable)?;
+    check_ours(&transaction, version)?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::unavailable(format!(
             "the database has schema version {version}, newer than this program's {SCHEMA_VERSION}; \
@@ -457,6 +524,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             .map_err(StoreError::unavailable)?;
     }
     transaction.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(StoreError::unavailable)?;
+    transaction.pragma_update(None, "application_id", APPLICATION_ID).map_err(StoreError::unavailable)?;
     transaction.commit().map_err(StoreError::unavailable)
 }
 
