@@ -133,9 +133,11 @@ impl<I> Rewriting<I> {
         }
     }
 
-    /// Counts a head once its first bytes are written.
+    /// Counts a final response head once its first bytes are written (an
+    /// interim `100 Continue` answers no request on its own).
     fn wrote(&mut self, first: &[u8], written: usize) {
-        if written > 0 && first.starts_with(HEAD_START) {
+        let interim = first.get(HEAD_START.len()) == Some(&b'1');
+        if written > 0 && first.starts_with(HEAD_START) && !interim {
             self.heads += 1;
         }
     }
