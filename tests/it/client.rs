@@ -234,7 +234,7 @@ async fn each_error_class_comes_back_as_its_variant() {
 
 #[tokio::test]
 async fn the_rate_limit_answers_429_with_its_figures() {
-    let demo = Demo::start(RateLimits { route: Some(1), token: None }).await;
+    let demo = Demo::start(RateLimits { route: Some(1), ..RateLimits::OFF }).await;
     let client = demo.builder(WRITER).retry_policy(RetryPolicy::never()).build().unwrap();
     client.get_experiment(PROJECT, ENV, "example-experiment", Expand::NONE).await.unwrap();
     let error = client.get_experiment(PROJECT, ENV, "example-experiment", Expand::NONE).await.unwrap_err();

@@ -92,6 +92,45 @@ async fn a_body_over_the_limit_is_413_in_our_format() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// What the HTTP layer refuses is still JSON in the error format: a body
+/// over the limit over HTTP/2 (answered, not a reset stream), a request
+/// that cannot be parsed, a target too long, too many headers; and the
+/// health endpoints and a CORS preflight answer without a token.
+#[tokio::test]
+async fn the_http_layers_refusals_are_json_and_health_needs_no_token() {
+    let server = Running::start(&["--demo", "--in-memory"]);
+    let mut config = ClientConfig::default();
+    config.http2_only = true;
+    let client = HttpClient::new(config).expect("client");
+    let request = Request::post(format!("{}{ITERATIONS}", server.base))
+        .header("authorization", WRITER)
+        .header("content-type", "application/json")
+        .body(Bytes::from(vec![b' '; 2 * BODY_LIMIT]))
+        .expect("request");
+    let response = client.send(request).await.expect("an answer, not a reset stream");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = serde_json::from_slice(response.body()).expect("JSON");
+    assert_eq!(body["code"], "request_entity_too_large");
+
+    let long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    let many = format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{}\r\n", "X-H: 1\r\n".repeat(200));
+    for (head, status) in [("GET / HTTP/1.1\r\nbad header\r\n\r\n".to_owned(), 400), (long, 414), (many, 431)]
+    {
+        let (got, headers, body) = raw_exchange(&server.base, &head).await;
+        assert_eq!(got, status, "{body}");
+        assert!(headers.contains(&("content-type".to_owned(), "application/json".to_owned())), "{headers:?}");
+        assert_eq!(body["code"], "invalid_request");
+        assert_uuid(body["id"].as_str().expect("an id"));
+    }
+
+    let (status, _, body) =
+        raw_exchange(&server.base, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+    let (status, _, body) =
+        raw_exchange(&server.base, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ready"})));
+}
+
 #[tokio::test]
 async fn unknown_routes_wrong_methods_and_bad_json_answer_json_over_the_socket() {
     let server = Running::start(&["--demo", "--in-memory"]);

@@ -4,7 +4,10 @@
 //! - `client` (default feature): [`client`] calls LaunchDarkly or any
 //!   compatible server.
 //! - `server`: [`server`] routes, authenticates, rate-limits and answers the
-//!   endpoints on an embedded durable store (SQLite).
+//!   endpoints from a store in memory; [`testing`] embeds it in a test in
+//!   one call.
+//! - `sqlite` (adds `server`): the durable store on SQLite,
+//!   `server::store::SqliteStore`.
 //!
 //! # Calling the API
 //!
@@ -38,6 +41,8 @@
 pub mod client;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+pub mod testing;
 
 /// The Rust examples of this crate's README.md (the project's README.md
 /// shows the same ones), run as doc tests so that they stay true. They use

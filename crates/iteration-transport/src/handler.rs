@@ -29,6 +29,12 @@ pub enum Rejection {
     },
     /// The body could not be read, e.g. malformed chunked encoding (400).
     BodyUnreadable,
+    /// HTTP/1: the request line or a header could not be parsed (400).
+    Malformed,
+    /// HTTP/1: the request target is longer than the server reads (414).
+    UriTooLong,
+    /// HTTP/1: the headers are more or larger than the server reads (431).
+    HeadersTooLarge,
 }
 
 impl Rejection {
@@ -37,7 +43,9 @@ impl Rejection {
         match self {
             Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Rejection::BodyUnreadable => StatusCode::BAD_REQUEST,
+            Rejection::BodyUnreadable | Rejection::Malformed => StatusCode::BAD_REQUEST,
+            Rejection::UriTooLong => StatusCode::URI_TOO_LONG,
+            Rejection::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         }
     }
 
@@ -47,6 +55,9 @@ impl Rejection {
             Rejection::BodyTooLarge { .. } => "request body too large\n",
             Rejection::BodyTimeout { .. } => "request body not received in time\n",
             Rejection::BodyUnreadable => "request body could not be read\n",
+            Rejection::Malformed => "request could not be parsed\n",
+            Rejection::UriTooLong => "request target too long\n",
+            Rejection::HeadersTooLarge => "request headers too large\n",
         };
         let mut response = Response::new(Bytes::from_static(text.as_bytes()));
         *response.status_mut() = self.status();
@@ -66,7 +77,9 @@ pub trait Handler: Send + Sync + 'static {
 
     /// Answers a request refused before [`call`](Self::call); override to use
     /// your own error format. The server adds `Connection: close` when the
-    /// rest of the body was not read.
+    /// rest of the body was not read. For [`Rejection::Malformed`],
+    /// [`Rejection::UriTooLong`] and [`Rejection::HeadersTooLarge`] there is
+    /// no request to look at, and the connection closes after the answer.
     fn reject(&self, rejection: Rejection) -> Response<Bytes> {
         rejection.default_response()
     }

@@ -77,6 +77,7 @@ mod client;
 mod connector;
 mod error;
 mod handler;
+mod parse_errors;
 mod proxy;
 mod retry;
 mod server;

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::ServeError;
 use crate::handler::{Handler, Rejection, RemoteAddr};
+use crate::parse_errors::Rewriting;
 use crate::tls::TlsConfig;
 
 /// Pause after an accept error that is not about one connection (EMFILE...),
@@ -273,11 +274,22 @@ async fn run_connection<H: Handler>(
 ) {
     // Responses are written whole; do not let Nagle delay them.
     let _ = tcp.set_nodelay(true);
+    let activity = Arc::new(Activity::new());
+    let handler = shared.clone();
+    let reject: Arc<dyn Fn(Rejection) -> Response<Bytes> + Send + Sync> =
+        Arc::new(move |rejection| handler.handler.reject(rejection));
+    let dispatched = activity.started.clone();
     match &shared.tls {
-        None => drive(TokioIo::new(tcp), peer, &shared, phase).await,
+        None => {
+            let io = TokioIo::new(Rewriting::new(tcp, dispatched, reject));
+            drive(io, peer, &shared, activity, phase).await
+        }
         Some(acceptor) => {
             match tokio::time::timeout(shared.header_read_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => drive(TokioIo::new(tls), peer, &shared, phase).await,
+                Ok(Ok(tls)) => {
+                    let io = TokioIo::new(Rewriting::new(tls, dispatched, reject));
+                    drive(io, peer, &shared, activity, phase).await
+                }
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
@@ -290,12 +302,12 @@ async fn drive<I, H>(
     io: TokioIo<I>,
     peer: SocketAddr,
     shared: &Arc<Shared<H>>,
+    activity: Arc<Activity>,
     mut phase: watch::Receiver<Phase>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     H: Handler,
 {
-    let activity = Arc::new(Activity::new());
     let service = {
         let shared = shared.clone();
         let activity = activity.clone();
@@ -376,7 +388,7 @@ async fn respond<H: Handler>(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
-    let (mut parts, body) = request.into_parts();
+    let (mut parts, mut body) = request.into_parts();
     let limit = shared.max_request_body_bytes;
     let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
     let announced =
@@ -386,7 +398,8 @@ async fn respond<H: Handler>(
         // Refuse before reading a byte of it.
         Rejection::BodyTooLarge { limit: limit_u64 }
     } else {
-        let collect = Limited::new(body, limit).collect();
+        // By reference: a refused HTTP/2 body is drained after answering.
+        let collect = Limited::new(&mut body, limit).collect();
         match tokio::time::timeout(shared.body_read_timeout, collect).await {
             Ok(Ok(collected)) => {
                 parts.extensions.insert(RemoteAddr(peer));
@@ -410,7 +423,32 @@ async fn respond<H: Handler>(
     if parts.version <= Version::HTTP_11 {
         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
     }
+    if parts.version == Version::HTTP_2 {
+        drain_later(body, shared.body_read_timeout);
+    }
     response.map(Full::new)
+}
+
+/// The most of a refused HTTP/2 body read and thrown away after answering.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Reads and discards the rest of a refused HTTP/2 request body, within
+/// `timeout` and [`DRAIN_LIMIT`], so that the stream ends as the client
+/// closes it. Dropping the body instead would reset the stream, and some
+/// clients (curl among them) then drop the answer they were sent with it.
+fn drain_later(mut body: Incoming, timeout: Duration) {
+    tokio::spawn(async move {
+        let drain = async {
+            let mut read = 0u64;
+            while let Some(Ok(frame)) = body.frame().await {
+                read += frame.data_ref().map_or(0, |data| data.len() as u64);
+                if read > DRAIN_LIMIT {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, drain).await;
+    });
 }
 
 /// Per-connection bookkeeping for the idle timeout: how many requests are
@@ -418,7 +456,8 @@ async fn respond<H: Handler>(
 struct Activity {
     born: Instant,
     in_flight: AtomicUsize,
-    started: AtomicU64,
+    /// Requests handed to the handler; shared with [`Rewriting`].
+    started: Arc<AtomicU64>,
     /// Milliseconds after `born` when the last request finished.
     last_done_ms: AtomicU64,
 }
@@ -428,14 +467,15 @@ impl Activity {
         Self {
             born: Instant::now(),
             in_flight: AtomicUsize::new(0),
-            started: AtomicU64::new(0),
+            started: Arc::new(AtomicU64::new(0)),
             last_done_ms: AtomicU64::new(0),
         }
     }
 
     fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.started.fetch_add(1, Ordering::Relaxed);
+        // Release: the response head that `Rewriting` sees later is this request's.
+        self.started.fetch_add(1, Ordering::Release);
         Busy(self.clone())
     }
 

@@ -3,27 +3,38 @@
 //! success or error, leaves through here, so the error format, the
 //! rate-limit headers and the request log are the same for all of them.
 //!
-//! Checks run in this order, and the first that fails answers:
-//! route (404) → method (405) → token (401) → rate limit (429) →
-//! `LD-API-Version` (400) → role and project scope (403) → the handler.
+//! A preflight `OPTIONS` is answered first, without a token; then the
+//! server's own endpoints (`/healthz`, `/readyz`, `/_iteration/...`, see
+//! `admin.rs`); then the API. For the API, checks run in this order, and
+//! the first that fails answers: route (404) → method (405) → client
+//! address blocked after refused tokens (429) → token (401) → injected
+//! fault → rate limit (429) → `LD-API-Version` (400) → role and project
+//! scope (403) → the handler.
 //!
 //! Every answer after the token check carries the rate-limit headers. A 401
 //! carries none: the request belongs to no token, and unauthenticated
-//! requests must not spend the route budget that every caller shares.
+//! requests must not spend the route budget that every caller shares; it
+//! counts against its client address instead. Every answer carries the
+//! CORS headers, and every answer but those of the server's own endpoints
+//! is journaled.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{ALLOW, AUTHORIZATION, HeaderName, HeaderValue, RETRY_AFTER};
+use http::header::{ALLOW, AUTHORIZATION, HeaderName, HeaderValue, ORIGIN, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
 use iteration_model::codes;
-use iteration_transport::{Handler, Rejection};
+use iteration_transport::{Handler, Rejection, RemoteAddr};
 
+use crate::server::admin::{self, AdminRoute, AdminRouteError};
 use crate::server::clock::{Clock, SystemClock};
+use crate::server::cors;
+use crate::server::faults::Faults;
 use crate::server::fixed_body;
 use crate::server::handlers::{self, Context};
 use crate::server::ids::IdGenerator;
+use crate::server::journal::{self, Journal};
 use crate::server::rate_limit::{RateLimiter, RateLimits};
 use crate::server::response::ApiError;
 use crate::server::route::{Route, RouteError};
@@ -108,11 +119,49 @@ pub struct App {
 
 pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) world: Arc<World>,
+    /// The world requests are answered in; `PUT /_iteration/state` replaces it.
+    world: RwLock<Arc<World>>,
+    /// The world the app started in, which `POST /_iteration/reset` restores.
+    seed: Arc<World>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdGenerator,
+    pub(crate) journal: Journal,
+    pub(crate) faults: Faults,
     limiter: RateLimiter,
     bench_baseline: bool,
+}
+
+impl Inner {
+    /// The world as it is now.
+    pub(crate) fn world(&self) -> Arc<World> {
+        // Replacing an `Arc` cannot leave the lock's value half-written.
+        Arc::clone(&self.world.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn set_world(&self, world: Arc<World>) {
+        *self.world.write().unwrap_or_else(PoisonError::into_inner) = world;
+    }
+
+    /// The world the app started in.
+    pub(crate) fn seed(&self) -> Arc<World> {
+        Arc::clone(&self.seed)
+    }
+}
+
+/// How a request was answered, for the journal and the log.
+struct Outcome {
+    operation: &'static str,
+    /// The accepted token's name.
+    token: Option<String>,
+    result: Result<Response<Bytes>, ApiError>,
+    /// Whether the journal records it (the server's own endpoints are not).
+    journaled: bool,
+}
+
+impl Outcome {
+    fn api(operation: &'static str, result: Result<Response<Bytes>, ApiError>) -> Outcome {
+        Outcome { operation, token: None, result, journaled: true }
+    }
 }
 
 impl std::fmt::Debug for App {
@@ -127,68 +176,149 @@ impl App {
         App {
             inner: Arc::new(Inner {
                 store,
-                world,
+                world: RwLock::new(Arc::clone(&world)),
+                seed: world,
                 clock: config.clock,
                 ids: IdGenerator::new(config.id_seed),
+                journal: Journal::default(),
+                faults: Faults::default(),
                 limiter: RateLimiter::new(config.rate_limits),
                 bench_baseline: config.bench_baseline,
             }),
         }
     }
 
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
     /// Answers one request.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
         let started = Instant::now();
+        let time = self.inner.clock.now();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let request_id = self.inner.ids.uuid();
-        let (route_name, response) = match self.route_and_answer(request).await {
-            (name, Ok(response)) => (name, response),
-            (name, Err(error)) => (name, error.into_response(request_id.clone())),
+        let origin = request.headers().get(ORIGIN).cloned();
+        let body = matches!(method, Method::POST | Method::PUT | Method::PATCH)
+            .then(|| journal::body_text(request.body()));
+        let outcome = self.route_and_answer(request).await;
+        let mut response = match outcome.result {
+            Ok(response) => response,
+            Err(error) => error.into_response(request_id.clone()),
         };
+        cors::allow_origin(&mut response, origin.as_ref());
+        let duration_ms = started.elapsed().as_millis() as u64;
         // The path holds keys only; tokens travel in headers, which are never logged.
         tracing::info!(
             %method,
             %path,
-            route = route_name,
+            route = outcome.operation,
             status = response.status().as_u16(),
             request_id,
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = duration_ms,
             "request"
         );
+        if outcome.journaled {
+            let (body, body_truncated) = body.map_or((None, false), |(text, cut)| (Some(text), cut));
+            self.inner.journal.record(journal::Entry {
+                time: time.get(),
+                method: method.to_string(),
+                path,
+                operation_id: outcome.operation.to_owned(),
+                status: response.status().as_u16(),
+                token: outcome.token,
+                duration_ms,
+                request_id,
+                body,
+                body_truncated,
+            });
+        }
         response
     }
 
-    async fn route_and_answer(
-        &self,
-        request: Request<Bytes>,
-    ) -> (&'static str, Result<Response<Bytes>, ApiError>) {
+    async fn route_and_answer(&self, request: Request<Bytes>) -> Outcome {
         let method = effective_method(&request);
         if self.inner.bench_baseline && request.uri().path() == fixed_body::PATH {
-            return ("benchFixed", fixed_body::answer(&method, request.uri().query()));
+            return Outcome::api("benchFixed", fixed_body::answer(&method, request.uri().query()));
+        }
+        if method == Method::OPTIONS {
+            return Outcome::api("preflight", Ok(cors::preflight()));
+        }
+        if let Some(resolved) = AdminRoute::resolve(&method, request.uri().path()) {
+            return self.answer_admin(resolved, &method, &request).await;
         }
         let route = match Route::resolve(&method, request.uri().path()) {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
                 let message = format!("no resource at {}", request.uri().path());
-                return ("unknown", Err(ApiError::not_found(message)));
+                return Outcome::api("unknown", Err(ApiError::not_found(message)));
             }
             Err(RouteError::MethodNotAllowed { allow }) => {
-                let error = ApiError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    codes::METHOD_NOT_ALLOWED,
-                    format!("{method} is not allowed here; allowed: {allow}"),
-                )
-                .with_header(ALLOW, HeaderValue::from_static(allow));
-                return ("unknown", Err(error));
+                return Outcome::api("unknown", Err(method_not_allowed(&method, allow)));
             }
         };
         let name = route.name();
-        (name, self.answer(route, request).await)
+        let world = self.inner.world();
+        let token = match self.authenticate(&request, &world) {
+            Ok(token) => token,
+            Err(error) => return Outcome::api(name, Err(error)),
+        };
+        let token_name = token.name.clone();
+        let result = self.answer(route, &method, &request, token, &world).await;
+        Outcome { operation: name, token: token_name, result, journaled: true }
     }
 
-    async fn answer(&self, route: Route, request: Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
-        let token = self.authenticate(&request)?;
+    /// The server's own endpoints: health without a token, the rest for admins only.
+    async fn answer_admin(
+        &self,
+        resolved: Result<AdminRoute, AdminRouteError>,
+        method: &Method,
+        request: &Request<Bytes>,
+    ) -> Outcome {
+        let admin = |operation, token, result| Outcome { operation, token, result, journaled: false };
+        let route = match resolved {
+            Ok(route) => route,
+            Err(AdminRouteError::NotFound) => {
+                let message = format!("no resource at {}", request.uri().path());
+                return admin("unknown", None, Err(ApiError::not_found(message)));
+            }
+            Err(AdminRouteError::MethodNotAllowed { allow }) => {
+                return admin("unknown", None, Err(method_not_allowed(method, allow)));
+            }
+        };
+        if route.is_health() {
+            return admin(route.name(), None, admin::dispatch(&self.inner, route, request).await);
+        }
+        let world = self.inner.world();
+        let token = match self.authenticate(request, &world) {
+            Ok(token) => token,
+            Err(error) => return admin(route.name(), None, Err(error)),
+        };
+        let result = if token.role.is_admin() {
+            admin::dispatch(&self.inner, route, request).await
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                codes::FORBIDDEN,
+                "the administration API needs a token of role admin",
+            ))
+        };
+        admin(route.name(), token.name.clone(), result)
+    }
+
+    async fn answer(
+        &self,
+        route: Route,
+        method: &Method,
+        request: &Request<Bytes>,
+        token: &Token,
+        world: &World,
+    ) -> Result<Response<Bytes>, ApiError> {
+        if let Some(fault) = self.inner.faults.check(route.name(), method) {
+            tokio::time::sleep(fault.latency).await;
+            return Err(admin::fault_error(fault.status));
+        }
         let decision = self.inner.limiter.check(route.name(), &token.token, self.inner.clock.now());
         let rate_headers = decision.headers();
         let result = if decision.exceeded() {
@@ -200,8 +330,8 @@ impl App {
             )
             .with_header(RETRY_AFTER, HeaderValue::from(retry_after)))
         } else {
-            match check_api_version(&request).and_then(|()| authorize(token, &route)) {
-                Ok(()) => handlers::dispatch(&Context { app: &self.inner, request: &request }, route).await,
+            match check_api_version(request).and_then(|()| authorize(token, &route)) {
+                Ok(()) => handlers::dispatch(&Context { app: &self.inner, request, world }, route).await,
                 Err(error) => Err(error),
             }
         };
@@ -217,20 +347,56 @@ impl App {
         }
     }
 
-    fn authenticate(&self, request: &Request<Bytes>) -> Result<&Token, ApiError> {
-        let unauthorized =
-            |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, message);
-        let header = request
-            .headers()
-            .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("no access token; send it in the Authorization header"))?;
-        let value = header.to_str().map_err(|_| unauthorized("the access token is not valid"))?.trim();
-        let secret = match value.split_once(' ') {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-            _ => value,
-        };
-        self.inner.world.token(secret).ok_or_else(|| unauthorized("the access token is not valid"))
+    /// The request's token in `world`. A client address that has had too
+    /// many tokens refused in this window gets 429 before its token is
+    /// looked at, and each refusal counts against its address.
+    fn authenticate<'w>(&self, request: &Request<Bytes>, world: &'w World) -> Result<&'w Token, ApiError> {
+        let now = self.inner.clock.now();
+        let address = request.extensions().get::<RemoteAddr>().map(|RemoteAddr(peer)| peer.ip());
+        if let Some(retry_after) =
+            address.and_then(|address| self.inner.limiter.address_blocked(address, now))
+        {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                format!("too many requests with a refused access token from this address; retry in {retry_after} s"),
+            )
+            .with_header(RETRY_AFTER, HeaderValue::from(retry_after)));
+        }
+        let found = token(request, world);
+        if found.is_err()
+            && let Some(address) = address
+        {
+            self.inner.limiter.count_refused(address, now);
+        }
+        found
     }
+}
+
+/// The token the request names in `world`, or 401.
+fn token<'w>(request: &Request<Bytes>, world: &'w World) -> Result<&'w Token, ApiError> {
+    let unauthorized = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, message);
+    let mut headers = request.headers().get_all(AUTHORIZATION).iter();
+    let header =
+        headers.next().ok_or_else(|| unauthorized("no access token; send it in the Authorization header"))?;
+    if headers.next().is_some() {
+        return Err(unauthorized("more than one Authorization header; send the access token once"));
+    }
+    let value = header.to_str().map_err(|_| unauthorized("the access token is not valid"))?.trim();
+    let secret = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => value,
+    };
+    world.token(secret).ok_or_else(|| unauthorized("the access token is not valid"))
+}
+
+fn method_not_allowed(method: &Method, allow: &'static str) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        codes::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed here; allowed: {allow}"),
+    )
+    .with_header(ALLOW, HeaderValue::from_static(allow))
 }
 
 impl Handler for App {
@@ -239,20 +405,38 @@ impl Handler for App {
     }
 
     fn reject(&self, rejection: Rejection) -> Response<Bytes> {
+        let status = rejection.status();
         let error = match rejection {
             Rejection::BodyTooLarge { limit } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                status,
                 codes::REQUEST_ENTITY_TOO_LARGE,
                 format!("the request body is larger than {limit} bytes"),
             ),
             Rejection::BodyTimeout { timeout } => ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
+                status,
                 codes::INVALID_REQUEST,
                 format!("the request body did not arrive within {} s", timeout.as_secs()),
             ),
-            other => ApiError::invalid(format!("the request body could not be read ({})", other.status())),
+            Rejection::Malformed => {
+                ApiError::new(status, codes::INVALID_REQUEST, "the request could not be parsed as HTTP")
+            }
+            Rejection::UriTooLong => ApiError::new(
+                status,
+                codes::INVALID_REQUEST,
+                "the request target (path and query) is too long",
+            ),
+            Rejection::HeadersTooLarge => {
+                ApiError::new(status, codes::INVALID_REQUEST, "the request headers are too many or too large")
+            }
+            other => ApiError::new(
+                status,
+                codes::INVALID_REQUEST,
+                format!("the request body could not be read ({})", other.status()),
+            ),
         };
-        error.into_response(self.inner.ids.uuid())
+        let mut response = error.into_response(self.inner.ids.uuid());
+        cors::allow_origin(&mut response, None);
+        response
     }
 }
 

@@ -7,11 +7,15 @@
 pub mod store;
 pub mod world;
 
+pub(crate) mod admin;
 mod app;
 mod clock;
+mod cors;
+pub(crate) mod faults;
 mod fixed_body;
 mod handlers;
 mod ids;
+mod journal;
 mod lifecycle;
 mod openapi;
 mod rate_limit;
@@ -21,6 +25,8 @@ mod seed;
 
 pub use app::{App, AppConfig, SUPPORTED_API_VERSIONS};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::FaultRule;
+pub use journal::RecordedRequest;
 pub use rate_limit::{RateLimits, WINDOW_MILLIS};
 pub use seed::seed_store;
 

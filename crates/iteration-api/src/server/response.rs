@@ -43,8 +43,11 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, codes::OPTIMISTIC_LOCKING_ERROR, message)
     }
 
+    /// A 503, with `Retry-After`: the storage may answer again soon (a disk
+    /// that was full, a database that was locked).
     pub(crate) fn unavailable(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, codes::SERVICE_UNAVAILABLE, message)
+            .with_header(http::header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS))
     }
 
     pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
@@ -66,6 +69,9 @@ impl ApiError {
         response
     }
 }
+
+/// How long a 503 asks the caller to wait before retrying.
+pub(crate) const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 1;
 
 /// Where [`json`] starts its buffer.
 const INITIAL_BODY_CAPACITY: usize = 4096;

@@ -5,7 +5,7 @@
 //! [`World::from_json`] reads a user's own, checking that everything it
 //! refers to exists.
 
-use iteration_model::{Experiment, LayerSnapshotRep, links};
+use iteration_model::{Experiment, LayerSnapshotRep, ProjectCatalog, links};
 use serde::Serialize;
 
 use crate::server::store::ExperimentRecord;
@@ -19,8 +19,10 @@ pub use document::{
     Project, Role, Rule, SeedExperiment, Token, Variation,
 };
 
-/// The version of the world format this code reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the world format this code writes. It reads this one and
+/// every earlier one (version 1 has no `catalog` and only the short form of
+/// experiments).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The demo world's file, as shipped.
 const DEMO: &str = include_str!("../../worlds/demo.json");
@@ -91,10 +93,47 @@ impl World {
         read::world(bytes)
     }
 
-    /// A world of checked parts, with what is derived from them.
-    fn assemble(format_version: u32, tokens: Vec<Token>, projects: Vec<Project>) -> World {
+    /// A world of checked parts, with what is derived from them. It is
+    /// written in the current format, whichever version it was read from.
+    fn assemble(tokens: Vec<Token>, projects: Vec<Project>) -> World {
         let catalogs = catalog::catalogs(&projects);
-        World { format_version, tokens, projects, catalogs }
+        World { format_version: FORMAT_VERSION, tokens, projects, catalogs }
+    }
+
+    /// This world's tokens and projects with `catalogs` as their catalogs and
+    /// `experiments` as their experiments, whole: the state of a server as a
+    /// world file, which starts a server in that same state. A project
+    /// without a catalog in `catalogs` keeps the one it has; experiments of
+    /// projects this world does not have are left out.
+    pub fn with_state(&self, catalogs: Vec<ProjectCatalog>, experiments: Vec<ExperimentRecord>) -> World {
+        let mut catalogs: std::collections::HashMap<String, ProjectCatalog> =
+            catalogs.into_iter().map(|c| (c.key.clone(), c)).collect();
+        let projects = self
+            .projects
+            .iter()
+            .map(|project| {
+                let catalog = catalogs.remove(&project.key).unwrap_or_else(|| catalog::seed_catalog(project));
+                Project {
+                    key: project.key.clone(),
+                    name: project.name.clone(),
+                    default_randomization_unit: None,
+                    context_kinds: Vec::new(),
+                    environments: project.environments.clone(),
+                    flags: Vec::new(),
+                    metrics: Vec::new(),
+                    metric_groups: Vec::new(),
+                    layers: project.layers.clone(),
+                    covariates: Vec::new(),
+                    catalog: Some(catalog),
+                    experiments: experiments
+                        .iter()
+                        .filter(|record| record.project_key == project.key)
+                        .map(|record| record.experiment.clone())
+                        .collect(),
+                }
+            })
+            .collect();
+        World::assemble(self.tokens.clone(), projects)
     }
 
     /// The world in its file format (pretty-printed JSON).
@@ -128,8 +167,15 @@ impl World {
     }
 
     /// The token whose secret is `token`.
+    ///
+    /// Every token is compared, each in time that does not depend on where
+    /// the secrets differ, so that timing does not tell a caller how much of
+    /// a guess was right.
     pub fn token(&self, token: &str) -> Option<&Token> {
-        self.tokens.iter().find(|t| t.token == token)
+        self.tokens.iter().fold(None, |found, t| {
+            let equal = constant_time_eq(t.token.as_bytes(), token.as_bytes());
+            if equal && found.is_none() { Some(t) } else { found }
+        })
     }
 
     /// The layer `experiment` reserves traffic in, as a stopped iteration's
@@ -149,21 +195,40 @@ impl World {
     }
 
     /// The world's experiments, as records to insert into an empty store, in
-    /// file order. They have no iterations.
+    /// file order.
     pub fn seed_experiments(&self) -> Vec<ExperimentRecord> {
         self.projects
             .iter()
-            .flat_map(|project| project.experiments.iter().map(move |seed| seed_record(&project.key, seed)))
+            .flat_map(|project| {
+                project.experiments.iter().map(move |experiment| ExperimentRecord {
+                    project_key: project.key.clone(),
+                    environment_key: experiment.environment_key.clone(),
+                    experiment: experiment.clone(),
+                })
+            })
             .collect()
     }
 }
 
-fn seed_record(project: &str, seed: &SeedExperiment) -> ExperimentRecord {
+/// Whether `a` and `b` are equal, in time that depends on their lengths only.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    // Every byte of the longer is looked at; the difference of the lengths
+    // and of each pair of bytes is folded in without branching on it.
+    let len = a.len().max(b.len());
+    let mut difference = u8::from(a.len() != b.len());
+    for i in 0..len {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        difference |= x ^ y;
+    }
+    std::hint::black_box(difference) == 0
+}
+
+/// A version 1 file's short experiment, whole: no iterations yet.
+pub(crate) fn seed_experiment(project: &str, seed: &SeedExperiment) -> Experiment {
     let environment_path = format!("/api/v2/projects/{project}/environments/{}", seed.environment_key);
-    ExperimentRecord {
-        project_key: project.to_owned(),
-        environment_key: seed.environment_key.clone(),
-        experiment: Experiment {
+    {
+        Experiment {
             id: Some(seed.id.clone()),
             key: seed.key.clone(),
             name: seed.name.clone(),
@@ -188,7 +253,7 @@ fn seed_record(project: &str, seed: &SeedExperiment) -> ExperimentRecord {
             mutable_fields_by_status: None,
             access: None,
             extra: Default::default(),
-        },
+        }
     }
 }
 

@@ -22,7 +22,7 @@ impl ExperimentPost {
 }
 
 fn experiment_name_not_blank(post: &ExperimentPost, out: &mut Violations) {
-    if post.name.trim().is_empty() {
+    if super::is_blank(&post.name) {
         out.push("/name", ViolationCode::Blank, "name is blank; give the experiment a name");
     }
 }
@@ -41,9 +41,9 @@ fn tags_valid(post: &ExperimentPost, out: &mut Violations) {
     let Some(tags) = &post.tags else { return };
     let mut seen = BTreeSet::new();
     for (i, tag) in tags.iter().enumerate() {
-        if tag.trim().is_empty() {
+        if super::is_blank(tag) {
             out.push(pointer("/tags", i), ViolationCode::Blank, "tag is blank; remove it or give it text");
-        } else if !seen.insert(tag.as_str()) {
+        } else if !seen.insert(super::visible(tag)) {
             out.push(
                 pointer("/tags", i),
                 ViolationCode::Duplicate,

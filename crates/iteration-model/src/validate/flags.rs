@@ -17,7 +17,7 @@ pub(super) fn flags_not_empty(input: &IterationInput, base: &str, out: &mut Viol
 
 pub(super) fn rule_ids_not_blank(input: &IterationInput, base: &str, out: &mut Violations) {
     for (key, flag) in &input.flags {
-        if flag.rule_id.trim().is_empty() {
+        if super::is_blank(&flag.rule_id) {
             out.push(
                 pointer(&pointer(&pointer(base, "flags"), key), "ruleId"),
                 ViolationCode::Blank,

@@ -11,7 +11,7 @@ pub(crate) const MIN_REALLOCATION_MILLIS: i64 = 60_000;
 pub(crate) const MAX_ATTRIBUTES: usize = 5;
 
 pub(super) fn hypothesis_not_blank(input: &IterationInput, base: &str, out: &mut Violations) {
-    if input.hypothesis.trim().is_empty() {
+    if super::is_blank(&input.hypothesis) {
         out.push(
             pointer(base, "hypothesis"),
             ViolationCode::Blank,
@@ -47,13 +47,13 @@ pub(super) fn attributes_valid(input: &IterationInput, base: &str, out: &mut Vio
     }
     let mut seen = BTreeSet::new();
     for (i, attribute) in attributes.iter().enumerate() {
-        if attribute.trim().is_empty() {
+        if super::is_blank(attribute) {
             out.push(
                 pointer(&path(), i),
                 ViolationCode::Blank,
                 "attribute is blank; name a context attribute",
             );
-        } else if !seen.insert(attribute.as_str()) {
+        } else if !seen.insert(super::visible(attribute)) {
             out.push(
                 pointer(&path(), i),
                 ViolationCode::Duplicate,

@@ -35,6 +35,25 @@ impl IterationInput {
     }
 }
 
+/// Whether `text` shows nothing: only white space and invisible characters
+/// (zero-width space, joiners, word joiner, byte order mark). A name made
+/// of those is as blank as an empty one.
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
+/// `text` as a reader sees it, for telling values apart: without invisible
+/// characters and without white space at either end. `"Control\u{200B}"`
+/// and `"Control"` are the same name.
+pub(crate) fn visible(text: &str) -> String {
+    text.chars().filter(|c| !is_invisible(*c)).collect::<String>().trim().to_owned()
+}
+
+/// Characters that take no space and show nothing.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
 /// Appends every shape violation of `input`, which is at `base`.
 pub(crate) fn check_iteration(input: &IterationInput, base: &str, out: &mut Violations) {
     iteration::hypothesis_not_blank(input, base, out);

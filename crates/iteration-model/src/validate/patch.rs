@@ -58,14 +58,14 @@ impl ExperimentPatchInput {
 
 fn instruction_valid(instruction: &Instruction, path: &str, out: &mut Violations) {
     match instruction {
-        Instruction::UpdateName { value } if value.trim().is_empty() => {
+        Instruction::UpdateName { value } if super::is_blank(value) => {
             out.push(
                 pointer(path, "value"),
                 ViolationCode::Blank,
                 "updateName value is blank; give the new name",
             );
         }
-        Instruction::StopIteration { winning_treatment_id, .. } if winning_treatment_id.trim().is_empty() => {
+        Instruction::StopIteration { winning_treatment_id, .. } if super::is_blank(winning_treatment_id) => {
             out.push(
                 pointer(path, "winningTreatmentId"),
                 ViolationCode::Blank,

@@ -379,3 +379,44 @@ fn extreme_values_are_reported_not_panicked_on() {
         ]
     );
 }
+
+/// Invisible characters (zero-width space and joiners, word joiner, byte
+/// order mark) and Unicode white space count as nothing: a value of only
+/// those is blank, and two values that differ only by them are the same.
+#[test]
+fn invisible_characters_are_nothing_for_blank_and_unique() {
+    for nothing in ["\u{200B}", "\u{200C}\u{200D}", "\u{2060}", "\u{FEFF}", "\u{3000}\u{00A0}", " \u{200B}\t"]
+    {
+        let (path, code, _) = only_violation(|b| b["hypothesis"] = json!(nothing));
+        assert_eq!((path.as_str(), code), ("/hypothesis", Blank), "{nothing:?}");
+        let (path, code, _) = only_violation(|b| b["treatments"][1]["name"] = json!(nothing));
+        assert_eq!((path.as_str(), code), ("/treatments/1/name", Blank), "{nothing:?}");
+        let (path, code, _) = only_violation(|b| b["attributes"][0] = json!(nothing));
+        assert_eq!((path.as_str(), code), ("/attributes/0", Blank), "{nothing:?}");
+    }
+    let (path, code, _) = only_violation(|b| b["treatments"][1]["name"] = json!("Control\u{200B}"));
+    assert_eq!((path.as_str(), code), ("/treatments/1/name", Duplicate));
+    let (path, code, _) = only_violation(|b| b["treatments"][1]["name"] = json!("\u{FEFF}Control "));
+    assert_eq!((path.as_str(), code), ("/treatments/1/name", Duplicate));
+    let (path, code, _) = only_violation(|b| b["attributes"][1] = json!("country\u{2060}"));
+    assert_eq!((path.as_str(), code), ("/attributes/1", Duplicate));
+    // Visible text is never changed: a name with an invisible character inside stays valid alone.
+    let mut body = valid();
+    body["treatments"][1]["name"] = json!("Top\u{200B}button");
+    assert!(IterationInput::from_json(&body).unwrap().validate().is_ok());
+}
+
+#[test]
+fn an_experiment_name_or_tag_of_invisible_characters_is_blank() {
+    let mut post =
+        json!({"name": "\u{200B}", "key": "k", "tags": ["a", "a\u{200D}", "\u{FEFF}"], "iteration": valid()});
+    let violations = ExperimentPost::from_json(&post).unwrap().validate().expect_err("breaks rules");
+    assert_eq!(
+        paths_and_codes(&violations),
+        [("/name", &Blank), ("/tags/1", &Duplicate), ("/tags/2", &Blank)],
+        "{violations}"
+    );
+    post["name"] = json!("Fine");
+    post["tags"] = json!(["a"]);
+    assert!(ExperimentPost::from_json(&post).unwrap().validate().is_ok());
+}

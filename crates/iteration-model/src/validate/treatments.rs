@@ -45,7 +45,7 @@ pub(super) fn one_baseline(input: &IterationInput, base: &str, out: &mut Violati
 
 pub(super) fn treatment_names_not_blank(input: &IterationInput, base: &str, out: &mut Violations) {
     for (i, treatment) in input.treatments.iter().enumerate() {
-        if treatment.name.trim().is_empty() {
+        if super::is_blank(&treatment.name) {
             out.push(
                 pointer(&pointer(&pointer(base, "treatments"), i), "name"),
                 ViolationCode::Blank,
@@ -59,7 +59,7 @@ pub(super) fn treatment_names_unique(input: &IterationInput, base: &str, out: &m
     let mut seen = BTreeSet::new();
     for (i, treatment) in input.treatments.iter().enumerate() {
         // A blank name is reported as blank, not again as a duplicate.
-        if !treatment.name.trim().is_empty() && !seen.insert(treatment.name.as_str()) {
+        if !super::is_blank(&treatment.name) && !seen.insert(super::visible(&treatment.name)) {
             out.push(
                 pointer(&pointer(&pointer(base, "treatments"), i), "name"),
                 ViolationCode::Duplicate,

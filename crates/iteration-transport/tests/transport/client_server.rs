@@ -290,7 +290,11 @@ impl Handler for JsonRejections {
 
     fn reject(&self, rejection: Rejection) -> Response<Bytes> {
         let Rejection::BodyTooLarge { limit } = rejection else {
-            return rejection.default_response();
+            let status = rejection.status().as_u16();
+            let mut response = Response::new(Bytes::from(format!(r#"{{"rejected":{status}}}"#)));
+            *response.status_mut() = rejection.status();
+            response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
+            return response;
         };
         let mut response = Response::new(Bytes::from(format!(r#"{{"code":"too_large","limit":{limit}}}"#)));
         *response.status_mut() = rejection.status();
@@ -350,6 +354,202 @@ async fn a_chunked_body_over_the_limit_is_refused() {
     .await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("hello"), "{response}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_http2_body_over_the_limit_gets_the_handlers_413() {
+    let (server, calls) = limited_server().await;
+    let mut config = ClientConfig::default();
+    config.http2_only = true;
+    let client = client(config);
+    let url = format!("http://{}/", server.local_addr());
+    let big = Bytes::from(vec![b'z'; 4 << 20]);
+    for _ in 0..2 {
+        let request = Request::post(&url).body(big.clone()).unwrap();
+        let response = client.send(request).await.expect("an answer, not a reset stream");
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(response.body().as_ref(), br#"{"code":"too_large","limit":1024}"#);
+    }
+    // The connection still serves requests within the limit.
+    let response = client.send(post(&url, b"hello")).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"hello");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_http2_body_over_the_limit_gets_the_handlers_413_over_tls() {
+    let pki = pki();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut config = tls_config(&pki);
+    config.max_request_body_bytes = 1024;
+    let server = start(config, JsonRejections { calls: calls.clone() }).await;
+    let client = client(trusting(&pki));
+    let url = format!("https://localhost:{}/", server.local_addr().port());
+    let big = Bytes::from(vec![b'z'; 4 << 20]);
+    for _ in 0..3 {
+        let request = Request::post(&url).body(big.clone()).unwrap();
+        let response = client.send(request).await.expect("an answer, not a reset stream");
+        assert_eq!((response.status(), response.version()), (StatusCode::PAYLOAD_TOO_LARGE, Version::HTTP_2));
+        assert_eq!(response.body().as_ref(), br#"{"code":"too_large","limit":1024}"#);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    server.shutdown().await.unwrap();
+}
+
+/// Reads one HTTP/2 frame: (type, flags, stream, payload).
+async fn read_frame(stream: &mut TcpStream) -> Option<(u8, u8, u32, Vec<u8>)> {
+    let mut head = [0u8; 9];
+    stream.read_exact(&mut head).await.ok()?;
+    let length = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+    let mut payload = vec![0u8; length];
+    stream.read_exact(&mut payload).await.ok()?;
+    let id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+    Some((head[3], head[4], id, payload))
+}
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Over HTTP/2 the answer to a body over the limit is sent, and the rest of
+/// the body is read and thrown away, so that the stream ends without a
+/// reset: clients such as curl drop an answer whose stream was reset.
+#[tokio::test]
+async fn an_http2_body_over_the_limit_is_answered_and_the_stream_is_not_reset() {
+    let (server, _calls) = limited_server().await;
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend(frame(4, 0, 0, &[]));
+    // HPACK literals without indexing, no Huffman coding.
+    let mut block = Vec::new();
+    for (name, value) in [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", "/"),
+        (":authority", "x"),
+        ("content-length", "40000"),
+    ] {
+        block.push(0);
+        block.push(name.len() as u8);
+        block.extend_from_slice(name.as_bytes());
+        block.push(value.len() as u8);
+        block.extend_from_slice(value.as_bytes());
+    }
+    out.extend(frame(1, 0x4, 1, &block));
+    // Part of the body; the rest follows once the answer is in.
+    out.extend(frame(0, 0, 1, &[b'z'; 16_000]));
+    stream.write_all(&out).await.unwrap();
+    let mut seen = Vec::new();
+    let mut rest_sent = false;
+    let mut deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let Ok(Some((kind, flags, id, payload))) =
+            tokio::time::timeout_at(deadline, read_frame(&mut stream)).await
+        else {
+            if rest_sent || !seen.contains(&"data".to_owned()) {
+                break;
+            }
+            // No reset came after the answer: send the rest of the body, as a client still uploading does.
+            stream.write_all(&frame(0, 0x1, 1, &[b'z'; 24_000])).await.unwrap();
+            rest_sent = true;
+            deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+            continue;
+        };
+        match (kind, id) {
+            (1, 1) => seen.push("headers".to_owned()),
+            (0, 1) => {
+                seen.push("data".to_owned());
+                if flags & 0x1 != 0 {
+                    // The answer is complete; a reset would follow at once.
+                    deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+                }
+            }
+            (3, 1) => {
+                seen.push(format!("reset {}", u32::from_be_bytes(payload[..4].try_into().unwrap())));
+                break;
+            }
+            (7, _) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(seen, ["headers", "data"]);
+    drop(stream);
+    server.shutdown().await.unwrap();
+}
+
+/// A request body sent in chunks without a length, as a stream would be.
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|chunk| Ok(hyper::body::Frame::data(chunk))))
+    }
+}
+
+#[tokio::test]
+async fn an_http2_body_without_a_length_over_the_limit_gets_the_handlers_413() {
+    use http_body_util::BodyExt;
+    let (server, calls) = limited_server().await;
+    let tcp = TcpStream::connect(server.local_addr()).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    for _ in 0..2 {
+        let chunks = Chunks((0..4096).map(|_| Bytes::from_static(&[b'z'; 1024])).collect());
+        let request = Request::post(format!("http://{}/", server.local_addr())).body(chunks).unwrap();
+        let response = sender.send_request(request).await.expect("an answer, not a reset stream");
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body = response.into_body().collect().await.expect("the whole answer").to_bytes();
+        assert_eq!(body.as_ref(), br#"{"code":"too_large","limit":1024}"#);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    server.shutdown().await.unwrap();
+}
+
+/// What the server answers to requests hyper cannot parse: the handler's
+/// answer for the status, not hyper's empty one.
+#[tokio::test]
+async fn requests_hyper_cannot_parse_get_the_handlers_answer() {
+    let (server, calls) = limited_server().await;
+    let long_uri = format!("GET /{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70_000));
+    let many_headers = format!("GET / HTTP/1.1\r\nhost: x\r\n{}\r\n", "x-h: 1\r\n".repeat(200));
+    for (request, status, body) in [
+        (b"GET / HTTP/1.1\r\nbad header\r\n\r\n".to_vec(), 400, r#"{"rejected":400}"#),
+        (b"\x01\x02 nonsense\r\n\r\n".to_vec(), 400, r#"{"rejected":400}"#),
+        (long_uri.into_bytes(), 414, r#"{"rejected":414}"#),
+        (many_headers.into_bytes(), 431, r#"{"rejected":431}"#),
+    ] {
+        let response = raw_exchange(server.local_addr(), &request).await;
+        assert!(response.starts_with(&format!("HTTP/1.1 {status} ")), "{response}");
+        assert!(response.contains("\r\ncontent-type: application/json\r\n"), "{response}");
+        assert!(response.contains("\r\nconnection: close\r\n"), "{response}");
+        assert!(response.ends_with(body), "{response}");
+    }
+    // A kept-alive connection that served a request, then sends garbage.
+    let response = raw_exchange(
+        server.local_addr(),
+        b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nhiGARBAGE\r\n\r\n",
+    )
+    .await;
+    assert!(response.starts_with("HTTP/1.1 200 "), "{response}");
+    assert!(response.ends_with(r#"{"rejected":400}"#), "{response}");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     server.shutdown().await.unwrap();
 }

@@ -31,6 +31,8 @@ pub(super) const MAX_WRITE_ATTEMPTS: usize = 128;
 pub(crate) struct Context<'a> {
     pub(crate) app: &'a Inner,
     pub(crate) request: &'a Request<Bytes>,
+    /// The world as it was when the request arrived.
+    pub(crate) world: &'a crate::server::world::World,
 }
 
 pub(crate) async fn dispatch(ctx: &Context<'_>, route: Route) -> Result<Response<Bytes>, ApiError> {
@@ -132,8 +134,7 @@ impl Context<'_> {
 
     /// The project, or 404.
     pub(crate) fn project(&self, project: &str) -> Result<&Project, ApiError> {
-        self.app
-            .world
+        self.world
             .project(project)
             .ok_or_else(|| ApiError::not_found(format!("project `{project}` not found")))
     }

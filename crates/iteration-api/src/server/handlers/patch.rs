@@ -95,7 +95,7 @@ fn apply(
             lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, now)?;
         }
         Instruction::StopIteration { winning_treatment_id, winning_reason } => {
-            let layer = ctx.app.world.layer_for(catalog.project(), environment, &experiment.key);
+            let layer = ctx.world.layer_for(catalog.project(), environment, &experiment.key);
             lifecycle::stop_iteration(
                 experiment,
                 winning_treatment_id,

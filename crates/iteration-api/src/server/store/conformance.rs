@@ -1,18 +1,22 @@
 //! What every [`Store`] must do, checked against each implementation, and
 //! what only the SQLite store does (durability, group commit).
 
+#[cfg(feature = "sqlite")]
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+#[cfg(feature = "sqlite")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{
-    CatalogExpectation, Edit, ExperimentRecord, MemoryStore, SqliteStore, Store, StoreError, Versioned,
-};
+#[cfg(feature = "sqlite")]
+use super::SqliteStore;
+use super::{CatalogExpectation, Edit, ExperimentRecord, MemoryStore, Store, StoreError, Versioned};
 use crate::server::world::World;
 
 /// A directory removed when dropped.
+#[cfg(feature = "sqlite")]
 struct TempDir(PathBuf);
 
+#[cfg(feature = "sqlite")]
 impl TempDir {
     fn new() -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -28,6 +32,7 @@ impl TempDir {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -72,6 +77,7 @@ macro_rules! conformance {
                 }
             )*
         }
+        #[cfg(feature = "sqlite")]
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,6 +92,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    replace_all_leaves_exactly_what_seeding_an_empty_store_leaves,
+    replace_all_makes_writes_that_read_the_old_state_conflict,
     inserted_experiment_is_got_at_version_1,
     duplicate_key_is_key_exists_only_within_an_environment,
     list_is_in_creation_order_per_environment_and_per_project,
@@ -513,6 +521,7 @@ fn edit_applied_is_edit_in_place() {
     }
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn records_are_written_as_serde_writes_them() {
     for record in [full_record(), record("p", "production", "x")] {
@@ -520,6 +529,7 @@ fn records_are_written_as_serde_writes_them() {
     }
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_writes_a_new_draft_into_the_record_json_as_serde_would() {
     let mut record = full_record();
@@ -574,6 +584,7 @@ async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
     every_writer_landed(store, tasks).await;
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_data_survives_reopening() {
     let dir = TempDir::new();
@@ -602,6 +613,7 @@ async fn sqlite_data_survives_reopening() {
     );
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_applied_edits_survive_reopening() {
     let dir = TempDir::new();
@@ -623,6 +635,7 @@ async fn sqlite_applied_edits_survive_reopening() {
     assert_eq!(got, Versioned { version: 3, value: Arc::new(expected) });
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writes_queued_together_share_one_commit() {
     let dir = TempDir::new();
@@ -641,6 +654,7 @@ async fn sqlite_writes_queued_together_share_one_commit() {
     assert_eq!(store.list("p", None).await.unwrap().len(), 64);
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_failed_write_in_a_batch_fails_alone() {
     let dir = TempDir::new();
@@ -668,6 +682,7 @@ async fn sqlite_failed_write_in_a_batch_fails_alone() {
     assert_eq!(all[0], Versioned { version: 1, value: Arc::new(record("p", "production", "a")) });
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_refuses_a_newer_schema() {
     let dir = TempDir::new();
@@ -684,6 +699,7 @@ async fn sqlite_refuses_a_newer_schema() {
     );
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_refuses_a_data_directory_open_elsewhere() {
     let dir = TempDir::new();
@@ -698,4 +714,132 @@ async fn sqlite_refuses_a_data_directory_open_elsewhere() {
     drop(first);
     let reopened = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(reopened.get("p", "production", "x").await.unwrap().map(|r| r.version), Some(1));
+}
+
+/// Everything a store holds, comparable across stores.
+async fn contents(store: &dyn Store, world: &World) -> Vec<String> {
+    let mut contents = Vec::new();
+    for project in world.projects() {
+        let catalog = store.catalog(&project.key).await.expect("catalog");
+        contents.push(serde_json::to_string(&catalog.map(|c| c.value.catalog().clone())).expect("JSON"));
+        for record in store.list(&project.key, None).await.expect("list") {
+            contents.push(serde_json::to_string(&*record.value).expect("JSON"));
+        }
+    }
+    contents
+        .push(store.load_world().await.expect("world").and_then(|w| w.to_json().ok()).unwrap_or_default());
+    contents
+}
+
+async fn replace_all_leaves_exactly_what_seeding_an_empty_store_leaves(store: Arc<dyn Store>) {
+    let world = World::demo();
+    crate::server::seed_store(store.as_ref(), &world).await.expect("seeded");
+    store.insert(record("my-project", "production", "extra"), None).await.expect("inserted");
+    store.insert(record("elsewhere", "production", "stray"), None).await.expect("inserted");
+    let catalog = store.catalog("my-project").await.expect("read").expect("seeded");
+    let mut changed = catalog.value.catalog().clone();
+    changed.metrics.clear();
+    store.put_catalog(at(catalog.version), changed).await.expect("put");
+
+    store.replace_all(&world).await.expect("replaced");
+    let fresh = MemoryStore::new();
+    crate::server::seed_store(&fresh, &world).await.expect("seeded");
+    assert_eq!(contents(store.as_ref(), &world).await, contents(&fresh, &world).await);
+    assert!(store.list("elsewhere", None).await.expect("list").is_empty());
+}
+
+async fn replace_all_makes_writes_that_read_the_old_state_conflict(store: Arc<dyn Store>) {
+    let world = World::demo();
+    crate::server::seed_store(store.as_ref(), &world).await.expect("seeded");
+    let read =
+        store.get("my-project", "production", "example-experiment").await.expect("get").expect("seeded");
+    let catalog = store.catalog("my-project").await.expect("read").expect("seeded");
+    store.replace_all(&world).await.expect("replaced");
+    let stale = store.compare_and_swap(read.version, renamed((*read.value).clone(), "Stale"), None).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    let stale = store.put_catalog(at(catalog.version), catalog.value.catalog().clone()).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_replace_all_survives_reopening() {
+    let dir = TempDir::new();
+    let world = World::demo();
+    let before = {
+        let store = SqliteStore::open(dir.path()).expect("opens");
+        crate::server::seed_store(&store, &world).await.expect("seeded");
+        store.insert(record("my-project", "production", "extra"), None).await.expect("inserted");
+        store.replace_all(&world).await.expect("replaced");
+        contents(&store, &world).await
+    };
+    let store = SqliteStore::open(dir.path()).expect("reopens");
+    assert_eq!(contents(&store, &world).await, before);
+    assert_eq!(store.get("my-project", "production", "extra").await.expect("get"), None);
+}
+
+/// The message of the error `SqliteStore::open` fails with in `dir`.
+#[cfg(feature = "sqlite")]
+fn open_error(dir: &TempDir) -> String {
+    match SqliteStore::open(dir.path()) {
+        Ok(_) => panic!("the store opened"),
+        Err(StoreError::Unavailable(source)) => source.to_string(),
+        Err(other) => panic!("not Unavailable: {other:?}"),
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_refuses_an_empty_database_file_instead_of_seeding_over_it() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let file = dir.path().join("iteration.sqlite3");
+    std::fs::write(&file, b"").unwrap();
+    let message = open_error(&dir);
+    assert!(message.ends_with("iteration.sqlite3 is empty (0 bytes), so it holds no data of this program; remove it to start afresh, or restore the data it should hold"), "{message}");
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 0, "the file is left as it was");
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_refuses_a_database_it_did_not_write() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let file = dir.path().join("iteration.sqlite3");
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY);").unwrap();
+    drop(other);
+    assert_eq!(
+        open_error(&dir),
+        "the database was not written by this program (it has tables (invoices) but no schema version); use another data directory"
+    );
+
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other.pragma_update(None, "application_id", 0x1234).unwrap();
+    other.pragma_update(None, "user_version", 2).unwrap();
+    drop(other);
+    assert_eq!(
+        open_error(&dir),
+        "the database was not written by this program (its application id is 0x1234); use another data directory"
+    );
+
+    std::fs::write(&file, b"not a database, but long enough to have a header of sorts.........").unwrap();
+    assert!(
+        open_error(&dir)
+            .ends_with("iteration.sqlite3 is not an SQLite database; it was not written by this program")
+    );
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_marks_its_database_and_opens_it_again() {
+    let dir = TempDir::new();
+    drop(SqliteStore::open(dir.path()).expect("a new directory opens"));
+    let file = dir.path().join("iteration.sqlite3");
+    assert!(std::fs::metadata(&file).unwrap().len() > 0);
+    let connection = rusqlite::Connection::open(&file).unwrap();
+    let id: i64 = connection.query_row("PRAGMA application_id", [], |row| row.get(0)).unwrap();
+    assert_eq!(id, 0x6954_6572);
+    drop(connection);
+    drop(SqliteStore::open(dir.path()).expect("its own database opens again"));
 }

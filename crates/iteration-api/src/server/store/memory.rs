@@ -154,4 +154,19 @@ impl Store for MemoryStore {
         self.state().world = Some(world.clone());
         ready(Ok(()))
     }
+
+    fn replace_all(&self, world: &World) -> StoreFuture<'_, ()> {
+        let catalogs: Vec<CatalogRecord> =
+            world.seed_catalogs().into_iter().map(CatalogRecord::new).collect();
+        let experiments = world.seed_experiments();
+        let world = world.clone();
+        let mut state = self.state();
+        let records = state.records.replacement(experiments);
+        let catalogs = state.catalogs.replacement(catalogs);
+        let old = std::mem::replace(&mut *state, State { records, catalogs, world: Some(world) });
+        drop(state);
+        // Dropped after unlocking: a large state takes a while to free.
+        drop(old);
+        ready(Ok(()))
+    }
 }

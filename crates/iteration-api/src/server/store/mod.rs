@@ -11,7 +11,7 @@
 //! read.
 //!
 //! Two implementations: [`MemoryStore`] for tests and throwaway servers, and
-//! [`SqliteStore`], which is durable. For both, a write whose future resolved
+//! `SqliteStore` (feature `sqlite`), which is durable. For both, a write whose future resolved
 //! `Ok` is never lost (for SQLite: it is committed to disk), and nothing
 //! half-written is ever visible.
 
@@ -28,12 +28,14 @@ use crate::server::world::World;
 
 mod memory;
 mod records;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 #[cfg(test)]
 mod conformance;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// A value with the version the store holds it at.
@@ -400,4 +402,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces the stored world.
     fn save_world(&self, world: &World) -> StoreFuture<'_, ()>;
+
+    /// Replaces everything at once, atomically: the stored world becomes
+    /// `world`, the catalogs its catalogs and the experiments its
+    /// experiments, as [`seed_store`](crate::server::seed_store) would leave
+    /// an empty store, and nothing else remains. Each record's version moves
+    /// past the one it replaces, so a write that read the old state conflicts.
+    fn replace_all(&self, world: &World) -> StoreFuture<'_, ()>;
+
+    /// Whether the store answers; [`StoreError::Unavailable`] when not.
+    /// The default reads the stored world.
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.load_world().await.map(drop) })
+    }
 }

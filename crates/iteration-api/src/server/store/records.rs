@@ -1,7 +1,7 @@
 //! Experiments held in memory with their versions, indexed by key.
 //!
 //! [`MemoryStore`](super::MemoryStore) keeps its data here; the
-//! [`SqliteStore`](super::SqliteStore) keeps a copy of its committed rows
+//! `SqliteStore` keeps a copy of its committed rows
 //! here, so that reads never touch the database.
 
 use std::collections::HashMap;
@@ -108,6 +108,19 @@ impl Records {
         }
     }
 
+    /// `records` as the only records, in that order, each one version past
+    /// the record it replaces under the same key (1 when there was none), so
+    /// that a writer still holding a version read before the replacement
+    /// conflicts instead of winning against a different record.
+    pub(crate) fn replacement(&self, records: Vec<ExperimentRecord>) -> Records {
+        let mut next = Records::default();
+        for record in records {
+            let version = self.version(&record_key(&record)).map_or(1, |v| v.saturating_add(1));
+            next.put(version, Arc::new(record));
+        }
+        next
+    }
+
     /// Applies `edit` to the record at `key` in place if it is at version
     /// `expected`, and returns its new version. The record is copied first
     /// only while a reader still holds it, so that readers never see a
@@ -148,6 +161,24 @@ impl Catalogs {
     /// Counts one more experiment write in `project`.
     pub(crate) fn bump(&mut self, project: &str) {
         *self.generations.entry(project.to_owned()).or_insert(0) += 1;
+    }
+
+    /// `catalogs` as the only catalogs, each one version past the catalog it
+    /// replaces (1 when there was none), and every project's generation one
+    /// further, so that no write checked against the old state wins.
+    pub(crate) fn replacement(&self, catalogs: Vec<CatalogRecord>) -> Catalogs {
+        let mut generations = self.generations.clone();
+        let projects = self.catalogs.keys().chain(catalogs.iter().map(|c| &c.catalog().key));
+        for project in projects {
+            generations.entry(project.clone()).or_insert(0);
+        }
+        generations.values_mut().for_each(|g| *g += 1);
+        let mut next = Catalogs { catalogs: HashMap::new(), generations };
+        for record in catalogs {
+            let version = self.version(record.project()).saturating_add(1);
+            next.put(version, Arc::new(record));
+        }
+        next
     }
 
     /// Stores `record` at `version` and returns the replaced record, to be

@@ -111,9 +111,16 @@ impl SqliteStore {
     ///
     /// This blocks on file IO: call it before serving, or from
     /// `tokio::task::spawn_blocking`.
+    ///
+    /// A file that is there but empty (0 bytes), or a database that this
+    /// program did not write, is refused with an error that says so: serving
+    /// would otherwise seed a fresh world over it and hide the mistake (a
+    /// truncated copy, a wrong directory).
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
-        let mut connection = connect(&dir.join(FILE_NAME)).map_err(StoreError::unavailable)?;
+        let path = dir.join(FILE_NAME);
+        refuse_empty_file(&path)?;
+        let mut connection = connect(&path).map_err(|err| foreign_or(&path, err))?;
         migrate(&mut connection)?;
         let committed = Arc::new(Committed { state: Mutex::new(read_all(&connection)?) });
 
@@ -353,6 +360,43 @@ impl Store for SqliteStore {
         let world = Box::new(world.clone());
         self.submit(|reply| Request::SaveWorld { world, document, reply })
     }
+
+    fn replace_all(&self, world: &World) -> StoreFuture<'_, ()> {
+        let written = (|| {
+            let document = world.to_json().map_err(StoreError::unavailable)?;
+            let catalogs = world
+                .seed_catalogs()
+                .into_iter()
+                .map(|catalog| {
+                    let json = serde_json::to_string(&catalog).map_err(StoreError::unavailable)?;
+                    Ok((CatalogRecord::new(catalog), json))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let experiments = world
+                .seed_experiments()
+                .into_iter()
+                .map(|record| record_json(&record).map(|json| (record, json)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok((document, catalogs, experiments))
+        })();
+        match written {
+            Ok((document, catalogs, experiments)) => {
+                let replacement =
+                    Box::new(Replacement { world: world.clone(), document, catalogs, experiments });
+                self.submit(|reply| Request::ReplaceAll { replacement, reply })
+            }
+            Err(err) => ready(Err(err)),
+        }
+    }
+}
+
+/// Everything [`Store::replace_all`] writes, with its JSON.
+#[derive(Debug)]
+struct Replacement {
+    world: World,
+    document: String,
+    catalogs: Vec<(CatalogRecord, String)>,
+    experiments: Vec<(ExperimentRecord, String)>,
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -374,6 +418,65 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
+/// Marks the database as this program's (`PRAGMA application_id`): "iTer".
+const APPLICATION_ID: i64 = 0x6954_6572;
+
+/// The tables a database of schema version 1 or later has.
+const TABLES: [&str; 2] = ["experiments", "world"];
+
+/// A database file of 0 bytes is not one this program left: it writes the
+/// schema in the transaction that creates the file.
+fn refuse_empty_file(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() && metadata.len() == 0 => Err(StoreError::unavailable(format!(
+            "{} is empty (0 bytes), so it holds no data of this program; remove it to start afresh, \
+             or restore the data it should hold",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The error for a file SQLite cannot read as a database.
+fn foreign_or(path: &Path, err: rusqlite::Error) -> StoreError {
+    if err.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+        return StoreError::unavailable(format!(
+            "{} is not an SQLite database; it was not written by this program",
+            path.display()
+        ));
+    }
+    StoreError::unavailable(err)
+}
+
+/// Refuses a database written by something else: another application's
+/// id, or tables without this program's schema version.
+fn check_ours(transaction: &rusqlite::Transaction<'_>, version: i64) -> Result<(), StoreError> {
+    let application_id: i64 = transaction
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(StoreError::unavailable)?;
+    let tables: Vec<String> = transaction
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut statement| statement.query_map([], |row| row.get(0))?.collect())
+        .map_err(StoreError::unavailable)?;
+    let foreign = |why: String| {
+        StoreError::unavailable(format!(
+            "the database was not written by this program ({why}); use another data directory"
+        ))
+    };
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return Err(foreign(format!("its application id is {application_id:#x}")));
+    }
+    if version == 0 && !tables.is_empty() {
+        return Err(foreign(format!("it has tables ({}) but no schema version", tables.join(", "))));
+    }
+    if version > 0
+        && let Some(missing) = TABLES.iter().find(|t| !tables.iter().any(|name| name == *t))
+    {
+        return Err(foreign(format!("schema version {version} without the table `{missing}`")));
+    }
+    Ok(())
+}
+
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -381,6 +484,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let version: i64 = transaction
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(StoreError::unavailable)?;
+    check_ours(&transaction, version)?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::unavailable(format!(
             "the database has schema version {version}, newer than this program's {SCHEMA_VERSION}; \
@@ -420,6 +524,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             .map_err(StoreError::unavailable)?;
     }
     transaction.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(StoreError::unavailable)?;
+    transaction.pragma_update(None, "application_id", APPLICATION_ID).map_err(StoreError::unavailable)?;
     transaction.commit().map_err(StoreError::unavailable)
 }
 
@@ -492,6 +597,9 @@ enum Request {
         json: String,
         reply: oneshot::Sender<Result<u64, StoreError>>,
     },
+    /// Always committed in a transaction of its own (see `Writer::run`), so
+    /// that it is checked against nothing but the committed state.
+    ReplaceAll { replacement: Box<Replacement>, reply: oneshot::Sender<Result<(), StoreError>> },
 }
 
 /// A record a commit replaced in the in-memory copy, dropped after the copy
@@ -500,6 +608,7 @@ enum Replaced {
     // Only held to be dropped.
     Experiment(#[allow(dead_code)] Arc<ExperimentRecord>),
     Catalog(#[allow(dead_code)] Arc<CatalogRecord>),
+    All(#[allow(dead_code)] Box<(Records, Catalogs)>),
 }
 
 /// A request applied inside the open transaction, with what to publish to
@@ -516,6 +625,12 @@ enum Applied {
     SaveWorld(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>, Option<Box<World>>),
     /// The catalog to publish is `Some` exactly when the put succeeded.
     PutCatalog(oneshot::Sender<Result<u64, StoreError>>, Result<u64, StoreError>, Option<Box<CatalogRecord>>),
+    /// The state to publish is `Some` exactly when the replacement succeeded.
+    ReplaceAll(
+        oneshot::Sender<Result<(), StoreError>>,
+        Result<(), StoreError>,
+        Option<Box<(Records, Catalogs, World)>>,
+    ),
 }
 
 impl Applied {
@@ -527,6 +642,7 @@ impl Applied {
             Request::Swap { reply, .. } => Applied::Swap(reply, Err(not_run()), None),
             Request::SaveWorld { reply, .. } => Applied::SaveWorld(reply, Err(not_run()), None),
             Request::PutCatalog { reply, .. } => Applied::PutCatalog(reply, Err(not_run()), None),
+            Request::ReplaceAll { reply, .. } => Applied::ReplaceAll(reply, Err(not_run()), None),
         }
     }
 
@@ -558,6 +674,13 @@ impl Applied {
                 }
                 _ => None,
             },
+            Applied::ReplaceAll(_, _, replacement) => {
+                let (records, catalogs, world) = *replacement.take()?;
+                state.world = Some(world);
+                let records = std::mem::replace(&mut state.records, records);
+                let catalogs = std::mem::replace(&mut state.catalogs, catalogs);
+                Some(Replaced::All(Box::new((records, catalogs))))
+            }
         }
     }
 
@@ -569,6 +692,7 @@ impl Applied {
             Applied::Swap(reply, result, _) => drop(reply.send(result)),
             Applied::SaveWorld(reply, result, _) => drop(reply.send(result)),
             Applied::PutCatalog(reply, result, _) => drop(reply.send(result)),
+            Applied::ReplaceAll(reply, result, _) => drop(reply.send(result)),
         }
     }
 
@@ -580,6 +704,7 @@ impl Applied {
             Applied::Swap(reply, ..) => drop(reply.send(Err(error()))),
             Applied::SaveWorld(reply, ..) => drop(reply.send(Err(error()))),
             Applied::PutCatalog(reply, ..) => drop(reply.send(Err(error()))),
+            Applied::ReplaceAll(reply, ..) => drop(reply.send(Err(error()))),
         }
     }
 }
@@ -602,7 +727,22 @@ impl Writer {
             let _held = gate.lock().unwrap_or_else(PoisonError::into_inner);
             let mut batch = vec![first];
             batch.extend(requests.try_iter());
-            self.commit_batch(batch);
+            // A replacement of everything commits alone, after what came
+            // before it and before what came after.
+            let mut pending = Vec::new();
+            for request in batch {
+                if matches!(request, Request::ReplaceAll { .. }) {
+                    if !pending.is_empty() {
+                        self.commit_batch(std::mem::take(&mut pending));
+                    }
+                    self.commit_batch(vec![request]);
+                } else {
+                    pending.push(request);
+                }
+            }
+            if !pending.is_empty() {
+                self.commit_batch(pending);
+            }
         }
     }
 
@@ -718,7 +858,52 @@ impl Batch<'_> {
                     Err(err) => Applied::PutCatalog(reply, Err(err), None),
                 }
             }
+            Request::ReplaceAll { replacement, reply } => match self.replace_all(connection, *replacement) {
+                Ok(state) => Applied::ReplaceAll(reply, Ok(()), Some(Box::new(state))),
+                Err(err) => Applied::ReplaceAll(reply, Err(err), None),
+            },
         }
+    }
+
+    /// Deletes every experiment and catalog and writes the replacement's,
+    /// at the versions [`Records::replacement`] and
+    /// [`Catalogs::replacement`] give them; returns the state to publish.
+    /// The request is alone in its transaction, so the committed state is
+    /// the state it replaces.
+    fn replace_all(
+        &mut self,
+        connection: &Connection,
+        replacement: Replacement,
+    ) -> Result<(Records, Catalogs, World), StoreError> {
+        let Replacement { world, document, catalogs, experiments } = replacement;
+        let state = self.committed.state();
+        connection
+            .execute_batch("DELETE FROM experiments; DELETE FROM catalogs;")
+            .map_err(StoreError::unavailable)?;
+        for (record, json) in &experiments {
+            let key = record_key(record);
+            // As `Records::replacement` numbers it.
+            let version = stored_version(state.records.version(&key).map_or(1, |v| v.saturating_add(1)))?;
+            connection
+                .prepare_cached(
+                    "INSERT INTO experiments (project, environment, key, version, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut statement| statement.execute(params![key.0, key.1, key.2, version, json]))
+                .map_err(StoreError::unavailable)?;
+        }
+        for (record, json) in &catalogs {
+            // As `Catalogs::replacement` numbers it.
+            let version = stored_version(state.catalogs.version(record.project()).saturating_add(1))?;
+            connection
+                .prepare_cached("INSERT INTO catalogs (project, version, document) VALUES (?1, ?2, ?3)")
+                .and_then(|mut statement| statement.execute(params![record.project(), version, json]))
+                .map_err(StoreError::unavailable)?;
+        }
+        let records = state.records.replacement(experiments.into_iter().map(|(record, _)| record).collect());
+        let catalogs = state.catalogs.replacement(catalogs.into_iter().map(|(record, _)| record).collect());
+        drop(state);
+        save_world(connection, &document)?;
+        Ok((records, catalogs, world))
     }
 
     fn put_catalog(

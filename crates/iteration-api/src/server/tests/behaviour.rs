@@ -31,6 +31,21 @@
 //! | 1.12 | timestamps are integers | `behaviour::every_success_body_conforms_to_the_spec` (schema `format: int64`) |
 //! | 1.13 | durability: every acknowledged create survives SIGKILL, nothing half-written | `it::serve::acknowledged_creates_survive_a_kill` |
 //! | 1.13 | TLS (`serve --tls-cert/--tls-key`) | `it::server_http::serve_with_a_certificate_answers_over_tls_only_to_clients_that_trust_it` |
+//! | 1.2 | two `Authorization` headers: 401; tokens compared in constant time | `admin::two_authorization_headers_are_401`, `tests::demo_tokens_are_a_writer_a_reader_and_an_admin_for_every_project` |
+//! | 1.3 | role `admin`: what a writer may, plus the administration API; others 403, no token 401 | `admin::an_admin_may_do_what_a_writer_may`, `admin::the_admin_api_answers_401_without_a_token_and_403_to_other_roles` |
+//! | 1.9 | the HTTP layer's answers (413 over HTTP/1 and HTTP/2, 408, 400, 414, 431) in the error format | `errors::answers_the_http_layer_gives_are_json_in_the_error_format`, `client_server::requests_hyper_cannot_parse_get_the_handlers_answer`, `client_server::an_http2_body_over_the_limit_is_answered_and_the_stream_is_not_reset`, `it::server_http::the_http_layers_refusals_are_json_and_health_needs_no_token` |
+//! | 1.11 | the global limit and its headers; refused tokens limited per client address with `Retry-After` | `admin::the_global_limit_is_shared_by_every_token_and_sends_its_headers`, `admin::refused_tokens_are_limited_per_client_address_with_retry_after` |
+//! | 1.14 | CORS: the `Origin` echoed, else `*`; preflight on any path without a token | `admin::cors_echoes_the_origin_or_allows_any`, `admin::a_preflight_on_any_api_path_answers_without_a_token` |
+//! | 1.15 | a 503 carries `Retry-After` | `faults::storage_that_is_down_answers_503_without_its_details` |
+//! | 2.2, 2.5, 2.12 | invisible characters and Unicode white space count as nothing for blank and unique | `tests::invisible_characters_are_nothing_for_blank_and_unique`, `tests::an_experiment_name_or_tag_of_invisible_characters_is_blank` |
+//! | 6.1 | `/healthz`, `/readyz` without a token; 503 while the store is down | `admin::health_and_readiness_answer_json_without_a_token`, `faults::readiness_is_503_while_the_store_is_down_and_health_stays_200` |
+//! | 6.2 | reset to the seed world | `admin::reset_returns_experiments_and_catalogs_to_the_seed_world`, `conformance::replace_all_leaves_exactly_what_seeding_an_empty_store_leaves` |
+//! | 6.3 | the state as a world file; export, import, export is byte-identical | `admin::the_state_is_a_world_file_that_starts_a_server_in_the_same_state`, `admin::export_import_export_is_byte_identical_for_random_histories` |
+//! | 6.4 | replacing the state, every problem with its pointer | `admin::put_state_lists_every_problem_with_its_path_and_changes_nothing`, `admin::put_state_replaces_tokens_and_projects_and_reset_restores_the_seed` |
+//! | 6.5 | the request journal | `admin::the_journal_lists_requests_newest_first_with_token_names_and_write_bodies` |
+//! | 6.6 | injected faults | `admin::faults_answer_their_status_in_the_error_format_and_count_down` |
+//! | 6.7 | `TestServer` in one call | `tests::starts_serves_resets_and_stops_on_drop` |
+//! | 6.8 | an empty or foreign database file is refused | `conformance::sqlite_refuses_an_empty_database_file_instead_of_seeding_over_it`, `conformance::sqlite_refuses_a_database_it_did_not_write` |
 //! | 2.1, 2.21, 2.22, 2.23 | 200 with the `IterationRep`, field by field | `create_iteration::the_demo_request_creates_the_draft_behaviour_md_describes`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/demo-valid-request.json`) |
 //! | 2.25 | the 200 body is valid against `IterationRep` | `behaviour::every_success_body_conforms_to_the_spec` |
 //! | 2.1 | unreadable bodies; every problem at once | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/missing-fields.json`, `invalid/wrong-types.json`, `invalid/not-an-object.json`, `invalid/treatment-fields-missing.json`, `invalid/many-problems-at-once.json`) |
@@ -288,7 +303,7 @@ async fn every_success_body_conforms_to_the_spec() {
 
 #[tokio::test]
 async fn every_error_body_has_a_uuid_and_conforms_to_its_schema() {
-    let t = TestApp::with_limits(RateLimits { route: Some(1), token: None }).await;
+    let t = TestApp::with_limits(RateLimits { route: Some(1), ..RateLimits::OFF }).await;
     let iterations = format!("{EXPERIMENT}/iterations");
     let mut stale = valid_request();
     stale["flags"]["example-flag-for-experiment"]["flagConfigVersion"] = json!(1);
@@ -856,7 +871,7 @@ async fn save_and_start_new_iteration_validates_like_create_iteration() {
 
 #[tokio::test]
 async fn rate_limit_headers_come_on_every_answer_and_per_token() {
-    let t = TestApp::with_limits(RateLimits { route: Some(100), token: Some(3) }).await;
+    let t = TestApp::with_limits(RateLimits { route: Some(100), token: Some(3), ..RateLimits::OFF }).await;
     t.clock.set(UnixMillis(1_700_000_000_400));
     let iterations = format!("{EXPERIMENT}/iterations");
     let created = t.call(Method::POST, &iterations, Some(valid_request())).await;

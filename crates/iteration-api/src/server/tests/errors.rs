@@ -128,7 +128,7 @@ async fn a_taken_key_is_409_key_exists() {
 
 #[tokio::test]
 async fn rate_limits_send_headers_and_429_with_retry_after() {
-    let t = TestApp::with_limits(RateLimits { route: Some(2), token: Some(10) }).await;
+    let t = TestApp::with_limits(RateLimits { route: Some(2), token: Some(10), ..RateLimits::OFF }).await;
     t.clock.set(UnixMillis(1_700_000_002_500));
     let first = t.call(Method::GET, EXPERIMENT, None).await;
     assert_eq!(first.status, StatusCode::OK);
@@ -153,4 +153,31 @@ async fn the_openapi_document_is_served() {
     let answer = t.call(Method::GET, "/api/v2/openapi.json", None).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body["openapi"], "3.0.3");
+}
+
+#[tokio::test]
+async fn answers_the_http_layer_gives_are_json_in_the_error_format() {
+    let t = TestApp::new().await;
+    for (rejection, status, code) in [
+        (Rejection::BodyTooLarge { limit: 10 }, StatusCode::PAYLOAD_TOO_LARGE, "request_entity_too_large"),
+        (
+            Rejection::BodyTimeout { timeout: std::time::Duration::from_secs(30) },
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request",
+        ),
+        (Rejection::BodyUnreadable, StatusCode::BAD_REQUEST, "invalid_request"),
+        (Rejection::Malformed, StatusCode::BAD_REQUEST, "invalid_request"),
+        (Rejection::UriTooLong, StatusCode::URI_TOO_LONG, "invalid_request"),
+        (Rejection::HeadersTooLarge, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request"),
+    ] {
+        let response = t.app.reject(rejection);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        let body = serde_json::from_slice(response.body()).expect("JSON");
+        assert_error(
+            &Answer { status: response.status(), headers: response.headers().clone(), body },
+            status,
+            code,
+        );
+    }
 }

@@ -106,6 +106,20 @@ impl Store for FaultyStore {
     fn save_world(&self, world: &World) -> StoreFuture<'_, ()> {
         self.inner.save_world(world)
     }
+
+    fn replace_all(&self, world: &World) -> StoreFuture<'_, ()> {
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.replace_all(world),
+        }
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.ping(),
+        }
+    }
 }
 
 async fn faulty_app() -> (App, Arc<FaultyStore>) {
@@ -163,8 +177,27 @@ async fn storage_that_is_down_answers_503_without_its_details() {
         let answer = send(&app, method.clone(), &path, body).await;
         assert_error(&answer, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
         assert_eq!(answer.body["message"], "the storage is unavailable; retry later", "{method} {path}");
+        assert_eq!(answer.headers["retry-after"], "1", "{method} {path}");
     }
     // Validation needs no storage, so it still answers first.
     let answer = send(&app, Method::POST, &format!("{EXPERIMENT}/iterations"), Some(json!({}))).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn readiness_is_503_while_the_store_is_down_and_health_stays_200() {
+    let (app, store) = faulty_app().await;
+    let get = |path: &str| Request::builder().uri(path).body(Bytes::new()).expect("a valid test request");
+    assert_eq!(app.handle(get("/readyz")).await.status(), StatusCode::OK);
+    store.mode.store(DOWN, Ordering::SeqCst);
+    let ready = app.handle(get("/readyz")).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.headers()["retry-after"], "1");
+    let body: Value = serde_json::from_slice(ready.body()).expect("JSON");
+    assert_eq!(body["code"], "service_unavailable");
+    assert_eq!(app.handle(get("/healthz")).await.status(), StatusCode::OK);
+    let reset = app.handle(request(Method::POST, "/_iteration/reset", "api-demo-admin", None)).await;
+    assert_eq!(reset.status(), StatusCode::SERVICE_UNAVAILABLE);
+    store.mode.store(HEALTHY, Ordering::SeqCst);
+    assert_eq!(app.handle(get("/readyz")).await.status(), StatusCode::OK);
 }

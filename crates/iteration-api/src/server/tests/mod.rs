@@ -13,6 +13,7 @@ use crate::server::store::MemoryStore;
 use crate::server::world::World;
 use crate::server::{App, AppConfig, ManualClock, RateLimits, seed_store};
 
+mod admin;
 mod behaviour;
 mod catalog;
 mod concurrency;

@@ -55,6 +55,9 @@ pub(crate) fn catalogs(projects: &[Project]) -> Catalogs {
 
 /// The live catalog `project` starts with.
 pub(crate) fn seed_catalog(project: &Project) -> ProjectCatalog {
+    if let Some(catalog) = &project.catalog {
+        return catalog.clone();
+    }
     let environments: Vec<EnvironmentName> = project
         .environments
         .iter()

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use iteration_model::{ExperimentType, MetricKind, UnitAggregationType, UnixMillis};
+use iteration_model::{
+    Experiment, ExperimentType, MetricKind, ProjectCatalog, UnitAggregationType, UnixMillis,
+};
 use serde::{Deserialize, Serialize};
 
 /// An access token the server accepts.
@@ -39,12 +41,20 @@ pub enum Role {
     Reader,
     /// Read and write.
     Writer,
+    /// Everything a writer may, plus the server's administration API
+    /// (`/_iteration/...`).
+    Admin,
 }
 
 impl Role {
     /// Whether the role may use routes that change data.
     pub fn can_write(self) -> bool {
-        self == Role::Writer
+        matches!(self, Role::Writer | Role::Admin)
+    }
+
+    /// Whether the role may use the administration API.
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
     }
 }
 
@@ -61,28 +71,34 @@ pub struct Project {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_randomization_unit: Option<String>,
     /// The context kinds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context_kinds: Vec<ContextKind>,
     /// The environments.
     pub environments: Vec<Environment>,
     /// The feature flags.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
     /// The single metrics.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<Metric>,
     /// The metric groups.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metric_groups: Vec<MetricGroup>,
     /// The layers experiments reserve traffic in.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<Layer>,
     /// The covariate files.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub covariates: Vec<Covariate>,
-    /// The experiments that exist when the server starts.
-    #[serde(default)]
-    pub experiments: Vec<SeedExperiment>,
+    /// The live catalog, whole (format version 2): when given, it is the
+    /// project's catalog as it is, and the fields that describe a catalog in
+    /// short (`contextKinds`, `flags`, `metrics`, ...) are absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<ProjectCatalog>,
+    /// The experiments that exist when the server starts, whole: a
+    /// version 1 file's short form is read into this.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<Experiment>,
 }
 
 impl Project {

@@ -7,7 +7,9 @@ use iteration_model::{MetricKind, is_valid_key, pointer};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::{FORMAT_VERSION, Project, World, WorldError, WorldProblem};
+use iteration_model::{Experiment, ProjectCatalog};
+
+use super::{FORMAT_VERSION, Project, SeedExperiment, World, WorldError, WorldProblem, seed_experiment};
 
 /// The fields a project may have; others are reported, so that a typo does
 /// not silently drop data.
@@ -23,7 +25,13 @@ const PROJECT_FIELDS: &[&str] = &[
     "layers",
     "covariates",
     "experiments",
+    "catalog",
 ];
+
+/// The fields of a project that describe its catalog in short; a project
+/// with a whole `catalog` has none of them.
+const SHORT_CATALOG_FIELDS: &[&str] =
+    &["defaultRandomizationUnit", "contextKinds", "flags", "metrics", "metricGroups", "covariates"];
 
 const WORLD_FIELDS: &[&str] = &["formatVersion", "tokens", "projects"];
 
@@ -146,19 +154,22 @@ fn read_world(value: &Value, problems: &mut Problems) -> Option<World> {
     let object = object(value, "", WORLD_FIELDS, problems)?;
     let format_version: Option<u32> = required(object, "", "formatVersion", problems);
     if let Some(version) = format_version
-        && version != FORMAT_VERSION
+        && !(1..=FORMAT_VERSION).contains(&version)
     {
         problems.push(
             "/formatVersion",
-            format!("format version {version} is not supported; this program reads version {FORMAT_VERSION}"),
+            format!(
+                "format version {version} is not supported; this program reads versions 1 to {FORMAT_VERSION}"
+            ),
         );
     }
+    let version = format_version.unwrap_or(FORMAT_VERSION);
     let tokens = items(object, "", "tokens", false, problems);
     let projects = match object.get("projects") {
         Some(Value::Array(values)) => values
             .iter()
             .enumerate()
-            .map(|(i, v)| read_project(v, &pointer("/projects", i), problems))
+            .map(|(i, v)| read_project(v, &pointer("/projects", i), version, problems))
             .collect::<Vec<_>>()
             .into_iter()
             .collect::<Option<Vec<_>>>(),
@@ -171,12 +182,14 @@ fn read_world(value: &Value, problems: &mut Problems) -> Option<World> {
             None
         }
     };
-    Some(World::assemble(format_version?, tokens?, projects?))
+    format_version?;
+    Some(World::assemble(tokens?, projects?))
 }
 
-fn read_project(value: &Value, path: &str, problems: &mut Problems) -> Option<Project> {
-    let object = object(value, path, PROJECT_FIELDS, problems)?;
-    let key = required(object, path, "key", problems);
+fn read_project(value: &Value, path: &str, version: u32, problems: &mut Problems) -> Option<Project> {
+    let fields = if version >= 2 { PROJECT_FIELDS } else { &PROJECT_FIELDS[..PROJECT_FIELDS.len() - 1] };
+    let object = object(value, path, fields, problems)?;
+    let key: Option<String> = required(object, path, "key", problems);
     let name = required(object, path, "name", problems);
     let default_randomization_unit = optional(object, path, "defaultRandomizationUnit", problems);
     let context_kinds = items(object, path, "contextKinds", false, problems);
@@ -186,7 +199,22 @@ fn read_project(value: &Value, path: &str, problems: &mut Problems) -> Option<Pr
     let metric_groups = items(object, path, "metricGroups", false, problems);
     let layers = items(object, path, "layers", false, problems);
     let covariates = items(object, path, "covariates", false, problems);
-    let experiments = items(object, path, "experiments", false, problems);
+    let catalog: Option<Option<ProjectCatalog>> = optional(object, path, "catalog", problems);
+    if matches!(catalog, Some(Some(_))) {
+        for name in SHORT_CATALOG_FIELDS.iter().filter(|name| object.contains_key(**name)) {
+            problems.push(
+                pointer(path, name),
+                format!("`{name}` cannot be given with `catalog`, which holds the whole catalog"),
+            );
+        }
+    }
+    let experiments: Option<Vec<Experiment>> = if version >= 2 {
+        items(object, path, "experiments", false, problems)
+    } else {
+        let seeds: Option<Vec<SeedExperiment>> = items(object, path, "experiments", false, problems);
+        let project = key.as_deref().unwrap_or_default();
+        seeds.map(|seeds| seeds.iter().map(|seed| seed_experiment(project, seed)).collect())
+    };
     Some(Project {
         key: key?,
         name: name?,
@@ -198,6 +226,7 @@ fn read_project(value: &Value, path: &str, problems: &mut Problems) -> Option<Pr
         metric_groups: metric_groups?,
         layers: layers?,
         covariates: covariates?,
+        catalog: catalog?,
         experiments: experiments?,
     })
 }
@@ -276,6 +305,9 @@ fn check_project(project: &Project, path: &str, problems: &mut Problems) {
                 format!("`{unit}` is not a context kind of this project enabled for experiments"),
             );
         }
+    }
+    if let Some(catalog) = &project.catalog {
+        check_catalog(project, catalog, &format!("{path}/catalog"), problems);
     }
     let environment_list = environments.iter().copied().collect::<Vec<_>>().join(", ");
     let known_environment = |environment: &str, at: String, problems: &mut Problems| {
@@ -432,5 +464,25 @@ fn check_project(project: &Project, path: &str, problems: &mut Problems) {
         if !covariates.insert(covariate.id.as_str()) {
             problems.push(format!("{path}/id"), format!("covariate `{}` is defined twice", covariate.id));
         }
+    }
+}
+
+/// A whole catalog belongs to its project: same key, same environments.
+fn check_catalog(project: &Project, catalog: &ProjectCatalog, path: &str, problems: &mut Problems) {
+    if catalog.key != project.key {
+        problems.push(
+            format!("{path}/key"),
+            format!("the catalog is of project `{}`; it must be of `{}`", catalog.key, project.key),
+        );
+    }
+    let ours: Vec<(&str, &str)> =
+        project.environments.iter().map(|e| (e.key.as_str(), e.name.as_str())).collect();
+    let its: Vec<(&str, &str)> =
+        catalog.environments.iter().map(|e| (e.key.as_str(), e.name.as_str())).collect();
+    if ours != its {
+        problems.push(
+            format!("{path}/environments"),
+            "the catalog's environments must be the project's `environments`, in the same order",
+        );
     }
 }

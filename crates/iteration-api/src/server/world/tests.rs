@@ -19,7 +19,7 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 #[test]
-fn demo_tokens_are_a_writer_and_a_reader_for_every_project() {
+fn demo_tokens_are_a_writer_a_reader_and_an_admin_for_every_project() {
     let world = World::demo();
     let writer = world.token("api-demo-writer").unwrap();
     assert_eq!(
@@ -28,7 +28,14 @@ fn demo_tokens_are_a_writer_and_a_reader_for_every_project() {
     );
     let reader = world.token("api-demo-reader").unwrap();
     assert_eq!((reader.role, reader.role.can_write(), reader.projects.as_ref()), (Role::Reader, false, None));
-    assert!(world.token("api-demo-admin").is_none());
+    let admin = world.token("api-demo-admin").unwrap();
+    assert_eq!(
+        (admin.role, admin.role.can_write(), admin.role.is_admin(), admin.name.as_deref()),
+        (Role::Admin, true, true, Some("Demo admin"))
+    );
+    assert!(!writer.role.is_admin());
+    assert!(world.token("api-demo-admi").is_none());
+    assert!(world.token("api-demo-admin2").is_none());
     assert!(world.token("").is_none());
 }
 
@@ -139,19 +146,19 @@ fn not_json_names_line_and_column() {
 #[test]
 fn shape_problems_are_all_reported_with_their_paths() {
     let json = r#"{
-        "formatVersion": 2,
-        "tokens": [{"token": "t", "role": "admin"}],
+        "formatVersion": 3,
+        "tokens": [{"token": "t", "role": "owner"}],
         "projects": [{"name": "P", "enviroments": [], "flags": [{"key": "f"}]}]
     }"#;
     assert_eq!(
         problems(json),
         owned(&[
-            ("/formatVersion", "format version 2 is not supported; this program reads version 1"),
-            ("/tokens/0", "unknown variant `admin`, expected `reader` or `writer`"),
+            ("/formatVersion", "format version 3 is not supported; this program reads versions 1 to 2"),
+            ("/tokens/0", "unknown variant `owner`, expected one of `reader`, `writer`, `admin`"),
             (
                 "/projects/0/enviroments",
                 "unknown field `enviroments`; expected one of key, name, defaultRandomizationUnit, contextKinds, \
-                 environments, flags, metrics, metricGroups, layers, covariates, experiments",
+                 environments, flags, metrics, metricGroups, layers, covariates, experiments, catalog",
             ),
             ("/projects/0/key", "`key` is required"),
             ("/projects/0/environments", "`environments` is required"),
@@ -233,5 +240,55 @@ fn dangling_references_are_all_reported_with_their_paths() {
                 "unknown environment `staging`; this project has production"
             ),
         ])
+    );
+}
+
+#[test]
+fn version_1_has_no_whole_catalog_and_version_2_no_short_one_beside_it() {
+    let v1 = r#"{"formatVersion": 1, "projects": [{"key": "p", "name": "P", "environments": [], "catalog": null}]}"#;
+    assert_eq!(
+        problems(v1),
+        owned(&[(
+            "/projects/0/catalog",
+            "unknown field `catalog`; expected one of key, name, defaultRandomizationUnit, contextKinds, \
+             environments, flags, metrics, metricGroups, layers, covariates, experiments",
+        )])
+    );
+    let mut catalog = serde_json::to_value(World::demo().seed_catalogs().remove(0)).unwrap();
+    catalog["key"] = serde_json::json!("other");
+    let v2 = serde_json::json!({"formatVersion": 2, "projects": [{
+        "key": "my-project", "name": "P", "environments": [{"key": "production", "name": "Production"}],
+        "flags": [], "catalog": catalog
+    }]});
+    assert_eq!(
+        problems(&v2.to_string()),
+        owned(&[(
+            "/projects/0/flags",
+            "`flags` cannot be given with `catalog`, which holds the whole catalog"
+        )])
+    );
+    // Cross-references are checked once the shape is right.
+    let mut v2 = v2;
+    v2["projects"][0].as_object_mut().unwrap().remove("flags");
+    assert_eq!(
+        problems(&v2.to_string()),
+        owned(&[
+            ("/projects/0/catalog/key", "the catalog is of project `other`; it must be of `my-project`"),
+            (
+                "/projects/0/catalog/environments",
+                "the catalog's environments must be the project's `environments`, in the same order",
+            ),
+        ])
+    );
+}
+
+#[test]
+fn a_version_1_world_is_written_as_version_2_and_reads_back_the_same() {
+    let demo = World::demo();
+    let written: serde_json::Value = serde_json::from_str(&demo.to_json().unwrap()).unwrap();
+    assert_eq!(written["formatVersion"], 2);
+    assert_eq!(
+        written["projects"][0]["experiments"][0]["_links"]["self"]["href"],
+        "/api/v2/projects/my-project/environments/production/experiments/example-experiment"
     );
 }
