@@ -50,7 +50,8 @@ pub enum FlagChange {
 /// Fields of a flag that a JSON Patch may not change: the server keeps them.
 const FLAG_FIXED: &[&str] = &["/key", "/_version", "/creationDate", "/kind", "/_links"];
 /// Fields of a metric that a JSON Patch may not change.
-const METRIC_FIXED: &[&str] = &["/key", "/kind", "/_id", "/_versionId", "/_version", "/_creationDate", "/_links"];
+const METRIC_FIXED: &[&str] =
+    &["/key", "/kind", "/_id", "/_versionId", "/_version", "/_creationDate", "/_links"];
 /// Fields of a metric group that a JSON Patch may not change.
 const GROUP_FIXED: &[&str] = &["/key", "/_id", "/_version", "/_versionId", "/_creationDate", "/_links"];
 
@@ -116,7 +117,9 @@ impl ProjectCatalog {
             FlagChange::Semantic(patch) => patch.apply(before, now, ids)?,
             FlagChange::Json(patch) => {
                 let mut fixed: Vec<String> = FLAG_FIXED.iter().map(|f| (*f).to_owned()).collect();
-                fixed.extend(before.environments.iter().flatten().map(|(e, _)| format!("/environments/{e}/version")));
+                fixed.extend(
+                    before.environments.iter().flatten().map(|(e, _)| format!("/environments/{e}/version")),
+                );
                 refuse_fixed(patch, &fixed.iter().map(String::as_str).collect::<Vec<_>>())?;
                 let patched: FeatureFlag = reread(patch.apply(&to_value(before))?, "flag")?;
                 if patched.environments.iter().flatten().any(|(e, _)| before.environment(e).is_none()) {
@@ -162,7 +165,10 @@ impl ProjectCatalog {
         let allowed = |unit: &str| self.enabled_for_experiments(unit);
         let metric = MetricRep::create(body, self.metric_context(&allowed), now, ids)?;
         if self.metrics.contains_key(&metric.key) {
-            return Err(CatalogError::KeyExists(format!("a metric with key `{}` already exists", metric.key)));
+            return Err(CatalogError::KeyExists(format!(
+                "a metric with key `{}` already exists",
+                metric.key
+            )));
         }
         let key = metric.key.clone();
         Ok(self.metrics.entry(key).or_insert(metric))

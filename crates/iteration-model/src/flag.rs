@@ -245,7 +245,11 @@ impl FeatureFlagBody {
             let object = r.object(v, p)?;
             let on_variation = r.req(object, p, "onVariation", Reader::integer);
             let off_variation = r.req(object, p, "offVariation", Reader::integer);
-            Some(FlagDefaults { on_variation: on_variation?, off_variation: off_variation?, extra: Map::new() })
+            Some(FlagDefaults {
+                on_variation: on_variation?,
+                off_variation: off_variation?,
+                extra: Map::new(),
+            })
         });
         let maintainer_id = r.opt(object, "", "maintainerId", Reader::string);
         let is_flag_on = r.opt(object, "", "isFlagOn", Reader::boolean);
@@ -363,9 +367,9 @@ impl FeatureFlag {
             version: 1,
             creation_date: now,
             include_in_snippet: Some(false),
-            client_side_availability: Some(body.client_side_availability.unwrap_or_else(|| {
-                serde_json::json!({"usingEnvironmentId": false, "usingMobileKey": false})
-            })),
+            client_side_availability: Some(body.client_side_availability.unwrap_or_else(
+                || serde_json::json!({"usingEnvironmentId": false, "usingMobileKey": false}),
+            )),
             variations,
             temporary: body.temporary,
             tags: body.tags,
@@ -460,7 +464,11 @@ impl FeatureFlag {
             let base = pointer("/environments", environment);
             index(&mut violations, pointer(&base, "offVariation"), config.off_variation);
             if let Some(fallthrough) = &config.fallthrough {
-                index(&mut violations, pointer(&pointer(&base, "fallthrough"), "variation"), fallthrough.variation);
+                index(
+                    &mut violations,
+                    pointer(&pointer(&base, "fallthrough"), "variation"),
+                    fallthrough.variation,
+                );
             }
             let mut rule_ids = std::collections::HashSet::new();
             for (i, rule) in config.rules.iter().flatten().enumerate() {

@@ -146,7 +146,11 @@ impl FlagPatch {
             let environment_key = r.opt(object, "", "environmentKey", Reader::string);
             let comment = r.opt(object, "", "comment", Reader::string);
             let instructions = r.req(object, "", "instructions", |r, v, p| r.each(v, p, read_instruction));
-            Some(FlagPatch { environment_key: environment_key?, comment: comment?, instructions: instructions? })
+            Some(FlagPatch {
+                environment_key: environment_key?,
+                comment: comment?,
+                instructions: instructions?,
+            })
         })();
         let mut patch = r.finish(patch)?;
         if patch.instructions.is_empty() {
@@ -214,7 +218,11 @@ fn apply_one(
 ) -> Result<(), Refusal> {
     let variation_index = |flag: &FeatureFlag, field: &'static str, id: &str| {
         flag.variation_index(id).map(|i| i as i64).ok_or_else(|| {
-            (field, ViolationCode::UnknownVariation, format!("`{id}` is not a variation of flag `{}`", flag.key))
+            (
+                field,
+                ViolationCode::UnknownVariation,
+                format!("`{id}` is not a variation of flag `{}`", flag.key),
+            )
         })
     };
     match instruction {
@@ -285,9 +293,11 @@ fn apply_one(
             let rules = config(flag, environment)?.rules.get_or_insert_with(Vec::new);
             let at = match before_rule_id {
                 None => rules.len(),
-                Some(before) => rules.iter().position(|r| r.id.as_deref() == Some(before)).ok_or_else(
-                    || ("beforeRuleId", ViolationCode::UnknownRule, format!("no rule has _id `{before}`")),
-                )?,
+                Some(before) => {
+                    rules.iter().position(|r| r.id.as_deref() == Some(before)).ok_or_else(|| {
+                        ("beforeRuleId", ViolationCode::UnknownRule, format!("no rule has _id `{before}`"))
+                    })?
+                }
             };
             rules.insert(at, rule);
         }
@@ -327,7 +337,10 @@ fn apply_one(
     Ok(())
 }
 
-fn config<'f>(flag: &'f mut FeatureFlag, environment: Option<&str>) -> Result<&'f mut FeatureFlagConfig, Refusal> {
+fn config<'f>(
+    flag: &'f mut FeatureFlag,
+    environment: Option<&str>,
+) -> Result<&'f mut FeatureFlagConfig, Refusal> {
     // `apply` checked that the environment exists before any instruction ran.
     environment.and_then(|e| flag.environments.as_mut()?.get_mut(e)).ok_or((
         "",
@@ -381,7 +394,9 @@ fn read_instruction(r: &mut Reader, value: &Value, path: &str) -> Option<FlagIns
             let rollout = Reader::optional(obj, "rolloutWeights").cloned();
             FlagInstruction::UpdateFallthroughVariationOrRollout { variation_id, rollout }
         }
-        "updateOffVariation" => FlagInstruction::UpdateOffVariation { variation_id: string(r, "variationId")? },
+        "updateOffVariation" => {
+            FlagInstruction::UpdateOffVariation { variation_id: string(r, "variationId")? }
+        }
         _ => FlagInstruction::Other(obj.clone()),
     })
 }

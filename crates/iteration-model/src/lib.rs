@@ -112,8 +112,8 @@ pub use experiment::{
     ExperimentType, Methodology, MultipleComparisonCorrectionMethod, MultipleComparisonCorrectionScope,
 };
 pub use flag::{
-    EnvironmentName, FeatureFlag, FeatureFlagBody, FeatureFlagConfig, FeatureFlags, FlagDefaults, FlagKind, FlagRule,
-    FlagVariation, VariationOrRollout, flag_path,
+    EnvironmentName, FeatureFlag, FeatureFlagBody, FeatureFlagConfig, FeatureFlags, FlagDefaults, FlagKind,
+    FlagRule, FlagVariation, VariationOrRollout, flag_path,
 };
 pub use flag_patch::{FlagInstruction, FlagPatch};
 pub use ids::{IdSource, SequentialIds};
@@ -128,19 +128,19 @@ pub use json_pointer::{InvalidPointer, JsonPointer};
 pub use key::{InvalidKey, Key, MAX_KEY_LEN, is_valid_key};
 pub use link::{Link, Links, links};
 pub use metric::{
-    AnalysisType, DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep, MetricKind,
-    MetricV2Rep, UnitAggregationType,
+    AnalysisType, DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep,
+    MetricKind, MetricV2Rep, UnitAggregationType,
 };
 pub use metric_catalog::{
-    GroupMemberInput, MaintainerRep, MetricCollectionRep, MetricContext, MetricGroupCollectionRep, MetricGroupRep,
-    MetricRep, metric_group_path, metric_path,
+    GroupMemberInput, MaintainerRep, MetricCollectionRep, MetricContext, MetricGroupCollectionRep,
+    MetricGroupRep, MetricRep, metric_group_path, metric_path,
 };
 pub use millis::UnixMillis;
+pub use patch::{ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction};
 pub use project::{
     ContextKindRep, ContextKindsCollectionRep, ProjectCatalog, RandomizationSettingsRep, RandomizationUnit,
     RandomizationUnitRep, live_iterations, uses_flag, uses_metric,
 };
-pub use patch::{ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction};
 pub use resolve::{FALLTHROUGH, ResolveError, VersionConflict, resolve_iteration};
 pub use validate::{EXPERIMENT_FIELDS, ITERATION_FIELDS};
 pub use violation::{Violation, ViolationCode, Violations, pointer};

@@ -278,11 +278,19 @@ impl MetricRep {
                     v.push("/selector", ViolationCode::MissingField, "a click metric needs a selector");
                 }
                 if urls_empty {
-                    v.push("/urls", ViolationCode::MissingField, "a click metric needs at least one URL rule");
+                    v.push(
+                        "/urls",
+                        ViolationCode::MissingField,
+                        "a click metric needs at least one URL rule",
+                    );
                 }
             }
             MetricKind::Pageview if urls_empty => {
-                v.push("/urls", ViolationCode::MissingField, "a page view metric needs at least one URL rule");
+                v.push(
+                    "/urls",
+                    ViolationCode::MissingField,
+                    "a page view metric needs at least one URL rule",
+                );
             }
             MetricKind::Custom | MetricKind::Trace if needs_event_key() => v.push(
                 "/eventKey",
@@ -321,7 +329,9 @@ impl MetricRep {
             v.push(
                 "/successCriteria",
                 ViolationCode::NotAllowed,
-                format!("`{criteria}` is not a success criterion; use HigherThanBaseline or LowerThanBaseline"),
+                format!(
+                    "`{criteria}` is not a success criterion; use HigherThanBaseline or LowerThanBaseline"
+                ),
             );
         }
         if let Some(aggregation) = &self.unit_aggregation_type

@@ -174,7 +174,11 @@ impl ProjectCatalog {
                 .filter_map(|(key, flag)| Some((key.clone(), flag.catalog_flag(environment)?)))
                 .collect(),
             metrics: self.metrics.iter().map(|(key, m)| (key.clone(), catalog_metric(m))).collect(),
-            metric_groups: self.metric_groups.iter().map(|(key, g)| (key.clone(), catalog_group(g))).collect(),
+            metric_groups: self
+                .metric_groups
+                .iter()
+                .map(|(key, g)| (key.clone(), catalog_group(g)))
+                .collect(),
             covariates: self.covariates.get(environment).cloned().unwrap_or_default(),
         })
     }
@@ -201,10 +205,7 @@ impl ProjectCatalog {
                     .collect(),
             ),
             creation_date: Some(self.creation_date),
-            links: Some(links([(
-                "self",
-                format!("/api/v2/projects/{}/experimentation-settings", self.key),
-            )])),
+            links: Some(links([("self", format!("/api/v2/projects/{}/experimentation-settings", self.key))])),
             extra: Map::new(),
         }
     }
@@ -278,7 +279,9 @@ impl ProjectCatalog {
             v.push(
                 "/archived",
                 ViolationCode::NotAllowed,
-                format!("`{key}` is enabled for experiments; remove it from the experimentation settings first"),
+                format!(
+                    "`{key}` is enabled for experiments; remove it from the experimentation settings first"
+                ),
             );
         }
         v.into_result()?;
@@ -352,9 +355,12 @@ fn catalog_group(group: &MetricGroupRep) -> CatalogMetricGroup {
 /// The iterations of `experiment` that hold catalog entities in use: its
 /// draft and its running iteration.
 pub fn live_iterations(experiment: &Experiment) -> impl Iterator<Item = &IterationRep> {
-    experiment.draft_iteration.iter().chain(experiment.current_iteration.iter().filter(|i| {
-        i.status == crate::iteration::IterationStatus::Running
-    }))
+    experiment.draft_iteration.iter().chain(
+        experiment
+            .current_iteration
+            .iter()
+            .filter(|i| i.status == crate::iteration::IterationStatus::Running),
+    )
 }
 
 /// Whether a draft or running iteration of `experiment` uses flag `key`.
@@ -366,8 +372,9 @@ pub fn uses_flag(experiment: &Experiment, key: &str) -> bool {
 /// group `key` (directly, or a metric inside a group it uses).
 pub fn uses_metric(experiment: &Experiment, key: &str) -> bool {
     live_iterations(experiment).any(|i| {
-        i.metrics.iter().flatten().any(|m| {
-            m.key == key || m.metrics.iter().flatten().any(|member| member.key == key)
-        })
+        i.metrics
+            .iter()
+            .flatten()
+            .any(|m| m.key == key || m.metrics.iter().flatten().any(|member| member.key == key))
     })
 }

@@ -199,17 +199,40 @@ impl Route {
                     _ => Err(RouteError::MethodNotAllowed { allow: "POST" }),
                 }
             }
-            ["flags", p] if valid(&[p]) => collection(method, key(p), |project| Route::ListFlags { project }, |project| Route::CreateFlag { project }),
-            ["flags", p, f] if valid(&[p, f]) => {
-                item(method, key(p), key(f), |project, key| Route::GetFlag { project, key }, |project, key| Route::PatchFlag { project, key }, |project, key| Route::DeleteFlag { project, key })
-            }
-            ["metrics", p] if valid(&[p]) => collection(method, key(p), |project| Route::ListMetrics { project }, |project| Route::CreateMetric { project }),
-            ["metrics", p, m] if valid(&[p, m]) => {
-                item(method, key(p), key(m), |project, key| Route::GetMetric { project, key }, |project, key| Route::PatchMetric { project, key }, |project, key| Route::DeleteMetric { project, key })
-            }
-            ["projects", p, "metric-groups"] if valid(&[p]) => {
-                collection(method, key(p), |project| Route::ListMetricGroups { project }, |project| Route::CreateMetricGroup { project })
-            }
+            ["flags", p] if valid(&[p]) => collection(
+                method,
+                key(p),
+                |project| Route::ListFlags { project },
+                |project| Route::CreateFlag { project },
+            ),
+            ["flags", p, f] if valid(&[p, f]) => item(
+                method,
+                key(p),
+                key(f),
+                |project, key| Route::GetFlag { project, key },
+                |project, key| Route::PatchFlag { project, key },
+                |project, key| Route::DeleteFlag { project, key },
+            ),
+            ["metrics", p] if valid(&[p]) => collection(
+                method,
+                key(p),
+                |project| Route::ListMetrics { project },
+                |project| Route::CreateMetric { project },
+            ),
+            ["metrics", p, m] if valid(&[p, m]) => item(
+                method,
+                key(p),
+                key(m),
+                |project, key| Route::GetMetric { project, key },
+                |project, key| Route::PatchMetric { project, key },
+                |project, key| Route::DeleteMetric { project, key },
+            ),
+            ["projects", p, "metric-groups"] if valid(&[p]) => collection(
+                method,
+                key(p),
+                |project| Route::ListMetricGroups { project },
+                |project| Route::CreateMetricGroup { project },
+            ),
             ["projects", p, "metric-groups", g] if valid(&[p, g]) => item(
                 method,
                 key(p),

@@ -39,7 +39,11 @@ impl Context<'_> {
         &self,
         project: &str,
         reads: Reads,
-        mut change: impl FnMut(&mut ProjectCatalog, &[Arc<ExperimentRecord>], &mut dyn IdSource) -> Result<T, ApiError>,
+        mut change: impl FnMut(
+            &mut ProjectCatalog,
+            &[Arc<ExperimentRecord>],
+            &mut dyn IdSource,
+        ) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let store = &self.app.store;
         for _ in 0..MAX_WRITE_ATTEMPTS {
@@ -69,7 +73,10 @@ impl Context<'_> {
     }
 
     /// The project's catalog as it is now, for a read.
-    async fn read_catalog(&self, project: &str) -> Result<Arc<crate::server::store::CatalogRecord>, ApiError> {
+    async fn read_catalog(
+        &self,
+        project: &str,
+    ) -> Result<Arc<crate::server::store::CatalogRecord>, ApiError> {
         Ok(self.catalog(project).await?.value)
     }
 
@@ -113,7 +120,8 @@ pub(super) async fn list_flags(ctx: &Context<'_>, project: &str) -> Result<Respo
     let (limit, offset) = page_window(ctx, 20, 100)?;
     let matching: Vec<&FeatureFlag> = catalog.catalog().flags.values().filter(|f| filter.keeps(f)).collect();
     let total = matching.len();
-    let items = matching.into_iter().skip(offset).take(limit).map(|f| only_environments(ctx, f.clone())).collect();
+    let items =
+        matching.into_iter().skip(offset).take(limit).map(|f| only_environments(ctx, f.clone())).collect();
     let base = format!("/api/v2/flags/{project}");
     let body = FeatureFlags {
         items,
@@ -145,7 +153,9 @@ impl FlagFilter {
             let (field, value) = part.split_once(':').unwrap_or((part, ""));
             match field.trim() {
                 "query" => filter.query = Some(value.to_lowercase()),
-                "tags" => filter.tags.extend(value.split(['+', ' ']).filter(|t| !t.is_empty()).map(str::to_owned)),
+                "tags" => {
+                    filter.tags.extend(value.split(['+', ' ']).filter(|t| !t.is_empty()).map(str::to_owned))
+                }
                 "state" => match value {
                     "archived" => filter.archived = Some(true),
                     "live" | "active" => filter.archived = Some(false),
@@ -170,9 +180,10 @@ impl FlagFilter {
     fn keeps(&self, flag: &FeatureFlag) -> bool {
         // Archived flags are listed only when asked for, as LaunchDarkly does.
         self.archived.unwrap_or(false) == flag.archived
-            && self.query.as_ref().is_none_or(|q| {
-                flag.key.to_lowercase().contains(q) || flag.name.to_lowercase().contains(q)
-            })
+            && self
+                .query
+                .as_ref()
+                .is_none_or(|q| flag.key.to_lowercase().contains(q) || flag.name.to_lowercase().contains(q))
             && self.tags.iter().all(|t| flag.tags.contains(t))
     }
 }
@@ -188,7 +199,11 @@ pub(super) async fn create_flag(ctx: &Context<'_>, project: &str) -> Result<Resp
     Ok(json(StatusCode::CREATED, &flag))
 }
 
-pub(super) async fn get_flag(ctx: &Context<'_>, project: &str, key: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn get_flag(
+    ctx: &Context<'_>,
+    project: &str,
+    key: &str,
+) -> Result<Response<Bytes>, ApiError> {
     let catalog = ctx.read_catalog(project).await?;
     let flag = catalog.catalog().flags.get(key).ok_or_else(|| flag_not_found(key))?;
     Ok(json(StatusCode::OK, &only_environments(ctx, flag.clone())))
@@ -206,7 +221,11 @@ fn is_semantic(ctx: &Context<'_>, body: &Value) -> bool {
         || body.get("instructions").is_some()
 }
 
-pub(super) async fn patch_flag(ctx: &Context<'_>, project: &str, key: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn patch_flag(
+    ctx: &Context<'_>,
+    project: &str,
+    key: &str,
+) -> Result<Response<Bytes>, ApiError> {
     let body = ctx.json_body()?;
     let change = if is_semantic(ctx, &body) {
         FlagChange::Semantic(FlagPatch::from_json(&body).map_err(|v| ApiError::violations(&v))?)
@@ -222,7 +241,11 @@ pub(super) async fn patch_flag(ctx: &Context<'_>, project: &str, key: &str) -> R
     Ok(json(StatusCode::OK, &only_environments(ctx, flag)))
 }
 
-pub(super) async fn delete_flag(ctx: &Context<'_>, project: &str, key: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn delete_flag(
+    ctx: &Context<'_>,
+    project: &str,
+    key: &str,
+) -> Result<Response<Bytes>, ApiError> {
     ctx.change_catalog(project, Reads::Experiments, |catalog, records, _| {
         catalog.delete_flag(key, experiments(records)).map_err(catalog_error)
     })
@@ -300,7 +323,8 @@ pub(super) async fn list_metrics(ctx: &Context<'_>, project: &str) -> Result<Res
     } else {
         ctx.app.store.list(project, None).await.map_err(store_error)?.into_iter().map(|r| r.value).collect()
     };
-    let matching: Vec<&MetricRep> = catalog.catalog().metrics.values().filter(|m| filters.keeps_metric(m)).collect();
+    let matching: Vec<&MetricRep> =
+        catalog.catalog().metrics.values().filter(|m| filters.keeps_metric(m)).collect();
     let total = matching.len();
     let items = matching
         .into_iter()
@@ -329,7 +353,11 @@ pub(super) async fn create_metric(ctx: &Context<'_>, project: &str) -> Result<Re
     Ok(json(StatusCode::CREATED, &metric))
 }
 
-pub(super) async fn get_metric(ctx: &Context<'_>, project: &str, key: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn get_metric(
+    ctx: &Context<'_>,
+    project: &str,
+    key: &str,
+) -> Result<Response<Bytes>, ApiError> {
     let catalog = ctx.read_catalog(project).await?;
     let metric = catalog.catalog().metrics.get(key).ok_or_else(|| metric_not_found(key))?;
     let expand = ctx.expands();
@@ -345,7 +373,11 @@ fn metric_not_found(key: &str) -> ApiError {
     ApiError::not_found(format!("metric `{key}` not found"))
 }
 
-pub(super) async fn patch_metric(ctx: &Context<'_>, project: &str, key: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn patch_metric(
+    ctx: &Context<'_>,
+    project: &str,
+    key: &str,
+) -> Result<Response<Bytes>, ApiError> {
     let body = ctx.json_body()?;
     let patch = JsonPatch::from_json(&body).map_err(|v| ApiError::violations(&v))?;
     let now = ctx.app.clock.now();
@@ -357,7 +389,11 @@ pub(super) async fn patch_metric(ctx: &Context<'_>, project: &str, key: &str) ->
     Ok(json(StatusCode::OK, &metric))
 }
 
-pub(super) async fn delete_metric(ctx: &Context<'_>, project: &str, key: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn delete_metric(
+    ctx: &Context<'_>,
+    project: &str,
+    key: &str,
+) -> Result<Response<Bytes>, ApiError> {
     ctx.change_catalog(project, Reads::Experiments, |catalog, records, _| {
         catalog.delete_metric(key, experiments(records)).map_err(catalog_error)
     })
@@ -367,7 +403,11 @@ pub(super) async fn delete_metric(ctx: &Context<'_>, project: &str, key: &str) -
 
 // -------------------------------------------------------- metric groups
 
-fn expanded_group(group: &MetricGroupRep, records: &[Arc<ExperimentRecord>], expand: &[String]) -> MetricGroupRep {
+fn expanded_group(
+    group: &MetricGroupRep,
+    records: &[Arc<ExperimentRecord>],
+    expand: &[String],
+) -> MetricGroupRep {
     let mut group = group.clone();
     let wants = |name: &str| expand.iter().any(|e| e == name);
     if wants("experiments") || wants("experimentCount") {
@@ -383,7 +423,10 @@ fn expanded_group(group: &MetricGroupRep, records: &[Arc<ExperimentRecord>], exp
     group
 }
 
-pub(super) async fn list_metric_groups(ctx: &Context<'_>, project: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn list_metric_groups(
+    ctx: &Context<'_>,
+    project: &str,
+) -> Result<Response<Bytes>, ApiError> {
     let catalog = ctx.read_catalog(project).await?;
     let filters = Filters::parse(ctx.query("filter").as_deref().unwrap_or(""))?;
     let (limit, offset) = page_window(ctx, 20, 50)?;
@@ -402,7 +445,10 @@ pub(super) async fn list_metric_groups(ctx: &Context<'_>, project: &str) -> Resu
     Ok(json(StatusCode::OK, &body))
 }
 
-pub(super) async fn create_metric_group(ctx: &Context<'_>, project: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn create_metric_group(
+    ctx: &Context<'_>,
+    project: &str,
+) -> Result<Response<Bytes>, ApiError> {
     let body = ctx.json_body()?;
     let now = ctx.app.clock.now();
     let group = ctx
@@ -498,7 +544,9 @@ impl Filters {
                 )));
             }
             let values = match serde_json::from_str::<Value>(value) {
-                Ok(Value::Array(items)) => items.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_owned)).collect(),
+                Ok(Value::Array(items)) => {
+                    items.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_owned)).collect()
+                }
                 Ok(Value::String(s)) => vec![s],
                 _ => vec![value.to_owned()],
             };
@@ -558,7 +606,10 @@ fn split_top_level(text: &str) -> Vec<&str> {
 
 // ------------------------------------------- context kinds and settings
 
-pub(super) async fn list_context_kinds(ctx: &Context<'_>, project: &str) -> Result<Response<Bytes>, ApiError> {
+pub(super) async fn list_context_kinds(
+    ctx: &Context<'_>,
+    project: &str,
+) -> Result<Response<Bytes>, ApiError> {
     let catalog = ctx.read_catalog(project).await?;
     let body = ContextKindsCollectionRep {
         items: catalog.catalog().context_kinds.clone(),

@@ -147,7 +147,10 @@ async fn an_experiment_write_checked_against_a_replaced_catalog_fails(store: Arc
 
     let stale = [
         store.insert(record("my-project", "production", "y"), Some(1)).await.map(|_| ()),
-        store.compare_and_swap(1, renamed(record("my-project", "production", "x"), "Stale"), Some(1)).await.map(|_| ()),
+        store
+            .compare_and_swap(1, renamed(record("my-project", "production", "x"), "Stale"), Some(1))
+            .await
+            .map(|_| ()),
         store
             .apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Stale".to_owned()), Some(1))
             .await
@@ -160,7 +163,10 @@ async fn an_experiment_write_checked_against_a_replaced_catalog_fails(store: Arc
     assert_eq!((got.version, got.value.experiment.name.as_str()), (1, "Experiment x"));
     assert_eq!(store.get("my-project", "production", "y").await.unwrap(), None);
     // Against the current catalog, the same writes land.
-    store.apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Fresh".to_owned()), Some(2)).await.unwrap();
+    store
+        .apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Fresh".to_owned()), Some(2))
+        .await
+        .unwrap();
 }
 
 async fn a_catalog_write_that_read_the_experiments_fails_after_an_experiment_write(store: Arc<dyn Store>) {
@@ -175,8 +181,12 @@ async fn a_catalog_write_that_read_the_experiments_fails_after_an_experiment_wri
     let err = store.put_catalog(expected, demo_catalog()).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     let now = store.generation("my-project").await.unwrap();
-    store.compare_and_swap(1, renamed(record("my-project", "production", "x"), "Changed"), None).await.unwrap();
-    let err = store.put_catalog(CatalogExpectation { version: 1, generation: Some(now) }, demo_catalog()).await;
+    store
+        .compare_and_swap(1, renamed(record("my-project", "production", "x"), "Changed"), None)
+        .await
+        .unwrap();
+    let err =
+        store.put_catalog(CatalogExpectation { version: 1, generation: Some(now) }, demo_catalog()).await;
     assert!(matches!(err, Err(StoreError::Conflict { .. })), "{err:?}");
 
     let current = store.generation("my-project").await.unwrap();
@@ -206,7 +216,9 @@ async fn a_flag_change_and_a_write_on_its_old_version_never_both_win(store: Arc<
         let write_store = Arc::clone(&store);
         let write = tokio::spawn(async move {
             let edit = Edit::with(move |e| e.name = format!("Round {round}"));
-            write_store.apply("my-project", "production", "x", experiment.version, edit, Some(catalog.version)).await
+            write_store
+                .apply("my-project", "production", "x", experiment.version, edit, Some(catalog.version))
+                .await
         });
         let (flag_change, write) = (flag_change.await.unwrap(), write.await.unwrap());
         assert!(!(flag_change.is_ok() && write.is_ok()), "round {round}: both won");
@@ -273,7 +285,10 @@ async fn compare_and_swap_increments_the_version(store: Arc<dyn Store>) {
         store.compare_and_swap(1, renamed(record("p", "production", "x"), "Second"), None).await.unwrap(),
         2
     );
-    assert_eq!(store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third"), None).await.unwrap(), 3);
+    assert_eq!(
+        store.compare_and_swap(2, renamed(record("p", "production", "x"), "Third"), None).await.unwrap(),
+        3
+    );
 
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!(
@@ -286,7 +301,8 @@ async fn compare_and_swap_with_a_stale_version_is_a_conflict(store: Arc<dyn Stor
     store.insert(record("p", "production", "x"), None).await.unwrap();
     store.compare_and_swap(1, renamed(record("p", "production", "x"), "Winner"), None).await.unwrap();
 
-    let err = store.compare_and_swap(1, renamed(record("p", "production", "x"), "Loser"), None).await.unwrap_err();
+    let err =
+        store.compare_and_swap(1, renamed(record("p", "production", "x"), "Loser"), None).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "the record changed since it was read: expected version 1, it is at version 2"
@@ -330,7 +346,11 @@ async fn exactly_one_of_concurrent_swaps_from_one_version_wins(store: Arc<dyn St
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 store
-                    .compare_and_swap(1, renamed(record("p", "production", "x"), &format!("writer {i}")), None)
+                    .compare_and_swap(
+                        1,
+                        renamed(record("p", "production", "x"), &format!("writer {i}")),
+                        None,
+                    )
                     .await
             })
         })
@@ -610,7 +630,8 @@ async fn sqlite_writes_queued_together_share_one_commit() {
     assert_eq!(store.commits(), 0);
 
     let held = store.hold_writer();
-    let writes: Vec<_> = (0..64).map(|i| store.insert(record("p", "production", &format!("x{i}")), None)).collect();
+    let writes: Vec<_> =
+        (0..64).map(|i| store.insert(record("p", "production", &format!("x{i}")), None)).collect();
     drop(held);
     for write in writes {
         assert_eq!(write.await.unwrap().version, 1);

@@ -67,9 +67,10 @@ impl Store for MemoryStore {
         catalog: Option<u64>,
     ) -> StoreFuture<'_, Versioned<Arc<ExperimentRecord>>> {
         let mut state = self.state();
-        let checked = state.records.check_insert(&record_key(&record)).and_then(|()| {
-            check_catalog_guard(state.catalogs.version(&record.project_key), catalog)
-        });
+        let checked = state
+            .records
+            .check_insert(&record_key(&record))
+            .and_then(|()| check_catalog_guard(state.catalogs.version(&record.project_key), catalog));
         if let Err(err) = checked {
             return ready(Err(err));
         }

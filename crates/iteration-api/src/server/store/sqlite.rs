@@ -438,9 +438,8 @@ fn read_all(connection: &Connection) -> Result<CommittedState, StoreError> {
         let record: ExperimentRecord = serde_json::from_str(&record).map_err(StoreError::unavailable)?;
         state.records.put(version, Arc::new(record));
     }
-    let mut statement = connection
-        .prepare("SELECT version, document FROM catalogs")
-        .map_err(StoreError::unavailable)?;
+    let mut statement =
+        connection.prepare("SELECT version, document FROM catalogs").map_err(StoreError::unavailable)?;
     let rows = statement
         .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
         .map_err(StoreError::unavailable)?;
@@ -554,7 +553,9 @@ impl Applied {
                 None
             }
             Applied::PutCatalog(_, result, record) => match (result, record.take()) {
-                (Ok(version), Some(record)) => state.catalogs.put(*version, Arc::new(*record)).map(Replaced::Catalog),
+                (Ok(version), Some(record)) => {
+                    state.catalogs.put(*version, Arc::new(*record)).map(Replaced::Catalog)
+                }
                 _ => None,
             },
         }
@@ -662,12 +663,18 @@ impl Batch<'_> {
 
     /// The version the catalog of `project` is at inside the batch.
     fn catalog_version(&self, project: &str) -> u64 {
-        self.catalog_versions.get(project).copied().unwrap_or_else(|| self.committed.state().catalogs.version(project))
+        self.catalog_versions
+            .get(project)
+            .copied()
+            .unwrap_or_else(|| self.committed.state().catalogs.version(project))
     }
 
     /// The generation of `project` inside the batch.
     fn generation(&self, project: &str) -> u64 {
-        self.generations.get(project).copied().unwrap_or_else(|| self.committed.state().catalogs.generation(project))
+        self.generations
+            .get(project)
+            .copied()
+            .unwrap_or_else(|| self.committed.state().catalogs.generation(project))
     }
 
     /// Counts an experiment write of `project` inside the batch.

@@ -93,7 +93,8 @@ async fn a_suite_sets_up_its_catalog_and_experiment_and_sees_flag_versions_move(
     assert_eq!(now, json!(version + 2));
 
     let iterations = format!("{EXPERIMENTS}/signup-test/iterations");
-    let stale = t.call(Method::POST, &iterations, Some(iteration_with(version, metrics.clone(), "signup"))).await;
+    let stale =
+        t.call(Method::POST, &iterations, Some(iteration_with(version, metrics.clone(), "signup"))).await;
     assert_error(&stale, StatusCode::CONFLICT, "optimistic_locking_error");
     let message = stale.body["message"].as_str().unwrap_or_default();
     assert!(message.contains("12") && message.contains("14"), "{message}");
@@ -131,7 +132,11 @@ async fn a_new_flag_starts_off_at_version_1_in_every_environment() {
     assert_eq!(flag["variations"][0]["value"], true);
     for environment in ["production", "test"] {
         let config = &flag["environments"][environment];
-        assert_eq!((config["on"].clone(), config["version"].clone()), (json!(false), json!(1)), "{environment}");
+        assert_eq!(
+            (config["on"].clone(), config["version"].clone()),
+            (json!(false), json!(1)),
+            "{environment}"
+        );
         assert_eq!(config["fallthrough"]["variation"], 0);
         assert_eq!(config["offVariation"], 1);
     }
@@ -144,7 +149,8 @@ async fn a_new_flag_starts_off_at_version_1_in_every_environment() {
 #[tokio::test]
 async fn a_flag_body_reports_every_problem_with_its_path() {
     let t = TestApp::new().await;
-    let answer = t.call(Method::POST, FLAGS, Some(json!({"name": 3, "variations": [{"value": 1}, {}]}))).await;
+    let answer =
+        t.call(Method::POST, FLAGS, Some(json!({"name": 3, "variations": [{"value": 1}, {}]}))).await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
     assert_eq!(
         error_paths(&answer.body),
@@ -155,7 +161,11 @@ async fn a_flag_body_reports_every_problem_with_its_path() {
         ]
     );
     let answer = t
-        .call(Method::POST, FLAGS, Some(json!({"key": "bad key", "name": " ", "variations": [{"value": "a"}, {"value": "a"}]})))
+        .call(
+            Method::POST,
+            FLAGS,
+            Some(json!({"key": "bad key", "name": " ", "variations": [{"value": "a"}, {"value": "a"}]})),
+        )
         .await;
     let paths: Vec<String> = error_paths(&answer.body).into_iter().map(|(p, _)| p).collect();
     assert_eq!(paths, ["/key", "/name", "/variations/1/value"]);
@@ -167,23 +177,29 @@ async fn environment_instructions_move_only_that_environments_version() {
     let off = t.semantic(FLAG, turn(false)).await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
     let environments = &off.body["environments"];
-    assert_eq!((environments["production"]["version"].clone(), environments["test"]["version"].clone()), (json!(13), json!(3)));
+    assert_eq!(
+        (environments["production"]["version"].clone(), environments["test"]["version"].clone()),
+        (json!(13), json!(3))
+    );
     assert_eq!(off.body["_version"], 2);
     assert_eq!(environments["production"]["lastModified"], json!(NOW.0));
 
-    let renamed = t
-        .semantic(FLAG, json!({"instructions": [{"kind": "updateName", "value": "Renamed"}]}))
-        .await;
+    let renamed =
+        t.semantic(FLAG, json!({"instructions": [{"kind": "updateName", "value": "Renamed"}]})).await;
     assert_eq!(renamed.body["name"], "Renamed");
     assert_eq!(renamed.body["_version"], 3);
     assert_eq!(renamed.body["environments"]["production"]["version"], 13);
 
     // A change of the variations moves every environment.
-    let patch = json!({"patch": [{"op": "replace", "path": "/variations/2/value", "value": "bottom-button"}]});
+    let patch =
+        json!({"patch": [{"op": "replace", "path": "/variations/2/value", "value": "bottom-button"}]});
     let varied = t.call(Method::PATCH, FLAG, Some(patch)).await;
     assert_eq!(varied.status, StatusCode::OK, "{}", varied.body);
     let environments = &varied.body["environments"];
-    assert_eq!((environments["production"]["version"].clone(), environments["test"]["version"].clone()), (json!(14), json!(4)));
+    assert_eq!(
+        (environments["production"]["version"].clone(), environments["test"]["version"].clone()),
+        (json!(14), json!(4))
+    );
 }
 
 #[tokio::test]
@@ -214,7 +230,10 @@ async fn a_semantic_patch_applies_whole_or_not_at_all() {
     assert_eq!(flag.body["_version"], 1);
 
     let no_environment = t.semantic(FLAG, json!({"instructions": [{"kind": "turnFlagOn"}]})).await;
-    assert_eq!(error_paths(&no_environment.body), [("/environmentKey".to_owned(), "missing_field".to_owned())]);
+    assert_eq!(
+        error_paths(&no_environment.body),
+        [("/environmentKey".to_owned(), "missing_field".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -238,7 +257,10 @@ async fn a_rule_added_by_semantic_patch_can_be_an_iterations_rule() {
     body["flags"]["example-flag-for-experiment"]["flagConfigVersion"] = json!(13);
     let created = t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(body)).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    assert_eq!(created.body["flags"]["example-flag-for-experiment"]["targetingRuleDescription"], "Beta testers");
+    assert_eq!(
+        created.body["flags"]["example-flag-for-experiment"]["targetingRuleDescription"],
+        "Beta testers"
+    );
 }
 
 #[tokio::test]
@@ -252,9 +274,21 @@ async fn a_json_patch_cannot_change_what_the_server_keeps() {
         )
         .await;
     assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
-    assert_eq!(error_paths(&answer.body), [("/0".to_owned(), "not_allowed".to_owned()), ("/1".to_owned(), "not_allowed".to_owned())]);
-    let broken = t.call(Method::PATCH, FLAG, Some(json!([{"op": "replace", "path": "/environments/production/offVariation", "value": 7}]))).await;
-    assert_eq!(error_paths(&broken.body), [("/environments/production/offVariation".to_owned(), "unknown_variation".to_owned())]);
+    assert_eq!(
+        error_paths(&answer.body),
+        [("/0".to_owned(), "not_allowed".to_owned()), ("/1".to_owned(), "not_allowed".to_owned())]
+    );
+    let broken = t
+        .call(
+            Method::PATCH,
+            FLAG,
+            Some(json!([{"op": "replace", "path": "/environments/production/offVariation", "value": 7}])),
+        )
+        .await;
+    assert_eq!(
+        error_paths(&broken.body),
+        [("/environments/production/offVariation".to_owned(), "unknown_variation".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -304,7 +338,13 @@ async fn a_metric_post_reports_every_rule_it_breaks() {
         .call(Method::POST, METRICS, Some(json!({"key": "k", "kind": "trace", "eventKey": "e", "isNumeric": true, "analysisType": "percentile"})))
         .await;
     assert_eq!(error_paths(&percentile.body), [("/percentileValue".to_owned(), "missing_field".to_owned())]);
-    let duplicate = t.call(Method::POST, METRICS, Some(json!({"key": "metric-key-123abc", "kind": "custom", "eventKey": "e"}))).await;
+    let duplicate = t
+        .call(
+            Method::POST,
+            METRICS,
+            Some(json!({"key": "metric-key-123abc", "kind": "custom", "eventKey": "e"})),
+        )
+        .await;
     assert_error(&duplicate, StatusCode::CONFLICT, "key_exists");
 }
 
@@ -314,7 +354,9 @@ async fn an_iteration_keeps_the_metric_as_it_was_when_created() {
     let created = t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(valid_request())).await;
     assert_eq!(created.status, StatusCode::OK);
     let path = format!("{METRICS}/metric-key-123abc");
-    let renamed = t.call(Method::PATCH, &path, Some(json!([{"op": "replace", "path": "/name", "value": "Renamed"}]))).await;
+    let renamed = t
+        .call(Method::PATCH, &path, Some(json!([{"op": "replace", "path": "/name", "value": "Renamed"}])))
+        .await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
     assert_ne!(renamed.body["_versionId"], "version-id-123abc");
     assert_eq!(renamed.body["_version"], 2);
@@ -327,7 +369,9 @@ async fn an_iteration_keeps_the_metric_as_it_was_when_created() {
     let group = t.call(Method::GET, &format!("{GROUPS}/metric-group-key-123abc"), None).await;
     assert_eq!(group.body["metrics"][0]["name"], "Renamed");
 
-    let kind = t.call(Method::PATCH, &path, Some(json!([{"op": "replace", "path": "/kind", "value": "click"}]))).await;
+    let kind = t
+        .call(Method::PATCH, &path, Some(json!([{"op": "replace", "path": "/kind", "value": "click"}])))
+        .await;
     assert_error(&kind, StatusCode::BAD_REQUEST, "invalid_request");
     let (status, body) = t.call_any(Method::DELETE, &path, None).await;
     assert_eq!((status, body["errors"][0]["code"].clone()), (StatusCode::BAD_REQUEST, json!("in_use")));
@@ -337,13 +381,26 @@ async fn an_iteration_keeps_the_metric_as_it_was_when_created() {
 async fn metric_lists_filter_page_and_expand() {
     let t = TestApp::new().await;
     let numeric = t.call(Method::GET, &format!("{METRICS}?filter=isNumeric%20equals%20true"), None).await;
-    let keys: Vec<&str> = numeric.body["items"].as_array().into_iter().flatten().filter_map(|m| m["key"].as_str()).collect();
+    let keys: Vec<&str> =
+        numeric.body["items"].as_array().into_iter().flatten().filter_map(|m| m["key"].as_str()).collect();
     assert_eq!(keys, ["metric-key-123abc", "org-revenue"]);
     let page = t.call(Method::GET, &format!("{METRICS}?limit=1&offset=1"), None).await;
-    assert_eq!((page.body["totalCount"].clone(), page.body["items"][0]["key"].clone()), (json!(4), json!("checkout-pageview")));
+    assert_eq!(
+        (page.body["totalCount"].clone(), page.body["items"][0]["key"].clone()),
+        (json!(4), json!("checkout-pageview"))
+    );
     assert!(page.body["_links"]["next"]["href"].as_str().is_some_and(|h| h.contains("offset=2")));
-    let expanded = t.call(Method::GET, &format!("{METRICS}/buy-button-click?expand=metricGroupCount,experimentCount"), None).await;
-    assert_eq!((expanded.body["metricGroupCount"].clone(), expanded.body["experimentCount"].clone()), (json!(2), json!(0)));
+    let expanded = t
+        .call(
+            Method::GET,
+            &format!("{METRICS}/buy-button-click?expand=metricGroupCount,experimentCount"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (expanded.body["metricGroupCount"].clone(), expanded.body["experimentCount"].clone()),
+        (json!(2), json!(0))
+    );
     let bad = t.call(Method::GET, &format!("{METRICS}?filter=color%20equals%20red"), None).await;
     assert_error(&bad, StatusCode::BAD_REQUEST, "invalid_request");
 }
@@ -361,7 +418,10 @@ async fn metric_groups_need_existing_distinct_members() {
         .await;
     assert_eq!(
         error_paths(&answer.body),
-        [("/metrics/0/key".to_owned(), "unknown_metric".to_owned()), ("/metrics/2/key".to_owned(), "duplicate".to_owned())]
+        [
+            ("/metrics/0/key".to_owned(), "unknown_metric".to_owned()),
+            ("/metrics/2/key".to_owned(), "duplicate".to_owned())
+        ]
     );
     let short = t
         .call(Method::POST, GROUPS, Some(json!({"key": "g", "name": "G", "kind": "funnel", "maintainerId": "m", "tags": [], "metrics": [{"key": "buy-button-click", "nameInGroup": "b"}]})))
@@ -377,7 +437,10 @@ async fn metric_groups_need_existing_distinct_members() {
 async fn settings_choose_the_default_unit_of_new_iterations() {
     let t = TestApp::new().await;
     let settings = t.call(Method::GET, SETTINGS, None).await;
-    assert_eq!(settings.body["randomizationUnits"][0], json!({"randomizationUnit": "user", "default": true, "_hidden": false, "_displayName": "User"}));
+    assert_eq!(
+        settings.body["randomizationUnits"][0],
+        json!({"randomizationUnit": "user", "default": true, "_hidden": false, "_displayName": "User"})
+    );
 
     let bad = t
         .call(Method::PUT, SETTINGS, Some(json!({"randomizationUnits": [{"randomizationUnit": "team"}, {"randomizationUnit": "user"}, {"randomizationUnit": "user"}]})))
@@ -407,19 +470,49 @@ async fn settings_choose_the_default_unit_of_new_iterations() {
 #[tokio::test]
 async fn context_kinds_are_created_and_updated_by_put() {
     let t = TestApp::new().await;
-    let put = t.call(Method::PUT, "/api/v2/projects/my-project/context-kinds/team", Some(json!({"name": "Team"}))).await;
+    let put = t
+        .call(Method::PUT, "/api/v2/projects/my-project/context-kinds/team", Some(json!({"name": "Team"})))
+        .await;
     assert_eq!((put.status, put.body["status"].clone()), (StatusCode::OK, json!("success")));
     let again = t
-        .call(Method::PUT, "/api/v2/projects/my-project/context-kinds/team", Some(json!({"name": "Teams", "description": "Groups"})))
+        .call(
+            Method::PUT,
+            "/api/v2/projects/my-project/context-kinds/team",
+            Some(json!({"name": "Teams", "description": "Groups"})),
+        )
         .await;
     assert_eq!(again.status, StatusCode::OK);
     let listed = t.call(Method::GET, "/api/v2/projects/my-project/context-kinds", None).await;
-    let team = listed.body["items"].as_array().into_iter().flatten().find(|k| k["key"] == "team").cloned().expect("team");
-    assert_eq!((team["name"].clone(), team["version"].clone(), team["createdFrom"].clone()), (json!("Teams"), json!(2), json!("manual")));
+    let team = listed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["key"] == "team")
+        .cloned()
+        .expect("team");
+    assert_eq!(
+        (team["name"].clone(), team["version"].clone(), team["createdFrom"].clone()),
+        (json!("Teams"), json!(2), json!("manual"))
+    );
     // A metric may not be measured by a kind that is not enabled for experiments.
-    let metric = t.call(Method::POST, METRICS, Some(json!({"key": "k", "kind": "custom", "eventKey": "e", "randomizationUnits": ["team"]}))).await;
-    assert_eq!(error_paths(&metric.body), [("/randomizationUnits/0".to_owned(), "context_kind_not_for_experiments".to_owned())]);
-    let archive_user = t.call(Method::PUT, "/api/v2/projects/my-project/context-kinds/user", Some(json!({"name": "User", "archived": true}))).await;
+    let metric = t
+        .call(
+            Method::POST,
+            METRICS,
+            Some(json!({"key": "k", "kind": "custom", "eventKey": "e", "randomizationUnits": ["team"]})),
+        )
+        .await;
+    assert_eq!(
+        error_paths(&metric.body),
+        [("/randomizationUnits/0".to_owned(), "context_kind_not_for_experiments".to_owned())]
+    );
+    let archive_user = t
+        .call(
+            Method::PUT,
+            "/api/v2/projects/my-project/context-kinds/user",
+            Some(json!({"name": "User", "archived": true})),
+        )
+        .await;
     assert_error(&archive_user, StatusCode::BAD_REQUEST, "invalid_request");
 }
 
@@ -450,12 +543,16 @@ async fn no_iteration_is_created_against_a_replaced_flag_version() {
         let creator = std::sync::Arc::clone(&t);
         let mut body = valid_request();
         body["flags"]["example-flag-for-experiment"]["flagConfigVersion"] = json!(version);
-        let create = tokio::spawn(async move { creator.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(body)).await });
+        let create = tokio::spawn(async move {
+            creator.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(body)).await
+        });
         assert_eq!(flag.await.expect("the flag task"), StatusCode::OK);
         let created = create.await.expect("the create task");
         match created.status {
             // It was stored before the flag changed: it names the version that was current then.
-            StatusCode::OK => assert_eq!(created.body["flags"]["example-flag-for-experiment"]["flagConfigVersion"], version),
+            StatusCode::OK => {
+                assert_eq!(created.body["flags"]["example-flag-for-experiment"]["flagConfigVersion"], version)
+            }
             StatusCode::CONFLICT => {
                 let message = created.body["message"].as_str().unwrap_or_default().to_owned();
                 assert!(message.contains(&(version + 1).to_string()), "{message}");

@@ -90,7 +90,11 @@ pub(crate) fn seed_catalog(project: &Project) -> ProjectCatalog {
             .filter(|kind| kind.enabled_for_experiments)
             .map(|kind| RandomizationUnit { key: kind.key.clone(), default: kind.key == default_unit })
             .collect(),
-        flags: project.flags.iter().map(|f| (f.key.clone(), seed_flag(&project.key, &environments, f))).collect(),
+        flags: project
+            .flags
+            .iter()
+            .map(|f| (f.key.clone(), seed_flag(&project.key, &environments, f)))
+            .collect(),
         metrics: project.metrics.iter().map(|m| (m.key.clone(), seed_metric(&project.key, m))).collect(),
         metric_groups: project
             .metric_groups
@@ -157,7 +161,11 @@ fn seed_flag(project: &str, environments: &[EnvironmentName], flag: &Flag) -> Fe
                         })
                         .collect(),
                 ),
-                fallthrough: Some(VariationOrRollout { variation: Some(0), rollout: None, extra: Map::new() }),
+                fallthrough: Some(VariationOrRollout {
+                    variation: Some(0),
+                    rollout: None,
+                    extra: Map::new(),
+                }),
                 off_variation: Some(off_variation),
                 prerequisites: Some(Vec::new()),
                 site: Link {
@@ -186,7 +194,10 @@ fn seed_flag(project: &str, environments: &[EnvironmentName], flag: &Flag) -> Fe
         variations,
         temporary: false,
         tags: Vec::new(),
-        links: links([("parent", format!("/api/v2/flags/{project}")), ("self", flag_path(project, &flag.key))]),
+        links: links([
+            ("parent", format!("/api/v2/flags/{project}")),
+            ("self", flag_path(project, &flag.key)),
+        ]),
         maintainer_id: None,
         experiments: json!({"baselineIdx": 0, "items": []}),
         custom_properties: Value::Object(Map::new()),
