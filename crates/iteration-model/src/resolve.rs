@@ -8,7 +8,7 @@
 //! and looks up what it checked, so that building the iteration afterwards
 //! needs no lookup that could fail.
 
-mod reps;
+pub(crate) mod reps;
 
 use std::collections::BTreeMap;
 

@@ -27,11 +27,14 @@ pub(crate) fn is_archived(experiment: &Experiment) -> bool {
     experiment.archived_date.is_some()
 }
 
-/// `startIteration`: the draft becomes the running `currentIteration`.
+/// `startIteration`: the draft becomes the running `currentIteration`. An
+/// iteration that was running stops first, with `layer` as its
+/// `layerSnapshot` (the experiment's layer as it is now, if any).
 pub(crate) fn start_iteration(
     experiment: &mut Experiment,
     change_justification: Option<&str>,
     flag_state: &dyn Fn(&str) -> Option<FlagState>,
+    layer: Option<LayerSnapshotRep>,
     now: UnixMillis,
 ) -> Result<(), Refusal> {
     if is_archived(experiment) {
@@ -63,7 +66,7 @@ pub(crate) fn start_iteration(
                 "an iteration is already running; give a changeJustification to stop it and start the draft",
             );
         }
-        stop_current(experiment, None, None, None, now);
+        stop_current(experiment, None, None, layer, now);
     }
     // Checked above that the draft exists.
     if let Some(mut draft) = experiment.draft_iteration.take() {

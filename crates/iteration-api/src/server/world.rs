@@ -5,7 +5,7 @@
 //! [`World::from_json`] reads a user's own, checking that everything it
 //! refers to exists.
 
-use iteration_model::{Experiment, LayerSnapshotRep, links};
+use iteration_model::{Experiment, links};
 use serde::Serialize;
 
 use crate::server::store::ExperimentRecord;
@@ -16,7 +16,7 @@ mod read;
 
 pub use document::{
     ContextKind, Covariate, Environment, Flag, FlagEnvironment, GroupMember, Layer, Metric, MetricGroup,
-    Project, Role, Rule, SeedExperiment, Token, Variation,
+    Project, Role, Rule, SeedExperiment, SeedHoldout, Token, Variation,
 };
 
 /// The version of the world format this code reads and writes.
@@ -132,29 +132,26 @@ impl World {
         self.tokens.iter().find(|t| t.token == token)
     }
 
-    /// The layer `experiment` reserves traffic in, as a stopped iteration's
-    /// `layerSnapshot` shows it; `None` when it is in no layer.
-    pub fn layer_for(&self, project: &str, environment: &str, experiment: &str) -> Option<LayerSnapshotRep> {
-        let project = self.project(project)?;
-        project.layers.iter().filter(|l| l.environment_key == environment).find_map(|layer| {
-            let reserved = *layer.reservations.get(experiment)?;
-            Some(LayerSnapshotRep {
-                key: layer.key.clone(),
-                name: layer.name.clone(),
-                reservation_percent: reserved,
-                other_reservation_percent: layer.other_reservation_percent,
-                extra: Default::default(),
-            })
-        })
-    }
-
     /// The world's experiments, as records to insert into an empty store, in
-    /// file order. They have no iterations.
+    /// file order, then the base experiment of each holdout. The world's
+    /// own experiments have no iterations; a base experiment has its draft.
     pub fn seed_experiments(&self) -> Vec<ExperimentRecord> {
-        self.projects
+        let mut records: Vec<ExperimentRecord> = self
+            .projects
             .iter()
             .flat_map(|project| project.experiments.iter().map(move |seed| seed_record(&project.key, seed)))
-            .collect()
+            .collect();
+        for project in &self.projects {
+            let catalog = catalog::seed_catalog(project);
+            for holdout in &catalog.holdouts {
+                records.push(ExperimentRecord {
+                    project_key: project.key.clone(),
+                    environment_key: holdout.environment_key.clone(),
+                    experiment: catalog::seed_base_experiment(&catalog, holdout),
+                });
+            }
+        }
+        records
     }
 }
 

@@ -102,7 +102,8 @@ pub(crate) fn save_and_start_new_iteration(
     let waiting_draft = experiment.draft_iteration.replace(next);
     let why = change_justification.unwrap_or("saved and started a new iteration");
     let flag_state = |flag: &str| flag_state(catalog, environment, flag);
-    let started = lifecycle::start_iteration(experiment, Some(why), &flag_state, now);
+    let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
+    let started = lifecycle::start_iteration(experiment, Some(why), &flag_state, layer, now);
     experiment.draft_iteration = waiting_draft;
     started.map_err(InstructionError::from)
 }

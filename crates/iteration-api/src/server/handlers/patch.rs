@@ -91,11 +91,14 @@ fn apply(
         Instruction::UpdateName { value } => lifecycle::update_name(experiment, value)?,
         Instruction::UpdateDescription { value } => lifecycle::update_description(experiment, value),
         Instruction::StartIteration { change_justification } => {
+            catalog.catalog().layer_allows_start(environment, &experiment.key).map_err(Refusal)?;
             let flag_state = |flag: &str| flag_state(catalog, environment, flag);
-            lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, now)?;
+            let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
+            lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, layer, now)?;
         }
         Instruction::StopIteration { winning_treatment_id, winning_reason } => {
-            let layer = ctx.app.world.layer_for(catalog.project(), environment, &experiment.key);
+            // The live layer, read with the catalog this write is checked against.
+            let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
             lifecycle::stop_iteration(
                 experiment,
                 winning_treatment_id,

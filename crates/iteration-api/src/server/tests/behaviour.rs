@@ -649,7 +649,7 @@ async fn start_preconditions_that_no_request_can_break() {
     let experiment: Experiment = serde_json::from_value(got.body).expect("an Experiment");
     let flags_on = |_: &str| Some(FlagState { on: true, archived: false });
     let start = |experiment: &mut Experiment, flag: &dyn Fn(&str) -> Option<FlagState>| {
-        lifecycle::start_iteration(experiment, None, flag, NOW)
+        lifecycle::start_iteration(experiment, None, flag, None, NOW)
     };
 
     let mut no_unit = experiment.clone();

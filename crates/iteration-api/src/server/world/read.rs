@@ -21,6 +21,7 @@ const PROJECT_FIELDS: &[&str] = &[
     "metrics",
     "metricGroups",
     "layers",
+    "holdouts",
     "covariates",
     "experiments",
 ];
@@ -185,6 +186,7 @@ fn read_project(value: &Value, path: &str, problems: &mut Problems) -> Option<Pr
     let metrics = items(object, path, "metrics", false, problems);
     let metric_groups = items(object, path, "metricGroups", false, problems);
     let layers = items(object, path, "layers", false, problems);
+    let holdouts = items(object, path, "holdouts", false, problems);
     let covariates = items(object, path, "covariates", false, problems);
     let experiments = items(object, path, "experiments", false, problems);
     Some(Project {
@@ -197,6 +199,7 @@ fn read_project(value: &Value, path: &str, problems: &mut Problems) -> Option<Pr
         metrics: metrics?,
         metric_groups: metric_groups?,
         layers: layers?,
+        holdouts: holdouts?,
         covariates: covariates?,
         experiments: experiments?,
     })
@@ -422,6 +425,48 @@ fn check_project(project: &Project, path: &str, problems: &mut Problems) {
             problems.push(
                 format!("{path}/otherReservationPercent"),
                 format!("{} is not a percentage from 0 to 100", layer.other_reservation_percent),
+            );
+        }
+    }
+    for (i, holdout) in project.holdouts.iter().enumerate() {
+        let path = format!("{path}/holdouts/{i}");
+        known_environment(&holdout.environment_key, format!("{path}/environmentKey"), problems);
+        let amount = iteration_model::AllocationPercent::parse(&holdout.holdout_amount);
+        if !amount
+            .is_ok_and(|a| !a.is_zero() && a.units() < iteration_model::AllocationPercent::HUNDRED.units())
+        {
+            problems.push(
+                format!("{path}/holdoutAmount"),
+                format!("`{}` is not a percentage above 0 and below 100", holdout.holdout_amount),
+            );
+        }
+        if let Some(unit) = &holdout.randomization_unit {
+            if !project.context_kinds.iter().any(|k| &k.key == unit && k.enabled_for_experiments) {
+                problems.push(
+                    format!("{path}/randomizationUnit"),
+                    format!("`{unit}` is not a context kind enabled for experiments"),
+                );
+            }
+        }
+        if let Some(metric) = &holdout.primary_metric_key {
+            if !project.metrics.iter().any(|m| &m.key == metric) {
+                problems.push(
+                    format!("{path}/primaryMetricKey"),
+                    format!("`{metric}` is not a metric of the project"),
+                );
+            }
+        }
+        let clash = project
+            .experiments
+            .iter()
+            .any(|e| e.key == holdout.key && e.environment_key == holdout.environment_key)
+            || project.holdouts[..i]
+                .iter()
+                .any(|h| h.key == holdout.key && h.environment_key == holdout.environment_key);
+        if clash {
+            problems.push(
+                format!("{path}/key"),
+                format!("`{}` is already an experiment or holdout key of its environment", holdout.key),
             );
         }
     }
