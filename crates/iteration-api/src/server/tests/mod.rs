@@ -20,6 +20,7 @@ mod create_iteration;
 mod errors;
 mod faults;
 mod fixed_body;
+mod layers_holdouts;
 mod lifecycle;
 // The model's checker for the spec's schemas, shared rather than copied.
 #[path = "../../../../iteration-model/tests/model/schema.rs"]
