@@ -427,6 +427,21 @@ fn check_project(project: &Project, path: &str, problems: &mut Problems) {
                 format!("{} is not a percentage from 0 to 100", layer.other_reservation_percent),
             );
         }
+        let total: i64 = project
+            .layers
+            .iter()
+            .filter(|l| l.key == layer.key && l.environment_key == layer.environment_key)
+            .map(|l| l.other_reservation_percent + l.reservations.values().sum::<i64>())
+            .sum();
+        if total > iteration_model::LAYER_CAPACITY {
+            problems.push(
+                format!("{path}/reservations"),
+                format!(
+                    "layer `{}` is reserved {total} percent in {}; at most 100",
+                    layer.key, layer.environment_key
+                ),
+            );
+        }
     }
     for (i, holdout) in project.holdouts.iter().enumerate() {
         let path = format!("{path}/holdouts/{i}");

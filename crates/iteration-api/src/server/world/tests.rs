@@ -254,6 +254,10 @@ fn dangling_references_are_all_reported_with_their_paths() {
             ),
             ("/projects/0/layers/0/reservations/ghost", "120 is not a percentage from 0 to 100"),
             (
+                "/projects/0/layers/0/reservations",
+                "layer `l` is reserved 200 percent in production; at most 100"
+            ),
+            (
                 "/projects/0/covariates/0/environmentKey",
                 "unknown environment `staging`; this project has production"
             ),
