@@ -109,29 +109,144 @@ pub struct Holdout {
     pub ended_at: Option<UnixMillis>,
 }
 
-/// A `HoldoutPostRequest`, read; its field names are lower case on the wire.
-#[derive(Debug, Clone, PartialEq)]
+/// A `HoldoutPostRequest`; its field names are lower case on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HoldoutPost {
     /// `name`.
     pub name: String,
     /// `key`.
     pub key: String,
     /// `description`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `randomizationunit`.
+    #[serde(rename = "randomizationunit", skip_serializing_if = "Option::is_none")]
     pub randomization_unit: Option<String>,
     /// `attributes`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<String>,
     /// `holdoutamount`, as sent.
+    #[serde(rename = "holdoutamount")]
     pub holdout_amount: String,
     /// `primarymetrickey`.
+    #[serde(rename = "primarymetrickey", skip_serializing_if = "Option::is_none")]
     pub primary_metric_key: Option<String>,
     /// `metrics`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<HoldoutMetric>,
     /// `prerequisiteflagkey`.
+    #[serde(rename = "prerequisiteflagkey", skip_serializing_if = "Option::is_none")]
     pub prerequisite_flag_key: Option<String>,
     /// `maintainerId`.
+    #[serde(rename = "maintainerId", skip_serializing_if = "Option::is_none")]
     pub maintainer_id: Option<String>,
+}
+
+impl HoldoutPost {
+    /// A post with the required fields only.
+    pub fn new(key: &str, name: &str, holdout_amount: &str) -> HoldoutPost {
+        HoldoutPost {
+            name: name.to_owned(),
+            key: key.to_owned(),
+            description: None,
+            randomization_unit: None,
+            attributes: Vec::new(),
+            holdout_amount: holdout_amount.to_owned(),
+            primary_metric_key: None,
+            metrics: Vec::new(),
+            prerequisite_flag_key: None,
+            maintainer_id: None,
+        }
+    }
+}
+
+/// An experiment in a holdout, as a holdout lists it (`RelatedExperimentRep`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelatedExperimentRep {
+    /// The experiment key.
+    #[serde(default)]
+    pub key: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// Its environment key.
+    #[serde(default)]
+    pub environment: String,
+}
+
+/// A holdout as the API shows it (`HoldoutRep`, and `HoldoutDetailRep`
+/// with `relatedExperiments`). The status is kept as sent, so a status this
+/// model does not know still reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldoutRep {
+    /// The holdout ID.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The holdout key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The holdout name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `created`, `enabled`, `running` or `ended`.
+    pub status: String,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The percentage of traffic held out.
+    pub holdout_amount: String,
+    /// Whether the base experiment or an experiment in the holdout runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_dirty: Option<bool>,
+    /// When it was created.
+    pub created_at: UnixMillis,
+    /// When it last changed.
+    pub updated_at: UnixMillis,
+    /// The base experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_experiment: Option<Experiment>,
+    /// The experiments in the holdout, in short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiments: Option<Vec<RelatedExperimentRep>>,
+    /// The experiments in the holdout, in full (`getHoldout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related_experiments: Option<Vec<Experiment>>,
+}
+
+/// A holdout in a list (`SimpleHoldoutRep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimpleHoldoutRep {
+    /// The holdout ID.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The holdout key.
+    pub key: String,
+    /// The holdout name.
+    pub name: String,
+    /// Its status.
+    pub status: String,
+    /// When it was created.
+    pub created_at: UnixMillis,
+    /// When it last changed.
+    pub updated_at: UnixMillis,
+    /// The experiments in the holdout.
+    #[serde(default)]
+    pub experiments: Vec<RelatedExperimentRep>,
+}
+
+/// A page of an environment's holdouts (`HoldoutsCollectionRep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutsCollectionRep {
+    /// The holdouts.
+    pub items: Vec<SimpleHoldoutRep>,
+    /// How many holdouts the environment has.
+    #[serde(default)]
+    pub total_count: i64,
+    /// Related resources.
+    #[serde(rename = "_links", default)]
+    pub links: crate::link::Links,
 }
 
 impl HoldoutPost {
@@ -357,6 +472,34 @@ impl HoldoutInstruction {
 }
 
 impl HoldoutPatch {
+    /// A patch of `instructions`.
+    pub fn new(instructions: impl IntoIterator<Item = HoldoutInstruction>) -> HoldoutPatch {
+        HoldoutPatch { comment: None, instructions: instructions.into_iter().collect() }
+    }
+
+    /// The patch as JSON, as a client sends it; [`HoldoutPatch::from_json`] reads it back.
+    pub fn to_json(&self) -> Value {
+        let instructions: Vec<Value> = self
+            .instructions
+            .iter()
+            .map(|instruction| match instruction {
+                HoldoutInstruction::EndHoldout => serde_json::json!({"kind": "endHoldout"}),
+                HoldoutInstruction::RemoveExperiment { value }
+                | HoldoutInstruction::UpdateName { value }
+                | HoldoutInstruction::UpdateDescription { value } => {
+                    serde_json::json!({"kind": instruction.kind(), "value": value})
+                }
+                HoldoutInstruction::Other(object) => Value::Object(object.clone()),
+            })
+            .collect();
+        let mut object = Map::new();
+        if let Some(comment) = &self.comment {
+            object.insert("comment".to_owned(), Value::String(comment.clone()));
+        }
+        object.insert("instructions".to_owned(), Value::Array(instructions));
+        Value::Object(object)
+    }
+
     /// Reads a patch, reporting every problem with its JSON Pointer.
     pub fn from_json(value: &Value) -> Result<HoldoutPatch, Violations> {
         let mut r = Reader::new();

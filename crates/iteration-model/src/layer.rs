@@ -160,6 +160,30 @@ impl Layer {
     }
 }
 
+/// What creates a layer (`LayerPost`), as a client sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerPost {
+    /// The layer key.
+    pub key: String,
+    /// The layer name.
+    pub name: String,
+    /// What the layer is for.
+    pub description: String,
+}
+
+/// A project's layers (`LayerCollectionRep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerCollectionRep {
+    /// The layers.
+    pub items: Vec<Layer>,
+    /// How many layers there are.
+    #[serde(rename = "totalCount")]
+    pub total_count: i64,
+    /// Related resources.
+    #[serde(rename = "_links", default)]
+    pub links: Links,
+}
+
 /// A semantic patch of a layer (`LayerPatchInput`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerPatch {
@@ -221,7 +245,53 @@ impl LayerInstruction {
     }
 }
 
+impl LayerInstruction {
+    /// The instruction as JSON, as a client sends it.
+    pub fn to_json(&self) -> Value {
+        match self {
+            LayerInstruction::UpdateName { name } => serde_json::json!({"kind": "updateName", "name": name}),
+            LayerInstruction::UpdateDescription { description } => {
+                serde_json::json!({"kind": "updateDescription", "description": description})
+            }
+            LayerInstruction::UpdateExperimentReservation { experiment_key, reservation_percent } => {
+                serde_json::json!({"kind": "updateExperimentReservation", "experimentKey": experiment_key,
+                    "reservationPercent": reservation_percent})
+            }
+            LayerInstruction::RemoveExperiment { experiment_key } => {
+                serde_json::json!({"kind": "removeExperiment", "experimentKey": experiment_key})
+            }
+            LayerInstruction::Other(object) => Value::Object(object.clone()),
+        }
+    }
+}
+
 impl LayerPatch {
+    /// A patch of `instructions` in `environment` (needed by reservation instructions).
+    pub fn new(
+        environment: Option<&str>,
+        instructions: impl IntoIterator<Item = LayerInstruction>,
+    ) -> LayerPatch {
+        LayerPatch {
+            environment_key: environment.map(str::to_owned),
+            comment: None,
+            instructions: instructions.into_iter().collect(),
+        }
+    }
+
+    /// The patch as JSON, as a client sends it; [`LayerPatch::from_json`] reads it back.
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        if let Some(environment) = &self.environment_key {
+            object.insert("environmentKey".to_owned(), Value::String(environment.clone()));
+        }
+        if let Some(comment) = &self.comment {
+            object.insert("comment".to_owned(), Value::String(comment.clone()));
+        }
+        let instructions = self.instructions.iter().map(LayerInstruction::to_json).collect();
+        object.insert("instructions".to_owned(), Value::Array(instructions));
+        Value::Object(object)
+    }
+
     /// Reads a patch, reporting every problem with its JSON Pointer.
     pub fn from_json(value: &Value) -> Result<LayerPatch, Violations> {
         let mut r = Reader::new();

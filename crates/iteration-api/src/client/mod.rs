@@ -29,6 +29,8 @@
 
 mod builder;
 mod error;
+mod holdouts;
+mod layers;
 mod pages;
 mod query;
 mod request;

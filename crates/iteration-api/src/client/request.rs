@@ -138,7 +138,7 @@ impl RequestFactory {
 
     /// The absolute URL of `/api/v2/projects/{p}[/environments/{e}[/experiments/{x}]]`,
     /// after checking every key.
-    fn path(&self, keys: &[(&'static str, &str)]) -> Result<String, Error> {
+    pub(super) fn path(&self, keys: &[(&'static str, &str)]) -> Result<String, Error> {
         PathKeys(keys).check()?;
         let mut path = format!("{}/api/v2", self.base);
         for (name, key) in keys {
@@ -155,12 +155,17 @@ impl RequestFactory {
         Ok(path)
     }
 
-    fn without_body(&self, method: Method, path: &str, query: &str) -> Result<Request<Bytes>, Error> {
+    pub(super) fn without_body(
+        &self,
+        method: Method,
+        path: &str,
+        query: &str,
+    ) -> Result<Request<Bytes>, Error> {
         let uri = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
         self.request(method, &uri, None, Bytes::new())
     }
 
-    fn with_body(
+    pub(super) fn with_body(
         &self,
         method: Method,
         uri: &str,
