@@ -345,6 +345,7 @@ fn catalog_metric(metric: &MetricRep) -> CatalogMetric {
         unit_aggregation_type: metric.unit_aggregation_type.clone(),
         event_key: metric.event_key.clone(),
         randomization_units: metric.randomization_units.clone().unwrap_or_default(),
+        analysis_type: metric.analysis_type.clone(),
     }
 }
 
