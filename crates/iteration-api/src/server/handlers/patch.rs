@@ -2,6 +2,8 @@
 //! order to a copy of the experiment; the copy is stored only when all of
 //! them succeeded, so a patch changes everything it asks for or nothing.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use iteration_model::{
@@ -15,7 +17,7 @@ use super::fields;
 use crate::server::expand::Expand;
 use crate::server::lifecycle::{self, FlagState, Refusal};
 use crate::server::response::{ApiError, json};
-use crate::server::store::CatalogRecord;
+use crate::server::store::{CatalogRecord, ExperimentRecord};
 
 pub(super) async fn patch(
     ctx: &Context<'_>,
@@ -28,12 +30,23 @@ pub(super) async fn patch(
     patch.validate().map_err(|v| ApiError::violations(&v))?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     let now = ctx.app.clock.now();
+    // A start of a bandit is checked against the other running bandits.
+    let starts = patch.instructions.iter().any(|i| {
+        matches!(i, Instruction::StartIteration { .. } | Instruction::SaveAndStartNewIteration { .. })
+    });
+    let others: Vec<Arc<ExperimentRecord>> = if starts {
+        let listed = ctx.app.store.list(project, Some(environment)).await.map_err(super::store_error)?;
+        listed.into_iter().map(|r| r.value).collect()
+    } else {
+        Vec::new()
+    };
+    let others: Vec<&Experiment> = others.iter().map(|r| &r.experiment).collect();
     let experiment = ctx
         .update(project, environment, key, |experiment, catalog| {
             for (i, instruction) in patch.instructions.iter().enumerate() {
-                apply(ctx, catalog, environment, experiment, instruction, now).map_err(|refusal| {
-                    refusal.into_error(&pointer("/instructions", i), instruction.kind())
-                })?;
+                apply(ctx, catalog, environment, experiment, instruction, &others, now).map_err(
+                    |refusal| refusal.into_error(&pointer("/instructions", i), instruction.kind()),
+                )?;
             }
             Ok(experiment.clone())
         })
@@ -85,6 +98,7 @@ fn apply(
     environment: &str,
     experiment: &mut Experiment,
     instruction: &Instruction,
+    others: &[&Experiment],
     now: UnixMillis,
 ) -> Result<(), InstructionError> {
     match instruction {
@@ -92,6 +106,9 @@ fn apply(
         Instruction::UpdateDescription { value } => lifecycle::update_description(experiment, value),
         Instruction::StartIteration { change_justification } => {
             catalog.catalog().layer_allows_start(environment, &experiment.key).map_err(Refusal)?;
+            if let Some(draft) = experiment.draft_iteration.as_ref() {
+                lifecycle::one_running_bandit_per_rule(experiment, draft, others.iter().copied())?;
+            }
             let flag_state = |flag: &str| flag_state(catalog, environment, flag);
             let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
             lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, layer, now)?;
@@ -122,6 +139,11 @@ fn apply(
                 value.as_ref(),
                 now,
             )?;
+            // The patch is stored only if every instruction succeeds, so the
+            // new iteration can be checked once it runs.
+            if let Some(started) = experiment.current_iteration.as_ref() {
+                lifecycle::one_running_bandit_per_rule(experiment, started, others.iter().copied())?;
+            }
         }
         other => {
             // `validate` reports unknown kinds first; this keeps a kind the

@@ -18,6 +18,7 @@ mod catalog;
 mod concurrency;
 mod create_iteration;
 mod errors;
+mod experiment_rules;
 mod faults;
 mod fixed_body;
 mod layers_holdouts;
