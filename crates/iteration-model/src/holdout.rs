@@ -857,3 +857,84 @@ impl ProjectCatalog {
         Ok((holdout, removed))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::SequentialIds;
+
+    fn holdout() -> Holdout {
+        Holdout {
+            id: "h1".into(),
+            key: "h".into(),
+            name: "H".into(),
+            description: None,
+            environment_key: "production".into(),
+            holdout_amount: AllocationPercent::parse("12.5").unwrap(),
+            randomization_unit: "user".into(),
+            primary_metric_key: None,
+            metrics: Vec::new(),
+            attributes: Vec::new(),
+            prerequisite_flag_key: None,
+            maintainer_id: None,
+            created_at: UnixMillis(0),
+            updated_at: UnixMillis(0),
+            ended_at: None,
+        }
+    }
+
+    fn catalog() -> ProjectCatalog {
+        serde_json::from_value(serde_json::json!({
+            "key": "p", "id": "p", "creationDate": 0, "environments": [{"key": "production", "name": "Production"}],
+            "contextKinds": [], "randomizationUnits": [], "flags": {}, "metrics": {}, "metricGroups": {}
+        }))
+        .expect("a catalog stored before layers and holdouts still reads")
+    }
+
+    #[test]
+    fn status_follows_the_experiments_that_name_the_holdout() {
+        let holdout = holdout();
+        let mut member = holdout.base_experiment(&catalog(), UnixMillis(0), &mut SequentialIds::new(1));
+        assert_eq!(holdout.status([&member]), HoldoutStatus::Created, "the base experiment is not a member");
+        member.key = "member".into();
+        assert_eq!(holdout.status([&member]), HoldoutStatus::Enabled);
+        assert!(!holdout.is_dirty([&member]));
+        member.current_iteration = member.draft_iteration.take().map(|mut i| {
+            i.status = IterationStatus::Running;
+            i
+        });
+        assert_eq!(holdout.status([&member]), HoldoutStatus::Running);
+        assert!(holdout.is_dirty([&member]));
+        assert!(ends_only_when_nothing_runs(&holdout, &[&member], "/i").is_err());
+        let ended = Holdout { ended_at: Some(UnixMillis(1)), ..holdout };
+        assert_eq!(ended.status([&member]), HoldoutStatus::Ended);
+        assert_eq!(holdout_not_ended(&ended, "/holdoutId").unwrap_err().code, ViolationCode::HoldoutEnded);
+    }
+
+    #[test]
+    fn the_base_draft_holds_out_the_amount_and_leaves_the_rest() {
+        let base = holdout().base_experiment(&catalog(), UnixMillis(0), &mut SequentialIds::new(1));
+        let draft = base.draft_iteration.expect("a draft");
+        let shares: Vec<(String, String)> =
+            draft.treatments.into_iter().flatten().map(|t| (t.name, t.allocation_percent)).collect();
+        assert_eq!(
+            shares,
+            [
+                ("Holdout".to_owned(), "12.5".to_owned()),
+                ("Available to experiments".to_owned(), "87.5".to_owned())
+            ]
+        );
+        assert_eq!(base.r#type, Some(ExperimentType::Holdout));
+    }
+
+    #[test]
+    fn a_post_and_a_patch_read_back_from_their_json() {
+        let post = HoldoutPost::new("h", "H", "5");
+        assert_eq!(HoldoutPost::from_json(&serde_json::to_value(&post).unwrap()), Ok(post));
+        let patch = HoldoutPatch::new([
+            HoldoutInstruction::EndHoldout,
+            HoldoutInstruction::UpdateName { value: "N".into() },
+        ]);
+        assert_eq!(HoldoutPatch::from_json(&patch.to_json()), Ok(patch));
+    }
+}

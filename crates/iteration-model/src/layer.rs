@@ -661,3 +661,65 @@ fn unknown_experiment(experiment: &str, environment: &str, path: &str) -> Violat
 fn layer_not_found(key: &str) -> CatalogError {
     CatalogError::NotFound(format!("layer `{key}` not found"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sum_rule_names_both_numbers() {
+        assert_eq!(layer_not_over_full("production", 30, 70, "/p"), Ok(()));
+        let violation = layer_not_over_full("production", 30, 80, "/p").unwrap_err();
+        assert_eq!(violation.code, ViolationCode::ReservationSum);
+        assert_eq!(
+            violation.message,
+            "the layer would be reserved 110 percent in production (30 already reserved by others + 80); at most 100"
+        );
+    }
+
+    #[test]
+    fn a_reservation_is_0_to_100() {
+        assert!(reservation_in_range(0, "/p").is_ok() && reservation_in_range(100, "/p").is_ok());
+        assert_eq!(reservation_in_range(101, "/p").unwrap_err().code, ViolationCode::OutOfRange);
+        assert_eq!(reservation_in_range(-1, "/p").unwrap_err().code, ViolationCode::OutOfRange);
+    }
+
+    #[test]
+    fn a_snapshot_counts_everyone_else_and_the_outside_share() {
+        let mut layer =
+            Layer::create(&serde_json::json!({"key": "l", "name": "L", "description": ""}), UnixMillis(0))
+                .unwrap();
+        let reservation = |key: &str, percent| LayerReservation {
+            experiment_key: key.to_owned(),
+            flag_key: String::new(),
+            reservation_percent: percent,
+        };
+        layer.environments.insert(
+            "production".to_owned(),
+            LayerEnvironment {
+                reservations: vec![reservation("a", 10), reservation("b", 20)],
+                other_reservation_percent: 50,
+            },
+        );
+        let snapshot = layer.snapshot("production", "a").unwrap();
+        assert_eq!((snapshot.reservation_percent, snapshot.other_reservation_percent), (10, 70));
+        assert_eq!(layer.snapshot("production", "c"), None);
+        assert_eq!(layer.snapshot("test", "a"), None);
+    }
+
+    #[test]
+    fn a_patch_reads_back_from_its_json() {
+        let patch = LayerPatch::new(
+            Some("production"),
+            [
+                LayerInstruction::UpdateName { name: "N".into() },
+                LayerInstruction::RemoveExperiment { experiment_key: "e".into() },
+            ],
+        );
+        assert_eq!(LayerPatch::from_json(&patch.to_json()), Ok(patch));
+        let unreadable = LayerPatch::from_json(&serde_json::json!({"instructions": [
+            {"kind": "updateExperimentReservation", "experimentKey": "e", "reservationPercent": "10"}]}));
+        let paths: Vec<String> = unreadable.unwrap_err().into_iter().map(|v| v.path).collect();
+        assert_eq!(paths, ["/instructions/0/reservationPercent"]);
+    }
+}
