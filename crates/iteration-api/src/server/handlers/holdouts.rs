@@ -53,13 +53,38 @@ fn common(holdout: &Holdout, records: &[Arc<ExperimentRecord>]) -> Map<String, V
     rep
 }
 
+/// How `getHoldout` shows the related experiments: the parts `rel-` names,
+/// and their iterations' `metrics` only with `rel-metrics`.
+#[derive(Clone, Copy)]
+struct Related {
+    expand: Expand,
+    metrics: bool,
+}
+
+impl Related {
+    fn apply(self, experiment: Experiment) -> Experiment {
+        let mut experiment = self.expand.apply(experiment);
+        if !self.metrics {
+            let iterations = experiment
+                .current_iteration
+                .iter_mut()
+                .chain(experiment.draft_iteration.iter_mut())
+                .chain(experiment.previous_iterations.iter_mut().flatten());
+            for iteration in iterations {
+                iteration.metrics = None;
+            }
+        }
+        experiment
+    }
+}
+
 /// `HoldoutRep`, or `HoldoutDetailRep` when `related` says how to show the
 /// related experiments.
 fn holdout_rep(
     holdout: &Holdout,
     records: &[Arc<ExperimentRecord>],
     base: Expand,
-    related: Option<Expand>,
+    related: Option<Related>,
 ) -> Value {
     let mut rep = common(holdout, records);
     if let Some(description) = &holdout.description {
@@ -77,8 +102,8 @@ fn holdout_rep(
         None => {
             rep.insert("experiments".to_owned(), members.iter().map(|e| related_rep(e)).collect());
         }
-        Some(expand) => {
-            let full: Vec<Experiment> = members.iter().map(|e| expand.apply((*e).clone())).collect();
+        Some(related) => {
+            let full: Vec<Experiment> = members.iter().map(|e| related.apply((*e).clone())).collect();
             rep.insert("relatedExperiments".to_owned(), json!(full));
         }
     }
@@ -183,8 +208,8 @@ pub(super) async fn create(
 
 /// `getHoldout`: `HoldoutDetailRep`. `expand` names parts of the base
 /// experiment as for an experiment, and with `rel-` the same parts of the
-/// related experiments (`rel-metrics` too: iterations always show their
-/// metrics).
+/// related experiments, whose iterations show `metrics` only with
+/// `rel-metrics`.
 pub(super) async fn get(
     ctx: &Context<'_>,
     project: &str,
@@ -201,8 +226,8 @@ pub(super) async fn get(
     let names = ctx.expands();
     let own: Vec<&str> = names.iter().filter(|n| !n.starts_with("rel-")).map(String::as_str).collect();
     let rel: Vec<&str> = names.iter().filter_map(|n| n.strip_prefix("rel-")).collect();
-    let body =
-        holdout_rep(holdout, &records, Expand::parse(&own.join(",")), Some(Expand::parse(&rel.join(","))));
+    let related = Related { expand: Expand::parse(&rel.join(",")), metrics: rel.contains(&"metrics") };
+    let body = holdout_rep(holdout, &records, Expand::parse(&own.join(",")), Some(related));
     Ok(json(StatusCode::OK, &body))
 }
 

@@ -456,7 +456,15 @@ async fn an_experiment_joins_only_a_holdout_of_its_environment() {
     assert_eq!(detail["status"], "enabled");
     assert_eq!(detail["relatedExperiments"][0]["key"], "member");
     assert!(detail["relatedExperiments"][0]["draftIteration"].is_object(), "rel-draftIteration expands");
+    assert_eq!(
+        detail["relatedExperiments"][0]["draftIteration"].get("metrics"),
+        None,
+        "only with rel-metrics"
+    );
     assert_eq!(detail["baseExperiment"].get("draftIteration"), None);
+    let with_metrics = holdout(&t, "checkout-holdout", "rel-draftIteration,rel-metrics,rel-treatments").await;
+    let draft = &with_metrics["relatedExperiments"][0]["draftIteration"];
+    assert!(draft["metrics"].is_array() && draft["treatments"].is_array(), "{draft}");
 }
 
 #[tokio::test]
