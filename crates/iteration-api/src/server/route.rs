@@ -444,6 +444,34 @@ mod tests {
     }
 
     #[test]
+    fn every_layer_and_holdout_endpoint_resolves_to_its_operation() {
+        let holdouts = "/api/v2/projects/p/environments/e/holdouts";
+        let cases = [
+            (Method::GET, "/api/v2/projects/p/layers".to_owned(), "getLayers"),
+            (Method::POST, "/api/v2/projects/p/layers".to_owned(), "createLayer"),
+            (Method::PATCH, "/api/v2/projects/p/layers/l".to_owned(), "updateLayer"),
+            (Method::GET, holdouts.to_owned(), "getAllHoldouts"),
+            (Method::POST, holdouts.to_owned(), "postHoldout"),
+            (Method::GET, format!("{holdouts}/h"), "getHoldout"),
+            (Method::PATCH, format!("{holdouts}/h"), "patchHoldout"),
+            (Method::GET, format!("{holdouts}/id/65f0c0ffee00000000000001"), "getHoldoutById"),
+        ];
+        for (method, path, name) in cases {
+            let route = Route::resolve(&method, &path).unwrap_or_else(|e| panic!("{method} {path}: {e:?}"));
+            assert_eq!((route.name(), route.project()), (name, Some("p")), "{method} {path}");
+            assert_eq!(route.writes(), method != Method::GET, "{method} {path}");
+        }
+        assert_eq!(
+            Route::resolve(&Method::GET, "/api/v2/projects/p/layers/l"),
+            Err(RouteError::MethodNotAllowed { allow: "PATCH" })
+        );
+        assert_eq!(
+            Route::resolve(&Method::DELETE, &format!("{holdouts}/h")),
+            Err(RouteError::MethodNotAllowed { allow: "GET, PATCH" })
+        );
+    }
+
+    #[test]
     fn unknown_paths_and_methods_are_told_apart() {
         assert_eq!(Route::resolve(&Method::GET, "/api/v2/flags"), Err(RouteError::NotFound));
         assert_eq!(
