@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use iteration_model::{
-    Experiment, ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction, UnixMillis, ViolationCode,
-    Violations, pointer,
+    Experiment, ExperimentPatchInput, ExperimentType, FieldOperation, FieldUpdate, Instruction, UnixMillis,
+    ViolationCode, Violations, pointer,
 };
 use serde_json::Value;
 
@@ -17,7 +17,7 @@ use super::fields;
 use crate::server::expand::Expand;
 use crate::server::lifecycle::{self, FlagState, Refusal};
 use crate::server::response::{ApiError, json};
-use crate::server::store::{CatalogRecord, ExperimentRecord};
+use crate::server::store::{CatalogExpectation, CatalogRecord, ExperimentRecord, StoreError, Versioned};
 
 pub(super) async fn patch(
     ctx: &Context<'_>,
@@ -30,28 +30,63 @@ pub(super) async fn patch(
     patch.validate().map_err(|v| ApiError::violations(&v))?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     let now = ctx.app.clock.now();
-    // A start of a bandit is checked against the other running bandits.
+    let run = |experiment: &mut Experiment, catalog: &CatalogRecord, others: &[&Experiment]| {
+        for (i, instruction) in patch.instructions.iter().enumerate() {
+            apply(ctx, catalog, environment, experiment, instruction, others, now)
+                .map_err(|refusal| refusal.into_error(&pointer("/instructions", i), instruction.kind()))?;
+        }
+        Ok(experiment.clone())
+    };
     let starts = patch.instructions.iter().any(|i| {
         matches!(i, Instruction::StartIteration { .. } | Instruction::SaveAndStartNewIteration { .. })
     });
-    let others: Vec<Arc<ExperimentRecord>> = if starts {
-        let listed = ctx.app.store.list(project, Some(environment)).await.map_err(super::store_error)?;
-        listed.into_iter().map(|r| r.value).collect()
+    let is_bandit = |record: &ExperimentRecord| record.experiment.r#type == Some(ExperimentType::Mab);
+    let experiment = if starts && is_bandit(&ctx.load(project, environment, key).await?.value) {
+        start_bandit(ctx, project, environment, key, run).await?
     } else {
-        Vec::new()
+        ctx.update(project, environment, key, |experiment, catalog| run(experiment, catalog, &[])).await?
     };
-    let others: Vec<&Experiment> = others.iter().map(|r| &r.experiment).collect();
-    let experiment = ctx
-        .update(project, environment, key, |experiment, catalog| {
-            for (i, instruction) in patch.instructions.iter().enumerate() {
-                apply(ctx, catalog, environment, experiment, instruction, &others, now).map_err(
-                    |refusal| refusal.into_error(&pointer("/instructions", i), instruction.kind()),
-                )?;
-            }
-            Ok(experiment.clone())
-        })
-        .await?;
     Ok(json(StatusCode::OK, &expand.apply(experiment)))
+}
+
+/// A patch that starts a bandit, linearized with every other bandit start
+/// of the project so that rule 3.14 holds under concurrency: read the
+/// experiments' generation and list them; claim the catalog (store it
+/// unchanged, which succeeds only if no experiment changed since that
+/// read, and moves its version on); then write the experiment guarded by
+/// exactly the claimed version. A start that another start or write
+/// overtook at any step begins again. Of two racing bandit starts, the one
+/// that writes first changed an experiment (so a later claim on an older
+/// list fails) and claimed last (so an earlier claim's write fails).
+async fn start_bandit(
+    ctx: &Context<'_>,
+    project: &str,
+    environment: &str,
+    key: &str,
+    mut run: impl FnMut(&mut Experiment, &CatalogRecord, &[&Experiment]) -> Result<Experiment, ApiError>,
+) -> Result<Experiment, ApiError> {
+    let store = &ctx.app.store;
+    for _ in 0..super::MAX_WRITE_ATTEMPTS {
+        let generation = store.generation(project).await.map_err(super::store_error)?;
+        let listed = store.list(project, Some(environment)).await.map_err(super::store_error)?;
+        let catalog = ctx.catalog(project).await?;
+        let expected = CatalogExpectation { version: catalog.version, generation: Some(generation) };
+        let claimed = match store.put_catalog(expected, catalog.value.catalog().clone()).await {
+            Ok(claimed) => claimed,
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(err) => return Err(super::store_error(err)),
+        };
+        let Versioned { version, value } = ctx.load(project, environment, key).await?;
+        let mut record = Arc::unwrap_or_clone(value);
+        let others: Vec<&Experiment> = listed.iter().map(|r| &r.value.experiment).collect();
+        let outcome = run(&mut record.experiment, &catalog.value, &others)?;
+        match store.compare_and_swap(version, record, Some(claimed)).await {
+            Ok(_) => return Ok(outcome),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(err) => return Err(super::write_error(err, project, environment, key)),
+        }
+    }
+    Err(super::kept_changing(key))
 }
 
 /// Why one instruction failed: a precondition, or the fields it sets.

@@ -71,7 +71,7 @@
 //! | 3.11 | `mutableFieldsByStatus` describes exactly what is enforced | `behaviour::mutable_fields_by_status_is_exactly_what_is_enforced` |
 //! | 3.12 | concurrency: never two running, no acknowledged write lost; a writer that always loses gets 409 | `concurrency::sixty_four_concurrent_changes_leave_one_consistent_history`, `it::server_concurrency::racing_lifecycle_requests_on_sqlite_leave_one_consistent_history`, `faults::a_writer_that_always_loses_the_race_gets_409_and_changes_nothing` |
 //! | 3.13 | flags fixed once an iteration has run, in field updates and `saveAndStartNewIteration` | `experiment_rules::the_flags_of_an_experiment_are_fixed_once_an_iteration_has_run` |
-//! | 3.14 | one running bandit per flag targeting rule | `experiment_rules::one_bandit_runs_per_flag_targeting_rule` |
+//! | 3.14 | one running bandit per flag targeting rule, also when two start at once | `experiment_rules::one_bandit_runs_per_flag_targeting_rule`, `experiment_rules::racing_bandit_starts_never_both_win` |
 //! | 3.15 | bandit metrics are analysed by the mean | `experiment_rules::a_bandit_measures_metrics_by_their_mean` |
 //! | 3.16 | `type`, `methodology`, `dataSource`, correction values and thresholds checked on create | `experiment_rules::an_experiment_post_names_known_values_and_thresholds_in_range` |
 //! | 5.1 | list layers, `filter=experimentKey:`, create 201 / 409 / 400, the outside share shown | `layers_holdouts::layers_are_created_listed_and_filtered_by_experiment` |

@@ -157,3 +157,29 @@ async fn an_experiment_post_names_known_values_and_thresholds_in_range() {
         "dataSource": "snowflake", "analysisConfig": {"bayesianThreshold": "95", "significanceThreshold": "0.05"}});
     assert_eq!(t.call(Method::POST, EXPERIMENTS, Some(post)).await.status, StatusCode::CREATED);
 }
+
+/// Two bandits on one rule start at the same moment: never both run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_bandit_starts_never_both_win() {
+    for round in 0..16 {
+        let t = Arc::new(TestApp::new().await);
+        for key in ["left", "right"] {
+            let post = json!({"name": key, "key": key, "type": "mab", "iteration": valid_request()});
+            assert_eq!(t.call(Method::POST, EXPERIMENTS, Some(post)).await.status, StatusCode::CREATED);
+        }
+        let tasks: Vec<_> = ["left", "right"]
+            .into_iter()
+            .map(|key| {
+                let t = t.clone();
+                tokio::spawn(async move { patch(&t, key, json!([{"kind": "startIteration"}])).await.status })
+            })
+            .collect();
+        let mut started = 0;
+        for task in tasks {
+            let status = task.await.expect("no task panics");
+            assert!(status == StatusCode::OK || status == StatusCode::BAD_REQUEST, "{status}");
+            started += usize::from(status == StatusCode::OK);
+        }
+        assert_eq!(started, 1, "round {round}: exactly one bandit starts");
+    }
+}
