@@ -14,6 +14,10 @@ use iteration_api::client::{
 use iteration_model::{IterationInput, ViolationCode};
 use iteration_transport::{Server, ServerConfig, ServerHandle, handler_fn};
 
+#[cfg(feature = "server")]
+#[path = "client/layers_holdouts.rs"]
+mod layers_holdouts;
+
 const VALID_REQUEST: &str = include_str!("../fixtures/demo-valid-request.json");
 
 /// One request as the server saw it.

@@ -136,6 +136,9 @@ pub struct CatalogMetric {
     /// The context kinds the metric can be measured by.
     #[serde(default)]
     pub randomization_units: Vec<String>,
+    /// How results are analysed: the mean (absent) or a percentile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis_type: Option<crate::metric::AnalysisType>,
 }
 
 /// A metric group of the project.

@@ -88,6 +88,7 @@ mod experiment;
 mod flag;
 mod flag_parts;
 mod flag_patch;
+mod holdout;
 mod ids;
 mod input;
 mod input_bytes;
@@ -96,6 +97,7 @@ mod json;
 mod json_patch;
 mod json_pointer;
 mod key;
+mod layer;
 mod link;
 mod metric;
 mod metric_catalog;
@@ -135,6 +137,11 @@ pub use flag_parts::{
     WeightedVariation,
 };
 pub use flag_patch::{FlagInstruction, FlagPatch};
+pub use holdout::{
+    Holdout, HoldoutInstruction, HoldoutMetric, HoldoutPatch, HoldoutPost, HoldoutRep, HoldoutStatus,
+    HoldoutsCollectionRep, RelatedExperimentRep, SimpleHoldoutRep, ends_only_when_nothing_runs,
+    holdout_exists, holdout_not_ended, leaves_only_when_not_running, not_in_a_layer,
+};
 pub use ids::{IdSource, SequentialIds};
 pub use input::{FlagInput, IterationInput, MetricInput, TreatmentInput, TreatmentParameterInput};
 pub use input_bytes::InputError;
@@ -145,6 +152,11 @@ pub use json::{WriteJson, to_json_vec};
 pub use json_patch::{JsonPatch, PATCH_OPS, PatchForm, PatchOperation};
 pub use json_pointer::{InvalidPointer, JsonPointer};
 pub use key::{InvalidKey, Key, MAX_KEY_LEN, is_valid_key};
+pub use layer::{
+    LAYER_CAPACITY, Layer, LayerCollectionRep, LayerEnvironment, LayerInstruction, LayerPatch, LayerPost,
+    LayerReservation, is_running, layer_not_over_full, not_in_a_holdout, not_removed_while_running,
+    one_layer_per_experiment, reservation_in_range, zero_only_while_not_running,
+};
 pub use link::{Link, Links, links};
 pub use metric::{
     AnalysisType, DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep,

@@ -1,5 +1,6 @@
 //! The live catalog of one project: flags, metrics, metric groups, context
-//! kinds and experimentation settings, as the API changes them.
+//! kinds, experimentation settings, layers and holdouts, as the API changes
+//! them.
 //!
 //! A server stores one [`ProjectCatalog`] per project beside its
 //! experiments and derives from it, per environment, the [`Catalog`] that
@@ -16,7 +17,9 @@ use serde_json::{Map, Value};
 use crate::catalog::{Catalog, CatalogMetric, CatalogMetricGroup, ContextKind, GroupMember};
 use crate::experiment::Experiment;
 use crate::flag::{EnvironmentName, FeatureFlag};
+use crate::holdout::Holdout;
 use crate::iteration::{CovariateInfoRep, IterationRep};
+use crate::layer::Layer;
 use crate::link::{Links, links};
 use crate::metric_catalog::{MetricContext, MetricGroupRep, MetricRep};
 use crate::millis::UnixMillis;
@@ -125,6 +128,13 @@ pub struct ProjectCatalog {
     /// Each environment's covariate files by ID, by environment key.
     #[serde(default)]
     pub covariates: BTreeMap<String, BTreeMap<String, CovariateInfoRep>>,
+    /// The layers by key. Absent from catalogs stored before layers were live.
+    #[serde(default)]
+    pub layers: BTreeMap<String, Layer>,
+    /// The holdouts of every environment, in the order they were created.
+    /// Absent from catalogs stored before holdouts were live.
+    #[serde(default)]
+    pub holdouts: Vec<Holdout>,
 }
 
 impl ProjectCatalog {
@@ -335,6 +345,7 @@ fn catalog_metric(metric: &MetricRep) -> CatalogMetric {
         unit_aggregation_type: metric.unit_aggregation_type.clone(),
         event_key: metric.event_key.clone(),
         randomization_units: metric.randomization_units.clone().unwrap_or_default(),
+        analysis_type: metric.analysis_type.clone(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! and looks up what it checked, so that building the iteration afterwards
 //! needs no lookup that could fail.
 
-mod reps;
+pub(crate) mod reps;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +19,7 @@ use crate::experiment::ExperimentType;
 use crate::ids::IdSource;
 use crate::input::{FlagInput, IterationInput};
 use crate::iteration::{CovariateInfoRep, IterationRep, IterationStatus};
-use crate::metric::MetricKind;
+use crate::metric::{AnalysisType, MetricKind};
 use crate::millis::UnixMillis;
 use crate::validate::{Primary, check_iteration, primary_metric};
 use crate::violation::{ViolationCode, Violations, pointer};
@@ -88,6 +88,7 @@ pub fn resolve_iteration(
         metrics_support_randomization_unit(&metrics, randomization_unit, &mut violations);
     }
     reallocation_only_for_bandits(experiment, input, &mut violations);
+    bandit_metrics_use_the_mean(experiment, &metrics, &mut violations);
     let covariate = covariate_known(catalog, input, &mut violations);
     let primary = primary_metric(input);
     if !violations.is_empty() {
@@ -452,6 +453,37 @@ fn metrics_support_randomization_unit(metrics: &[ResolvedMetric<'_>], unit: &str
                     );
                 }
             }
+        }
+    }
+}
+
+/// Rule: a bandit reallocates by each treatment's average, so every metric
+/// it measures (and every member of a group it measures) is analysed by the
+/// mean, not a percentile.
+fn bandit_metrics_use_the_mean(
+    experiment: &ExperimentContext,
+    metrics: &[ResolvedMetric<'_>],
+    out: &mut Violations,
+) {
+    if experiment.experiment_type != ExperimentType::Mab {
+        return;
+    }
+    let percentile = |metric: &CatalogMetric| metric.analysis_type == Some(AnalysisType::Percentile);
+    for (i, resolved) in metrics.iter().enumerate() {
+        let singles: Vec<&CatalogMetric> = match resolved {
+            ResolvedMetric::Single(metric) => vec![metric],
+            ResolvedMetric::Group(_, members) => members.iter().map(|(_, metric)| *metric).collect(),
+        };
+        for metric in singles.into_iter().filter(|m| percentile(m)) {
+            out.push(
+                pointer(&pointer("/metrics", i), "key"),
+                ViolationCode::NotAllowed,
+                format!(
+                    "metric `{}` is analysed by percentile; a bandit (mab) measures metrics by their average, \
+                     so use a metric analysed by the mean",
+                    metric.key
+                ),
+            );
         }
     }
 }

@@ -98,6 +98,22 @@ wire_enum! {
         MoveIntoChild = "move_into_child",
         /// The flag, metric or group is in use and cannot be deleted.
         InUse = "in_use",
+        /// No experiment of the environment has this key.
+        UnknownExperiment = "unknown_experiment",
+        /// A layer's reservations in one environment would sum to more than 100.
+        ReservationSum = "reservation_sum",
+        /// An experiment would be in a holdout and a layer at once.
+        LayerOrHoldout = "layer_or_holdout",
+        /// The experiment has a running iteration, which the change needs it not to have.
+        ExperimentRunning = "experiment_running",
+        /// No holdout of the environment has this ID or key.
+        UnknownHoldout = "unknown_holdout",
+        /// The holdout has ended and takes no new experiments.
+        HoldoutEnded = "holdout_ended",
+        /// A change that an experiment's history forbids: its flags once an iteration has run.
+        FrozenAfterRun = "frozen_after_run",
+        /// Two running bandits would share a flag's targeting rule.
+        BanditConflict = "bandit_conflict",
     }
 }
 

@@ -61,6 +61,8 @@ mod context_kinds;
 mod error;
 mod experiments;
 mod flags;
+mod holdouts;
+mod layers;
 mod metric_groups;
 mod metrics;
 mod pages;

@@ -6,7 +6,12 @@
 //! `currentIteration` is the only place a running iteration lives; starting
 //! a draft first stops and moves away whatever runs.
 
-use iteration_model::{Experiment, IterationStatus, LayerSnapshotRep, UnixMillis};
+use std::collections::BTreeSet;
+
+use iteration_model::{
+    Experiment, ExperimentType, IterationRep, IterationStatus, LayerSnapshotRep, UnixMillis, Violation,
+    ViolationCode, is_running,
+};
 
 /// A flag's state in the experiment's environment, as starting needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,11 +32,14 @@ pub(crate) fn is_archived(experiment: &Experiment) -> bool {
     experiment.archived_date.is_some()
 }
 
-/// `startIteration`: the draft becomes the running `currentIteration`.
+/// `startIteration`: the draft becomes the running `currentIteration`. An
+/// iteration that was running stops first, with `layer` as its
+/// `layerSnapshot` (the experiment's layer as it is now, if any).
 pub(crate) fn start_iteration(
     experiment: &mut Experiment,
     change_justification: Option<&str>,
     flag_state: &dyn Fn(&str) -> Option<FlagState>,
+    layer: Option<LayerSnapshotRep>,
     now: UnixMillis,
 ) -> Result<(), Refusal> {
     if is_archived(experiment) {
@@ -63,7 +71,7 @@ pub(crate) fn start_iteration(
                 "an iteration is already running; give a changeJustification to stop it and start the draft",
             );
         }
-        stop_current(experiment, None, None, None, now);
+        stop_current(experiment, None, None, layer, now);
     }
     // Checked above that the draft exists.
     if let Some(mut draft) = experiment.draft_iteration.take() {
@@ -148,4 +156,77 @@ pub(crate) fn update_name(experiment: &mut Experiment, name: &str) -> Result<(),
 /// `updateDescription`.
 pub(crate) fn update_description(experiment: &mut Experiment, description: &str) {
     experiment.description = Some(description.to_owned());
+}
+
+/// The flag keys of `iteration`.
+fn flag_keys(iteration: &IterationRep) -> BTreeSet<&str> {
+    iteration.flags.iter().flat_map(|flags| flags.keys().map(String::as_str)).collect()
+}
+
+/// The iteration that last ran: the running one, else the newest stopped one.
+fn last_run(experiment: &Experiment) -> Option<&IterationRep> {
+    experiment.current_iteration.iter().chain(experiment.previous_iterations.iter().flatten()).next()
+}
+
+/// Rule: once an iteration of an experiment has run, its flags are fixed:
+/// a changed iteration (`updateExperimentFields` on a draft,
+/// `saveAndStartNewIteration`) uses exactly the flags that ran. The
+/// violation is at `/flags` of the instruction's `value`.
+pub(crate) fn flags_unchanged_after_run(
+    experiment: &Experiment,
+    changed: &IterationRep,
+) -> Result<(), Violation> {
+    let Some(ran) = last_run(experiment) else { return Ok(()) };
+    let (before, after) = (flag_keys(ran), flag_keys(changed));
+    if before == after {
+        return Ok(());
+    }
+    let list = |keys: &BTreeSet<&str>| keys.iter().copied().collect::<Vec<_>>().join(", ");
+    Err(Violation::new(
+        "/flags",
+        ViolationCode::FrozenAfterRun,
+        format!(
+            "the flags of an experiment cannot change once an iteration has run: it ran with {}, this would use \
+             {}; create a new experiment to test other flags",
+            list(&before),
+            list(&after)
+        ),
+    ))
+}
+
+/// Rule: at most one running bandit (`mab`) per flag targeting rule in an
+/// environment. Starting `draft` of bandit `experiment` is refused while
+/// another of `others` runs a bandit iteration on one of its flags' rules.
+pub(crate) fn one_running_bandit_per_rule<'e>(
+    experiment: &Experiment,
+    draft: &IterationRep,
+    others: impl IntoIterator<Item = &'e Experiment>,
+) -> Result<(), Refusal> {
+    if experiment.r#type != Some(ExperimentType::Mab) {
+        return Ok(());
+    }
+    let rules = |iteration: &IterationRep| -> BTreeSet<(String, String)> {
+        iteration
+            .flags
+            .iter()
+            .flatten()
+            .map(|(key, flag)| (key.clone(), flag.targeting_rule.clone().unwrap_or_default()))
+            .collect()
+    };
+    let wanted = rules(draft);
+    for other in others {
+        let running_bandit = other.key != experiment.key
+            && other.environment_key == experiment.environment_key
+            && other.r#type == Some(ExperimentType::Mab)
+            && is_running(other);
+        let Some(current) = other.current_iteration.as_ref().filter(|_| running_bandit) else { continue };
+        if let Some((flag, rule)) = rules(current).intersection(&wanted).next() {
+            return refuse(format!(
+                "bandit `{}` already runs on flag `{flag}`, rule `{rule}`; one bandit per targeting rule may \
+                 run at a time",
+                other.key
+            ));
+        }
+    }
+    Ok(())
 }

@@ -59,6 +59,22 @@ pub(crate) enum Route {
     GetExperimentationSettings { project: String },
     /// `PUT /api/v2/projects/{p}/experimentation-settings`.
     PutExperimentationSettings { project: String },
+    /// `GET /api/v2/projects/{p}/layers`.
+    ListLayers { project: String },
+    /// `POST /api/v2/projects/{p}/layers`.
+    CreateLayer { project: String },
+    /// `PATCH /api/v2/projects/{p}/layers/{l}`.
+    UpdateLayer { project: String, key: String },
+    /// `GET /api/v2/projects/{p}/environments/{e}/holdouts`.
+    ListHoldouts { project: String, environment: String },
+    /// `POST /api/v2/projects/{p}/environments/{e}/holdouts`.
+    CreateHoldout { project: String, environment: String },
+    /// `GET /api/v2/projects/{p}/environments/{e}/holdouts/{h}`.
+    GetHoldout { project: String, environment: String, key: String },
+    /// `GET /api/v2/projects/{p}/environments/{e}/holdouts/id/{id}`.
+    GetHoldoutById { project: String, environment: String, id: String },
+    /// `PATCH /api/v2/projects/{p}/environments/{e}/holdouts/{h}`.
+    PatchHoldout { project: String, environment: String, key: String },
 }
 
 /// Why no endpoint matched.
@@ -101,6 +117,14 @@ impl Route {
             Route::PutContextKind { .. } => "putContextKind",
             Route::GetExperimentationSettings { .. } => "getExperimentationSettings",
             Route::PutExperimentationSettings { .. } => "putExperimentationSettings",
+            Route::ListLayers { .. } => "getLayers",
+            Route::CreateLayer { .. } => "createLayer",
+            Route::UpdateLayer { .. } => "updateLayer",
+            Route::ListHoldouts { .. } => "getAllHoldouts",
+            Route::CreateHoldout { .. } => "postHoldout",
+            Route::GetHoldout { .. } => "getHoldout",
+            Route::GetHoldoutById { .. } => "getHoldoutById",
+            Route::PatchHoldout { .. } => "patchHoldout",
         }
     }
 
@@ -122,6 +146,10 @@ impl Route {
                 | Route::DeleteMetricGroup { .. }
                 | Route::PutContextKind { .. }
                 | Route::PutExperimentationSettings { .. }
+                | Route::CreateLayer { .. }
+                | Route::UpdateLayer { .. }
+                | Route::CreateHoldout { .. }
+                | Route::PatchHoldout { .. }
         )
     }
 
@@ -153,7 +181,15 @@ impl Route {
             | Route::ListContextKinds { project }
             | Route::PutContextKind { project, .. }
             | Route::GetExperimentationSettings { project }
-            | Route::PutExperimentationSettings { project } => Some(project),
+            | Route::PutExperimentationSettings { project }
+            | Route::ListLayers { project }
+            | Route::CreateLayer { project }
+            | Route::UpdateLayer { project, .. }
+            | Route::ListHoldouts { project, .. }
+            | Route::CreateHoldout { project, .. }
+            | Route::GetHoldout { project, .. }
+            | Route::GetHoldoutById { project, .. }
+            | Route::PatchHoldout { project, .. } => Some(project),
         }
     }
 
@@ -254,6 +290,36 @@ impl Route {
                 Method::PUT => Ok(Route::PutExperimentationSettings { project: key(p) }),
                 _ => Err(RouteError::MethodNotAllowed { allow: "GET, PUT" }),
             },
+            ["projects", p, "layers"] if valid(&[p]) => collection(
+                method,
+                key(p),
+                |project| Route::ListLayers { project },
+                |project| Route::CreateLayer { project },
+            ),
+            ["projects", p, "layers", l] if valid(&[p, l]) => match *method {
+                Method::PATCH => Ok(Route::UpdateLayer { project: key(p), key: key(l) }),
+                _ => Err(RouteError::MethodNotAllowed { allow: "PATCH" }),
+            },
+            ["projects", p, "environments", e, "holdouts"] if valid(&[p, e]) => {
+                let (project, environment) = (key(p), key(e));
+                match *method {
+                    Method::GET => Ok(Route::ListHoldouts { project, environment }),
+                    Method::POST => Ok(Route::CreateHoldout { project, environment }),
+                    _ => Err(RouteError::MethodNotAllowed { allow: "GET, POST" }),
+                }
+            }
+            ["projects", p, "environments", e, "holdouts", "id", h] if valid(&[p, e, h]) => match *method {
+                Method::GET => Ok(Route::GetHoldoutById { project: key(p), environment: key(e), id: key(h) }),
+                _ => Err(RouteError::MethodNotAllowed { allow: "GET" }),
+            },
+            ["projects", p, "environments", e, "holdouts", h] if valid(&[p, e, h]) => {
+                let (project, environment, key) = (key(p), key(e), key(h));
+                match *method {
+                    Method::GET => Ok(Route::GetHoldout { project, environment, key }),
+                    Method::PATCH => Ok(Route::PatchHoldout { project, environment, key }),
+                    _ => Err(RouteError::MethodNotAllowed { allow: "GET, PATCH" }),
+                }
+            }
             _ => Err(RouteError::NotFound),
         }
     }
@@ -375,6 +441,34 @@ mod tests {
             assert_eq!((route.name(), route.project()), (name, Some("p")), "{method} {path}");
             assert_eq!(route.writes(), method != Method::GET, "{method} {path}");
         }
+    }
+
+    #[test]
+    fn every_layer_and_holdout_endpoint_resolves_to_its_operation() {
+        let holdouts = "/api/v2/projects/p/environments/e/holdouts";
+        let cases = [
+            (Method::GET, "/api/v2/projects/p/layers".to_owned(), "getLayers"),
+            (Method::POST, "/api/v2/projects/p/layers".to_owned(), "createLayer"),
+            (Method::PATCH, "/api/v2/projects/p/layers/l".to_owned(), "updateLayer"),
+            (Method::GET, holdouts.to_owned(), "getAllHoldouts"),
+            (Method::POST, holdouts.to_owned(), "postHoldout"),
+            (Method::GET, format!("{holdouts}/h"), "getHoldout"),
+            (Method::PATCH, format!("{holdouts}/h"), "patchHoldout"),
+            (Method::GET, format!("{holdouts}/id/65f0c0ffee00000000000001"), "getHoldoutById"),
+        ];
+        for (method, path, name) in cases {
+            let route = Route::resolve(&method, &path).unwrap_or_else(|e| panic!("{method} {path}: {e:?}"));
+            assert_eq!((route.name(), route.project()), (name, Some("p")), "{method} {path}");
+            assert_eq!(route.writes(), method != Method::GET, "{method} {path}");
+        }
+        assert_eq!(
+            Route::resolve(&Method::GET, "/api/v2/projects/p/layers/l"),
+            Err(RouteError::MethodNotAllowed { allow: "PATCH" })
+        );
+        assert_eq!(
+            Route::resolve(&Method::DELETE, &format!("{holdouts}/h")),
+            Err(RouteError::MethodNotAllowed { allow: "GET, PATCH" })
+        );
     }
 
     #[test]

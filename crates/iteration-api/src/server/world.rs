@@ -5,7 +5,7 @@
 //! [`World::from_json`] reads a user's own, checking that everything it
 //! refers to exists.
 
-use iteration_model::{Experiment, LayerSnapshotRep, ProjectCatalog, links};
+use iteration_model::{Experiment, ProjectCatalog, links};
 use serde::Serialize;
 
 use crate::server::store::ExperimentRecord;
@@ -16,7 +16,7 @@ mod read;
 
 pub use document::{
     ContextKind, Covariate, Environment, Flag, FlagEnvironment, GroupMember, Layer, Metric, MetricGroup,
-    Project, Role, Rule, SeedExperiment, Token, Variation,
+    Project, Role, Rule, SeedExperiment, SeedHoldout, Token, Variation,
 };
 
 /// The version of the world format this code writes. It reads this one and
@@ -122,7 +122,9 @@ impl World {
                     flags: Vec::new(),
                     metrics: Vec::new(),
                     metric_groups: Vec::new(),
-                    layers: project.layers.clone(),
+                    // The catalog holds the layers and holdouts too.
+                    layers: Vec::new(),
+                    holdouts: Vec::new(),
                     covariates: Vec::new(),
                     catalog: Some(catalog),
                     experiments: experiments
@@ -178,26 +180,12 @@ impl World {
         })
     }
 
-    /// The layer `experiment` reserves traffic in, as a stopped iteration's
-    /// `layerSnapshot` shows it; `None` when it is in no layer.
-    pub fn layer_for(&self, project: &str, environment: &str, experiment: &str) -> Option<LayerSnapshotRep> {
-        let project = self.project(project)?;
-        project.layers.iter().filter(|l| l.environment_key == environment).find_map(|layer| {
-            let reserved = *layer.reservations.get(experiment)?;
-            Some(LayerSnapshotRep {
-                key: layer.key.clone(),
-                name: layer.name.clone(),
-                reservation_percent: reserved,
-                other_reservation_percent: layer.other_reservation_percent,
-                extra: Default::default(),
-            })
-        })
-    }
-
     /// The world's experiments, as records to insert into an empty store, in
-    /// file order.
+    /// file order, then the base experiment of each holdout. The world's
+    /// own experiments have no iterations; a base experiment has its draft.
     pub fn seed_experiments(&self) -> Vec<ExperimentRecord> {
-        self.projects
+        let mut records: Vec<ExperimentRecord> = self
+            .projects
             .iter()
             .flat_map(|project| {
                 project.experiments.iter().map(move |experiment| ExperimentRecord {
@@ -206,7 +194,25 @@ impl World {
                     experiment: experiment.clone(),
                 })
             })
-            .collect()
+            .collect();
+        for project in &self.projects {
+            let catalog = catalog::seed_catalog(project);
+            for holdout in &catalog.holdouts {
+                // A saved state (format 2) holds the base experiment already.
+                let held = project
+                    .experiments
+                    .iter()
+                    .any(|e| e.key == holdout.key && e.environment_key == holdout.environment_key);
+                if !held {
+                    records.push(ExperimentRecord {
+                        project_key: project.key.clone(),
+                        environment_key: holdout.environment_key.clone(),
+                        experiment: catalog::seed_base_experiment(&catalog, holdout),
+                    });
+                }
+            }
+        }
+        records
     }
 }
 

@@ -80,6 +80,7 @@ pub fn demo_catalog(environment_key: &str) -> Catalog {
             unit_aggregation_type: Some(UnitAggregationType::Sum),
             event_key: Some("event-key-123abc".to_owned()),
             randomization_units: vec!["user".to_owned()],
+            analysis_type: None,
         },
         CatalogMetric {
             key: "checkout-pageview".to_owned(),
@@ -90,6 +91,7 @@ pub fn demo_catalog(environment_key: &str) -> Catalog {
             unit_aggregation_type: None,
             event_key: None,
             randomization_units: vec!["user".to_owned(), "organization".to_owned()],
+            analysis_type: None,
         },
         CatalogMetric {
             key: "buy-button-click".to_owned(),
@@ -100,6 +102,7 @@ pub fn demo_catalog(environment_key: &str) -> Catalog {
             unit_aggregation_type: None,
             event_key: None,
             randomization_units: vec!["user".to_owned()],
+            analysis_type: None,
         },
         CatalogMetric {
             key: "org-revenue".to_owned(),
@@ -110,6 +113,7 @@ pub fn demo_catalog(environment_key: &str) -> Catalog {
             unit_aggregation_type: Some(UnitAggregationType::Average),
             event_key: Some("org-revenue".to_owned()),
             randomization_units: vec!["organization".to_owned()],
+            analysis_type: None,
         },
     ]
     .into_iter()

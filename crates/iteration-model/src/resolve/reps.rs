@@ -79,7 +79,7 @@ pub(super) fn flag(project: &str, resolved: &ResolvedFlag<'_>, default_variation
     }
 }
 
-pub(super) fn metric_v2(project: &str, metric: &CatalogMetric) -> MetricV2Rep {
+pub(crate) fn metric_v2(project: &str, metric: &CatalogMetric) -> MetricV2Rep {
     MetricV2Rep {
         key: metric.key.clone(),
         version_id: Some(metric.version_id.clone()),

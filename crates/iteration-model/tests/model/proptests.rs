@@ -5,8 +5,8 @@ use std::fmt::Debug;
 
 use iteration_model::{
     AllocationPercent, ExperimentPatchInput, ExperimentPost, IterationInput, IterationRep, JsonPatch,
-    JsonPointer, MetricInput, PatchForm, PatchOperation, ResolveError, SequentialIds, UnixMillis,
-    ViolationCode, Violations, WriteJson, resolve_iteration, to_json_vec,
+    JsonPointer, LAYER_CAPACITY, MetricInput, PatchForm, PatchOperation, ResolveError, SequentialIds,
+    UnixMillis, ViolationCode, Violations, WriteJson, resolve_iteration, to_json_vec,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -598,5 +598,66 @@ proptest! {
     fn json_patch_test_of_the_whole_document_against_itself_passes(doc in strategies::any_json()) {
         let patch = JsonPatch::new([PatchOperation::Test { path: JsonPointer::root(), value: doc.clone() }]);
         prop_assert_eq!(patch.apply(&doc).ok(), Some(doc));
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// No sequence of reservation instructions leaves a layer above 100 in
+    /// an environment, and a refused patch changes nothing.
+    #[test]
+    fn no_sequence_of_reservations_overfills_a_layer(
+        (mut catalog, experiments) in strategies::layer_world(),
+        patches in strategies::layer_patches(),
+    ) {
+        for (layer, patch) in &patches {
+            let before = catalog.clone();
+            if catalog.patch_layer(layer, patch, experiments.iter()).is_err() {
+                prop_assert_eq!(&catalog, &before, "a refused patch changes nothing");
+            }
+            for (key, layer) in &catalog.layers {
+                for (environment, config) in &layer.environments {
+                    prop_assert!(
+                        config.total() <= LAYER_CAPACITY,
+                        "layer {} is reserved {} in {}", key, config.total(), environment
+                    );
+                    prop_assert!(config.reservations.iter().all(|r| (0..=100).contains(&r.reservation_percent)));
+                }
+            }
+            // An experiment is in at most one layer, and never in a holdout as well.
+            for experiment in &experiments {
+                let layers = catalog
+                    .layers
+                    .values()
+                    .filter(|l| l.environments.values().any(|c| c.reservation(&experiment.key).is_some()))
+                    .count();
+                prop_assert!(layers <= 1, "{} is in {} layers", experiment.key, layers);
+                if experiment.holdout_id.is_some() {
+                    prop_assert_eq!(layers, 0, "{} is in a holdout and a layer", &experiment.key);
+                }
+            }
+        }
+    }
+
+    /// A stopped iteration's snapshot, taken from the live layer at any
+    /// point of any sequence, sums to at most 100.
+    #[test]
+    fn a_stop_snapshot_never_sums_above_100(
+        (mut catalog, experiments) in strategies::layer_world(),
+        patches in strategies::layer_patches(),
+    ) {
+        for (layer, patch) in &patches {
+            let _ = catalog.patch_layer(layer, patch, experiments.iter());
+            for key in strategies::LAYER_EXPERIMENTS {
+                if let Some(snapshot) = catalog.layer_snapshot("production", key) {
+                    prop_assert!(snapshot.reservation_percent >= 0 && snapshot.other_reservation_percent >= 0);
+                    prop_assert!(
+                        snapshot.reservation_percent + snapshot.other_reservation_percent <= LAYER_CAPACITY,
+                        "{:?}", snapshot
+                    );
+                }
+            }
+        }
     }
 }

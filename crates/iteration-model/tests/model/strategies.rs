@@ -12,14 +12,15 @@ use std::collections::BTreeMap;
 use iteration_model::{
     AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, CatalogFlag, Clause, ClientSideAvailability,
     CovariateInfoRep, CustomProperty, DataSource, DependentMetricGroupRepWithMetrics,
-    DependentMetricOrMetricGroupRep, ErrorRep, Experiment, ExperimentCollectionRep, ExperimentContext,
-    ExperimentPatchInput, ExperimentPost, ExperimentType, FeatureFlagBody, FieldErrorRep, FieldOperation,
-    FieldUpdate, FlagDefaults, FlagInput, FlagInstruction, FlagPatch, FlagRep, FlagVariation, Instruction,
-    IterationInput, IterationRep, IterationStatus, JsonPatch, JsonPointer, LayerSnapshotRep, Link, Links,
-    Methodology, MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
-    MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, Rollout, TreatmentInput,
-    TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis, WeightedVariation, demo_catalog,
-    demo_experiment,
+    DependentMetricOrMetricGroupRep, EnvironmentName, ErrorRep, Experiment, ExperimentCollectionRep,
+    ExperimentContext, ExperimentPatchInput, ExperimentPost, ExperimentType, FeatureFlagBody, FieldErrorRep,
+    FieldOperation, FieldUpdate, FlagDefaults, FlagInput, FlagInstruction, FlagPatch, FlagRep, FlagVariation,
+    Instruction, IterationInput, IterationRep, IterationStatus, JsonPatch, JsonPointer, Layer,
+    LayerEnvironment, LayerInstruction, LayerPatch, LayerSnapshotRep, Link, Links, Methodology,
+    MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
+    MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, ProjectCatalog, Rollout,
+    TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
+    WeightedVariation, demo_catalog, demo_experiment,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option::of as maybe;
@@ -1046,4 +1047,104 @@ pub(crate) fn flag_patch() -> impl Strategy<Value = FlagPatch> {
     (maybe(key()), maybe("\\PC{1,12}"), vec(flag_instruction(), 1..5)).prop_map(
         |(environment_key, comment, instructions)| FlagPatch { environment_key, comment, instructions },
     )
+}
+
+/// The experiment keys a layer world holds; instructions also name one that
+/// does not exist.
+pub(crate) const LAYER_EXPERIMENTS: [&str; 5] = ["e0", "e1", "e2", "e3", "e4"];
+
+/// A project with the environments `production` and `test`, two layers
+/// (`a` with an outside share in production, `b` empty), and experiments
+/// `e0`..`e4` in production, each running or not and in a holdout or not.
+pub(crate) fn layer_world() -> BoxedStrategy<(ProjectCatalog, Vec<Experiment>)> {
+    // Small experiments: only whether they run and whether they are in a
+    // holdout matters to a reservation, and big ones make every case slow.
+    let experiments = vec((any::<bool>(), proptest::bool::weighted(0.2)), LAYER_EXPERIMENTS.len());
+    (0..=100i64, experiments)
+        .prop_map(|(outside, drawn)| {
+            let experiments = drawn
+                .into_iter()
+                .zip(LAYER_EXPERIMENTS)
+                .map(|((runs, held_out), key)| {
+                    let mut experiment: Experiment = serde_json::from_value(serde_json::json!({
+                        "key": key, "name": key, "_maintainerId": "m", "_creationDate": 0,
+                        "environmentKey": "production", "_links": {}
+                    }))
+                    .expect("a minimal experiment reads");
+                    experiment.holdout_id = held_out.then(|| "holdout-id".to_owned());
+                    experiment.current_iteration = runs.then(|| {
+                        serde_json::from_value(serde_json::json!({
+                            "hypothesis": "h", "status": "running", "createdAt": 0,
+                            "flags": {"f": {"_links": {}}}
+                        }))
+                        .expect("a minimal running iteration reads")
+                    });
+                    experiment
+                })
+                .collect();
+            let mut a = Layer {
+                key: "a".to_owned(),
+                name: "A".to_owned(),
+                description: String::new(),
+                created_at: UnixMillis(0),
+                randomization_unit: None,
+                environments: BTreeMap::new(),
+            };
+            a.environments.insert(
+                "production".to_owned(),
+                LayerEnvironment { reservations: Vec::new(), other_reservation_percent: outside },
+            );
+            let b = Layer {
+                key: "b".to_owned(),
+                name: "B".to_owned(),
+                environments: BTreeMap::new(),
+                ..a.clone()
+            };
+            let environment = |key: &str| EnvironmentName { key: key.to_owned(), name: key.to_owned() };
+            let catalog = ProjectCatalog {
+                key: "p".to_owned(),
+                id: "p".to_owned(),
+                creation_date: UnixMillis(0),
+                environments: vec![environment("production"), environment("test")],
+                context_kinds: Vec::new(),
+                randomization_units: Vec::new(),
+                flags: BTreeMap::new(),
+                metrics: BTreeMap::new(),
+                metric_groups: BTreeMap::new(),
+                covariates: BTreeMap::new(),
+                layers: [("a".to_owned(), a), ("b".to_owned(), b)].into_iter().collect(),
+                holdouts: Vec::new(),
+            };
+            (catalog, experiments)
+        })
+        .boxed()
+}
+
+/// One layer instruction: mostly reservations, with percentages around and
+/// beyond the valid range, of known experiments and an unknown one.
+pub(crate) fn layer_instruction() -> impl Strategy<Value = LayerInstruction> {
+    let experiment =
+        prop_oneof![8 => proptest::sample::select(LAYER_EXPERIMENTS.to_vec()), 1 => Just("ghost")]
+            .prop_map(str::to_owned);
+    prop_oneof![
+        6 => (experiment.clone(), -5i64..=110).prop_map(|(experiment_key, reservation_percent)| {
+            LayerInstruction::UpdateExperimentReservation { experiment_key, reservation_percent }
+        }),
+        2 => experiment.prop_map(|experiment_key| LayerInstruction::RemoveExperiment { experiment_key }),
+        1 => text().prop_map(|name| LayerInstruction::UpdateName { name }),
+    ]
+}
+
+/// A sequence of layer patches: `(layer key, patch)`, each patch one to
+/// three instructions in `production` (sometimes `test`).
+pub(crate) fn layer_patches() -> impl Strategy<Value = Vec<(String, LayerPatch)>> {
+    let patch = (
+        prop_oneof![Just("a"), Just("b")],
+        prop_oneof![9 => Just("production"), 1 => Just("test")],
+        vec(layer_instruction(), 1..4),
+    )
+        .prop_map(|(layer, environment, instructions)| {
+            (layer.to_owned(), LayerPatch::new(Some(environment), instructions))
+        });
+    vec(patch, 1..24)
 }

@@ -22,7 +22,7 @@ use crate::server::store::{CatalogExpectation, ExperimentRecord, StoreError};
 
 /// What a catalog change may read besides the catalog.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Reads {
+pub(super) enum Reads {
     /// Only the catalog.
     Catalog,
     /// The catalog and every experiment of the project: the write fails if
@@ -35,7 +35,7 @@ impl Context<'_> {
     /// so), runs `change` on a copy and stores it only if what was read is
     /// unchanged; otherwise does it again on the new state. Answers what
     /// the winning `change` returned.
-    async fn change_catalog<T>(
+    pub(super) async fn change_catalog<T>(
         &self,
         project: &str,
         reads: Reads,
@@ -73,7 +73,7 @@ impl Context<'_> {
     }
 
     /// The project's catalog as it is now, for a read.
-    async fn read_catalog(
+    pub(super) async fn read_catalog(
         &self,
         project: &str,
     ) -> Result<Arc<crate::server::store::CatalogRecord>, ApiError> {
@@ -81,14 +81,14 @@ impl Context<'_> {
     }
 
     /// The `expand` query parameter's names.
-    fn expands(&self) -> Vec<String> {
+    pub(super) fn expands(&self) -> Vec<String> {
         self.query("expand")
             .map(|text| text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default()
     }
 }
 
-fn catalog_error(error: CatalogError) -> ApiError {
+pub(super) fn catalog_error(error: CatalogError) -> ApiError {
     match error {
         CatalogError::NotFound(message) => ApiError::not_found(message),
         CatalogError::KeyExists(message) => ApiError::new(StatusCode::CONFLICT, codes::KEY_EXISTS, message),
@@ -97,7 +97,7 @@ fn catalog_error(error: CatalogError) -> ApiError {
     }
 }
 
-fn experiments(records: &[Arc<ExperimentRecord>]) -> impl Iterator<Item = &Experiment> {
+pub(super) fn experiments(records: &[Arc<ExperimentRecord>]) -> impl Iterator<Item = &Experiment> {
     records.iter().map(|r| &r.experiment)
 }
 

@@ -62,11 +62,20 @@ pub(super) async fn create(
 ) -> Result<Response<Bytes>, ApiError> {
     ctx.environment(project, environment)?;
     let body = ctx.json_body()?;
-    let (post, mut violations) = read_post(&body);
+    let (post, violations) = read_post(&body);
     let Some(post) = post else { return Err(ApiError::violations(&violations)) };
     let now = ctx.app.clock.now();
+    let own_violations = violations;
     for _ in 0..super::MAX_WRITE_ATTEMPTS {
         let catalog = ctx.catalog(project).await?;
+        // The holdout is checked against the catalog the insert is guarded by.
+        let mut violations = own_violations.clone();
+        violations.extend(super::holdouts::join_violations(
+            catalog.value.catalog(),
+            environment,
+            post.holdout_id.as_deref(),
+            &post.key,
+        ));
         let mut experiment = new_experiment(ctx, project, environment, &post, now);
         match resolve_raw(ctx, &catalog.value, environment, &experiment, &post.iteration, now) {
             Ok(draft) if violations.is_empty() => experiment.draft_iteration = Some(draft),

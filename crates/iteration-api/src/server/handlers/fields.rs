@@ -40,6 +40,7 @@ pub(crate) fn update_fields(
         let mut input = input_json(draft);
         apply_updates(&mut input, &iteration_updates)?;
         let mut changed = resolve_json(ctx, catalog, environment, experiment, &input, now)?;
+        frozen_flags(experiment, &changed)?;
         changed.id = draft.id.clone();
         changed.created_at = draft.created_at;
         changed.version = Some(draft.version.unwrap_or(0) + 1);
@@ -99,12 +100,20 @@ pub(crate) fn save_and_start_new_iteration(
     let mut input = input_json(current);
     apply_updates(&mut input, &iteration_updates)?;
     let next = resolve_json(ctx, catalog, environment, experiment, &input, now)?;
+    frozen_flags(experiment, &next)?;
     let waiting_draft = experiment.draft_iteration.replace(next);
     let why = change_justification.unwrap_or("saved and started a new iteration");
     let flag_state = |flag: &str| flag_state(catalog, environment, flag);
-    let started = lifecycle::start_iteration(experiment, Some(why), &flag_state, now);
+    let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
+    let started = lifecycle::start_iteration(experiment, Some(why), &flag_state, layer, now);
     experiment.draft_iteration = waiting_draft;
     started.map_err(InstructionError::from)
+}
+
+/// [`lifecycle::flags_unchanged_after_run`], its violation under the instruction's `value`.
+fn frozen_flags(experiment: &Experiment, changed: &IterationRep) -> Result<(), InstructionError> {
+    lifecycle::flags_unchanged_after_run(experiment, changed)
+        .map_err(|violation| InstructionError::Invalid(iteration_model::Violations(vec![violation])))
 }
 
 /// Applies the experiment-level updates and returns the iteration ones.

@@ -132,6 +132,8 @@ pub(super) async fn list(
         .iter()
         .map(|r| &r.value.experiment)
         .filter(|e| if is_archived(e) { archived } else { active })
+        // A holdout's base experiment is listed with its holdout, not here (chosen).
+        .filter(|e| e.r#type != Some(iteration_model::ExperimentType::Holdout))
         .filter(|e| filter.keeps(e))
         .collect();
     let total = matching.len();

@@ -19,6 +19,8 @@ use crate::server::world::Project;
 mod catalog;
 mod experiment;
 mod fields;
+mod holdouts;
+mod layers;
 mod list;
 mod patch;
 
@@ -73,6 +75,20 @@ pub(crate) async fn dispatch(ctx: &Context<'_>, route: Route) -> Result<Response
         Route::PutContextKind { project, key } => catalog::put_context_kind(ctx, &project, &key).await,
         Route::GetExperimentationSettings { project } => catalog::get_settings(ctx, &project).await,
         Route::PutExperimentationSettings { project } => catalog::put_settings(ctx, &project).await,
+        Route::ListLayers { project } => layers::list(ctx, &project).await,
+        Route::CreateLayer { project } => layers::create(ctx, &project).await,
+        Route::UpdateLayer { project, key } => layers::update(ctx, &project, &key).await,
+        Route::ListHoldouts { project, environment } => holdouts::list(ctx, &project, &environment).await,
+        Route::CreateHoldout { project, environment } => holdouts::create(ctx, &project, &environment).await,
+        Route::GetHoldout { project, environment, key } => {
+            holdouts::get(ctx, &project, &environment, &key).await
+        }
+        Route::GetHoldoutById { project, environment, id } => {
+            holdouts::get_by_id(ctx, &project, &environment, &id).await
+        }
+        Route::PatchHoldout { project, environment, key } => {
+            holdouts::patch(ctx, &project, &environment, &key).await
+        }
     }
 }
 

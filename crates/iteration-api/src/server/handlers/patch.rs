@@ -2,11 +2,13 @@
 //! order to a copy of the experiment; the copy is stored only when all of
 //! them succeeded, so a patch changes everything it asks for or nothing.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use iteration_model::{
-    Experiment, ExperimentPatchInput, FieldOperation, FieldUpdate, Instruction, UnixMillis, ViolationCode,
-    Violations, pointer,
+    Experiment, ExperimentPatchInput, ExperimentType, FieldOperation, FieldUpdate, Instruction, UnixMillis,
+    ViolationCode, Violations, pointer,
 };
 use serde_json::Value;
 
@@ -14,8 +16,9 @@ use super::Context;
 use super::fields;
 use crate::server::lifecycle::{self, FlagState, Refusal};
 use crate::server::response::{ApiError, json};
-use crate::server::store::CatalogRecord;
 use iteration_model::Expand;
+
+use crate::server::store::{CatalogExpectation, CatalogRecord, ExperimentRecord, StoreError, Versioned};
 
 pub(super) async fn patch(
     ctx: &Context<'_>,
@@ -28,17 +31,63 @@ pub(super) async fn patch(
     patch.validate().map_err(|v| ApiError::violations(&v))?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     let now = ctx.app.clock.now();
-    let experiment = ctx
-        .update(project, environment, key, |experiment, catalog| {
-            for (i, instruction) in patch.instructions.iter().enumerate() {
-                apply(ctx, catalog, environment, experiment, instruction, now).map_err(|refusal| {
-                    refusal.into_error(&pointer("/instructions", i), instruction.kind())
-                })?;
-            }
-            Ok(experiment.clone())
-        })
-        .await?;
+    let run = |experiment: &mut Experiment, catalog: &CatalogRecord, others: &[&Experiment]| {
+        for (i, instruction) in patch.instructions.iter().enumerate() {
+            apply(ctx, catalog, environment, experiment, instruction, others, now)
+                .map_err(|refusal| refusal.into_error(&pointer("/instructions", i), instruction.kind()))?;
+        }
+        Ok(experiment.clone())
+    };
+    let starts = patch.instructions.iter().any(|i| {
+        matches!(i, Instruction::StartIteration { .. } | Instruction::SaveAndStartNewIteration { .. })
+    });
+    let is_bandit = |record: &ExperimentRecord| record.experiment.r#type == Some(ExperimentType::Mab);
+    let experiment = if starts && is_bandit(&ctx.load(project, environment, key).await?.value) {
+        start_bandit(ctx, project, environment, key, run).await?
+    } else {
+        ctx.update(project, environment, key, |experiment, catalog| run(experiment, catalog, &[])).await?
+    };
     Ok(json(StatusCode::OK, &expand.apply(experiment)))
+}
+
+/// A patch that starts a bandit, linearized with every other bandit start
+/// of the project so that rule 3.14 holds under concurrency: read the
+/// experiments' generation and list them; claim the catalog (store it
+/// unchanged, which succeeds only if no experiment changed since that
+/// read, and moves its version on); then write the experiment guarded by
+/// exactly the claimed version. A start that another start or write
+/// overtook at any step begins again. Of two racing bandit starts, the one
+/// that writes first changed an experiment (so a later claim on an older
+/// list fails) and claimed last (so an earlier claim's write fails).
+async fn start_bandit(
+    ctx: &Context<'_>,
+    project: &str,
+    environment: &str,
+    key: &str,
+    mut run: impl FnMut(&mut Experiment, &CatalogRecord, &[&Experiment]) -> Result<Experiment, ApiError>,
+) -> Result<Experiment, ApiError> {
+    let store = &ctx.app.store;
+    for _ in 0..super::MAX_WRITE_ATTEMPTS {
+        let generation = store.generation(project).await.map_err(super::store_error)?;
+        let listed = store.list(project, Some(environment)).await.map_err(super::store_error)?;
+        let catalog = ctx.catalog(project).await?;
+        let expected = CatalogExpectation { version: catalog.version, generation: Some(generation) };
+        let claimed = match store.put_catalog(expected, catalog.value.catalog().clone()).await {
+            Ok(claimed) => claimed,
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(err) => return Err(super::store_error(err)),
+        };
+        let Versioned { version, value } = ctx.load(project, environment, key).await?;
+        let mut record = Arc::unwrap_or_clone(value);
+        let others: Vec<&Experiment> = listed.iter().map(|r| &r.value.experiment).collect();
+        let outcome = run(&mut record.experiment, &catalog.value, &others)?;
+        match store.compare_and_swap(version, record, Some(claimed)).await {
+            Ok(_) => return Ok(outcome),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(err) => return Err(super::write_error(err, project, environment, key)),
+        }
+    }
+    Err(super::kept_changing(key))
 }
 
 /// Why one instruction failed: a precondition, or the fields it sets.
@@ -85,17 +134,24 @@ fn apply(
     environment: &str,
     experiment: &mut Experiment,
     instruction: &Instruction,
+    others: &[&Experiment],
     now: UnixMillis,
 ) -> Result<(), InstructionError> {
     match instruction {
         Instruction::UpdateName { value } => lifecycle::update_name(experiment, value)?,
         Instruction::UpdateDescription { value } => lifecycle::update_description(experiment, value),
         Instruction::StartIteration { change_justification } => {
+            catalog.catalog().layer_allows_start(environment, &experiment.key).map_err(Refusal)?;
+            if let Some(draft) = experiment.draft_iteration.as_ref() {
+                lifecycle::one_running_bandit_per_rule(experiment, draft, others.iter().copied())?;
+            }
             let flag_state = |flag: &str| flag_state(catalog, environment, flag);
-            lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, now)?;
+            let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
+            lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, layer, now)?;
         }
         Instruction::StopIteration { winning_treatment_id, winning_reason } => {
-            let layer = ctx.world.layer_for(catalog.project(), environment, &experiment.key);
+            // The live layer, read with the catalog this write is checked against.
+            let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
             lifecycle::stop_iteration(
                 experiment,
                 winning_treatment_id,
@@ -119,6 +175,11 @@ fn apply(
                 value.as_ref(),
                 now,
             )?;
+            // The patch is stored only if every instruction succeeds, so the
+            // new iteration can be checked once it runs.
+            if let Some(started) = experiment.current_iteration.as_ref() {
+                lifecycle::one_running_bandit_per_rule(experiment, started, others.iter().copied())?;
+            }
         }
         other => {
             // `validate` reports unknown kinds first; this keeps a kind the

@@ -8,7 +8,7 @@
 //!
 //! The tidy test (`xtask/src/tidy.rs`) holds this table to the code: every
 //! number must be a rule of `docs/behaviour.md`, every rule of its sections 1
-//! to 3 must have a row, and every test named must exist.
+//! to 3 and 5 must have a row, and every test named must exist.
 //!
 //! | rules | what | tests |
 //! |---|---|---|
@@ -99,6 +99,26 @@
 //! | 4.13 | context kinds: create, update, archive refused while enabled | `catalog::context_kinds_are_created_and_updated_by_put` |
 //! | 4.14 | settings: every problem; the default unit of new iterations | `catalog::settings_choose_the_default_unit_of_new_iterations` |
 //! | 1.3, 4.1 | a reader reads the catalog but cannot change it | `catalog::a_reader_may_read_the_catalog_but_not_change_it` |
+//! | 3.13 | flags fixed once an iteration has run, in field updates and `saveAndStartNewIteration` | `experiment_rules::the_flags_of_an_experiment_are_fixed_once_an_iteration_has_run` |
+//! | 3.14 | one running bandit per flag targeting rule, also when two start at once | `experiment_rules::one_bandit_runs_per_flag_targeting_rule`, `experiment_rules::racing_bandit_starts_never_both_win` |
+//! | 3.15 | bandit metrics are analysed by the mean | `experiment_rules::a_bandit_measures_metrics_by_their_mean` |
+//! | 3.16 | `type`, `methodology`, `dataSource`, correction values and thresholds checked on create | `experiment_rules::an_experiment_post_names_known_values_and_thresholds_in_range` |
+//! | 5.1 | list layers, `filter=experimentKey:`, create 201 / 409 / 400, the outside share shown | `layers_holdouts::layers_are_created_listed_and_filtered_by_experiment` |
+//! | 5.2 | a reservation is an integer 0–100 of an experiment of the environment; `environmentKey` required | `layers_holdouts::a_reservation_is_an_integer_from_0_to_100_of_a_known_experiment` |
+//! | 5.3 | at most 100 per environment, naming both numbers; the outside share counts | `layers_holdouts::a_layer_refuses_to_exceed_100_and_a_stop_snapshots_the_live_layer`, `layers_holdouts::the_seeded_layer_counts_its_outside_share_towards_100` |
+//! | 5.4 | one layer per experiment; a layer or a holdout, never both | `layers_holdouts::an_experiment_is_in_at_most_one_layer`, `layers_holdouts::a_holdout_runs_with_its_experiment_and_ends_only_when_nothing_runs` |
+//! | 5.5 | 0 only until an iteration starts; a start needs more than 0 | `layers_holdouts::zero_is_allowed_only_until_an_iteration_starts_and_a_start_needs_more` |
+//! | 5.6 | `removeExperiment` refused while running | `layers_holdouts::a_running_experiment_is_not_removed_from_its_layer` |
+//! | 5.7 | `layerSnapshot` from the live layer at the stop | `layers_holdouts::a_layer_refuses_to_exceed_100_and_a_stop_snapshots_the_live_layer`, `layers_holdouts::the_seeded_layer_snapshots_10_and_70`, `lifecycle::create_start_redraft_restart_and_stop_with_a_winner` |
+//! | 5.8 | layer patches: names, both content types, all or nothing, unknown kind | `layers_holdouts::layer_patches_apply_whole_and_take_either_content_type` |
+//! | 5.9 | `postHoldout`: status `created`, base experiment, every problem at once, 409 | `layers_holdouts::a_holdout_runs_with_its_experiment_and_ends_only_when_nothing_runs`, `layers_holdouts::post_holdout_reports_every_problem_and_refuses_a_taken_key` |
+//! | 5.10 | `holdoutId`: a holdout of the environment, not ended | `layers_holdouts::an_experiment_joins_only_a_holdout_of_its_environment`, `layers_holdouts::a_holdout_runs_with_its_experiment_and_ends_only_when_nothing_runs` |
+//! | 5.11 | status `created`, `enabled`, `running`, `ended`; `isDirty` | `layers_holdouts::a_holdout_runs_with_its_experiment_and_ends_only_when_nothing_runs`, `layers_holdouts::a_running_experiment_does_not_leave_its_holdout` |
+//! | 5.12 | `endHoldout` refused while running and twice; names; 404 | `layers_holdouts::a_holdout_runs_with_its_experiment_and_ends_only_when_nothing_runs`, `layers_holdouts::holdout_patches_rename_describe_and_end_once` |
+//! | 5.13 | `removeExperiment` refused while running; clears `holdoutId` | `layers_holdouts::a_running_experiment_does_not_leave_its_holdout` |
+//! | 5.14 | list, get with `expand` and `rel-`, get by ID; base experiments not among experiments | `layers_holdouts::the_demo_holdout_is_listed_and_read_by_key_and_by_id`, `layers_holdouts::an_experiment_joins_only_a_holdout_of_its_environment` |
+//! | 5.15 | reservations and starts race without overfilling or stale wins | `layers_holdouts::racing_reservations_never_overfill_a_layer`, `layers_holdouts::a_start_and_a_zero_reservation_never_both_win` |
+//! | 1.3, 5.1 | a reader reads layers and holdouts but cannot change them | `layers_holdouts::a_reader_may_read_layers_and_holdouts_but_not_change_them` |
 
 use std::path::PathBuf;
 
@@ -678,7 +698,7 @@ async fn start_preconditions_that_no_request_can_break() {
     let experiment: Experiment = serde_json::from_value(got.body).expect("an Experiment");
     let flags_on = |_: &str| Some(FlagState { on: true, archived: false });
     let start = |experiment: &mut Experiment, flag: &dyn Fn(&str) -> Option<FlagState>| {
-        lifecycle::start_iteration(experiment, None, flag, NOW)
+        lifecycle::start_iteration(experiment, None, flag, None, NOW)
     };
 
     let mut no_unit = experiment.clone();

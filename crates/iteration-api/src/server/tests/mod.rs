@@ -19,8 +19,10 @@ mod catalog;
 mod concurrency;
 mod create_iteration;
 mod errors;
+mod experiment_rules;
 mod faults;
 mod fixed_body;
+mod layers_holdouts;
 mod lifecycle;
 
 /// The schemas of the document the server serves, which the answers must fit.

@@ -4,14 +4,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use iteration_model::{
-    Catalog, ClientSideAvailability, ContextKindRep, CovariateInfoRep, EnvironmentName, ExperimentInfoRep,
-    FeatureFlag, FeatureFlagConfig, FlagDefaults, FlagKind, FlagRule, FlagVariation, Link, MaintainerRep,
+    AllocationPercent, Catalog, ClientSideAvailability, ContextKindRep, CovariateInfoRep, EnvironmentName,
+    Experiment, ExperimentInfoRep, FeatureFlag, FeatureFlagConfig, FlagDefaults, FlagKind, FlagRule,
+    FlagVariation, Holdout, HoldoutMetric, Layer, LayerReservation, Link, MaintainerRep,
     MetricDataSourceRefRep, MetricGroupRep, MetricRep, Modification, ProjectCatalog, RandomizationUnit,
-    UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
+    SequentialIds, UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
 };
 use serde_json::Map;
 
-use super::{Flag, Metric, MetricGroup, Project, World};
+use super::{Flag, Metric, MetricGroup, Project, SeedHoldout, World};
 
 /// Every (project, environment)'s view of the seed catalog, built once when
 /// the world is read.
@@ -106,8 +107,73 @@ pub(crate) fn seed_catalog(project: &Project) -> ProjectCatalog {
             .map(|g| (g.key.clone(), seed_group(project, g)))
             .collect(),
         covariates: covariates(project),
+        layers: seed_layers(project),
+        holdouts: project.holdouts.iter().map(|h| seed_holdout(project, h)).collect(),
         environments,
     }
+}
+
+/// The world's layers, one entry per key: a world lists a layer once per
+/// environment it has reservations in.
+fn seed_layers(project: &Project) -> BTreeMap<String, Layer> {
+    let mut layers: BTreeMap<String, Layer> = BTreeMap::new();
+    for seeded in &project.layers {
+        let layer = layers.entry(seeded.key.clone()).or_insert_with(|| Layer {
+            key: seeded.key.clone(),
+            name: seeded.name.clone(),
+            description: String::new(),
+            created_at: SEEDED_AT,
+            randomization_unit: None,
+            environments: BTreeMap::new(),
+        });
+        let environment = layer.environments.entry(seeded.environment_key.clone()).or_default();
+        environment.other_reservation_percent += seeded.other_reservation_percent;
+        for (experiment, percent) in &seeded.reservations {
+            let flag_key = String::new();
+            environment.reservations.push(LayerReservation {
+                experiment_key: experiment.clone(),
+                flag_key,
+                reservation_percent: *percent,
+            });
+        }
+    }
+    layers
+}
+
+fn seed_holdout(project: &Project, seeded: &SeedHoldout) -> Holdout {
+    Holdout {
+        id: seeded.id.clone(),
+        key: seeded.key.clone(),
+        name: seeded.name.clone(),
+        description: seeded.description.clone(),
+        environment_key: seeded.environment_key.clone(),
+        // The world reader refused an amount that does not parse.
+        holdout_amount: AllocationPercent::parse(&seeded.holdout_amount).unwrap_or_default(),
+        randomization_unit: seeded
+            .randomization_unit
+            .clone()
+            .unwrap_or_else(|| project.default_randomization_unit().to_owned()),
+        primary_metric_key: seeded.primary_metric_key.clone(),
+        metrics: seeded
+            .primary_metric_key
+            .iter()
+            .map(|key| HoldoutMetric { key: key.clone(), is_group: false })
+            .collect(),
+        attributes: Vec::new(),
+        prerequisite_flag_key: None,
+        maintainer_id: None,
+        created_at: SEEDED_AT,
+        updated_at: SEEDED_AT,
+        ended_at: None,
+    }
+}
+
+/// The base experiment of a seeded holdout, with IDs derived from the
+/// holdout's, so that it is the same on every start.
+pub(crate) fn seed_base_experiment(catalog: &ProjectCatalog, holdout: &Holdout) -> Experiment {
+    let seed = u64::from_str_radix(&stable_id(&format!("base/{}", holdout.id))[8..], 16).unwrap_or(0);
+    let mut ids = SequentialIds::new(seed);
+    holdout.base_experiment(catalog, SEEDED_AT, &mut ids)
 }
 
 /// A 24-hex-digit ID derived from `text`, so that a seeded entity has the

@@ -87,6 +87,9 @@ pub struct Project {
     /// The layers experiments reserve traffic in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<Layer>,
+    /// The holdouts, each with its base experiment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holdouts: Vec<SeedHoldout>,
     /// The covariate files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub covariates: Vec<Covariate>,
@@ -277,6 +280,33 @@ pub struct Layer {
     /// Percent reserved by experiments outside this world.
     #[serde(default)]
     pub other_reservation_percent: i64,
+}
+
+/// A holdout that exists, with no experiments yet, when the server starts.
+/// Its base experiment is made from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedHoldout {
+    /// The environment it holds out traffic in.
+    pub environment_key: String,
+    /// The holdout key, also its base experiment's key.
+    pub key: String,
+    /// The holdout name.
+    pub name: String,
+    /// The holdout ID, which experiments name in `holdoutId`.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The percentage of traffic held out, a decimal string above 0 and below 100.
+    pub holdout_amount: String,
+    /// The base experiment's randomization unit (the project's default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub randomization_unit: Option<String>,
+    /// The base experiment's primary metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_metric_key: Option<String>,
 }
 
 /// A covariate file for stratified sampling.

@@ -23,6 +23,7 @@ const PROJECT_FIELDS: &[&str] = &[
     "metrics",
     "metricGroups",
     "layers",
+    "holdouts",
     "covariates",
     "experiments",
     "catalog",
@@ -30,8 +31,16 @@ const PROJECT_FIELDS: &[&str] = &[
 
 /// The fields of a project that describe its catalog in short; a project
 /// with a whole `catalog` has none of them.
-const SHORT_CATALOG_FIELDS: &[&str] =
-    &["defaultRandomizationUnit", "contextKinds", "flags", "metrics", "metricGroups", "covariates"];
+const SHORT_CATALOG_FIELDS: &[&str] = &[
+    "defaultRandomizationUnit",
+    "contextKinds",
+    "flags",
+    "metrics",
+    "metricGroups",
+    "layers",
+    "holdouts",
+    "covariates",
+];
 
 const WORLD_FIELDS: &[&str] = &["formatVersion", "tokens", "projects"];
 
@@ -198,6 +207,7 @@ fn read_project(value: &Value, path: &str, version: u32, problems: &mut Problems
     let metrics = items(object, path, "metrics", false, problems);
     let metric_groups = items(object, path, "metricGroups", false, problems);
     let layers = items(object, path, "layers", false, problems);
+    let holdouts = items(object, path, "holdouts", false, problems);
     let covariates = items(object, path, "covariates", false, problems);
     let catalog: Option<Option<ProjectCatalog>> = optional(object, path, "catalog", problems);
     if matches!(catalog, Some(Some(_))) {
@@ -225,6 +235,7 @@ fn read_project(value: &Value, path: &str, version: u32, problems: &mut Problems
         metrics: metrics?,
         metric_groups: metric_groups?,
         layers: layers?,
+        holdouts: holdouts?,
         covariates: covariates?,
         catalog: catalog?,
         experiments: experiments?,
@@ -454,6 +465,63 @@ fn check_project(project: &Project, path: &str, problems: &mut Problems) {
             problems.push(
                 format!("{path}/otherReservationPercent"),
                 format!("{} is not a percentage from 0 to 100", layer.other_reservation_percent),
+            );
+        }
+        let total: i64 = project
+            .layers
+            .iter()
+            .filter(|l| l.key == layer.key && l.environment_key == layer.environment_key)
+            .map(|l| l.other_reservation_percent + l.reservations.values().sum::<i64>())
+            .sum();
+        if total > iteration_model::LAYER_CAPACITY {
+            problems.push(
+                format!("{path}/reservations"),
+                format!(
+                    "layer `{}` is reserved {total} percent in {}; at most 100",
+                    layer.key, layer.environment_key
+                ),
+            );
+        }
+    }
+    for (i, holdout) in project.holdouts.iter().enumerate() {
+        let path = format!("{path}/holdouts/{i}");
+        known_environment(&holdout.environment_key, format!("{path}/environmentKey"), problems);
+        let amount = iteration_model::AllocationPercent::parse(&holdout.holdout_amount);
+        if !amount
+            .is_ok_and(|a| !a.is_zero() && a.units() < iteration_model::AllocationPercent::HUNDRED.units())
+        {
+            problems.push(
+                format!("{path}/holdoutAmount"),
+                format!("`{}` is not a percentage above 0 and below 100", holdout.holdout_amount),
+            );
+        }
+        if let Some(unit) = &holdout.randomization_unit {
+            if !project.context_kinds.iter().any(|k| &k.key == unit && k.enabled_for_experiments) {
+                problems.push(
+                    format!("{path}/randomizationUnit"),
+                    format!("`{unit}` is not a context kind enabled for experiments"),
+                );
+            }
+        }
+        if let Some(metric) = &holdout.primary_metric_key {
+            if !project.metrics.iter().any(|m| &m.key == metric) {
+                problems.push(
+                    format!("{path}/primaryMetricKey"),
+                    format!("`{metric}` is not a metric of the project"),
+                );
+            }
+        }
+        let clash = project
+            .experiments
+            .iter()
+            .any(|e| e.key == holdout.key && e.environment_key == holdout.environment_key)
+            || project.holdouts[..i]
+                .iter()
+                .any(|h| h.key == holdout.key && h.environment_key == holdout.environment_key);
+        if clash {
+            problems.push(
+                format!("{path}/key"),
+                format!("`{}` is already an experiment or holdout key of its environment", holdout.key),
             );
         }
     }

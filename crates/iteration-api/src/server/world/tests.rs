@@ -66,15 +66,40 @@ fn demo_layer_reserves_10_for_example_experiment_and_70_for_others() {
         other_reservation_percent: 70,
         extra: Default::default(),
     };
-    assert_eq!(world.layer_for("my-project", "production", "example-experiment"), Some(expected));
-    assert_eq!(world.layer_for("my-project", "production", "example-bandit"), None);
-    assert_eq!(world.layer_for("my-project", "test", "example-experiment"), None);
-    assert_eq!(world.layer_for("other-project", "production", "example-experiment"), None);
+    let catalogs = world.seed_catalogs();
+    let catalog = catalogs.iter().find(|c| c.key == "my-project").expect("the demo has my-project");
+    assert_eq!(catalog.layer_snapshot("production", "example-experiment"), Some(expected));
+    assert_eq!(catalog.layer_snapshot("production", "example-bandit"), None);
+    assert_eq!(catalog.layer_snapshot("test", "example-experiment"), None);
+}
+
+#[test]
+fn demo_holdout_is_created_with_its_base_experiment() {
+    let world = World::demo();
+    let catalogs = world.seed_catalogs();
+    let catalog = catalogs.iter().find(|c| c.key == "my-project").expect("the demo has my-project");
+    let holdout = catalog.holdout("production", "checkout-holdout").expect("the demo holdout");
+    assert_eq!(holdout.id, "65f0c0ffee00000000000001");
+    assert_eq!(holdout.holdout_amount.to_string(), "5");
+    assert_eq!(holdout.randomization_unit, "user");
+    assert_eq!(holdout.primary_metric_key.as_deref(), Some("metric-key-123abc"));
+    assert_eq!(holdout.status(std::iter::empty()), iteration_model::HoldoutStatus::Created);
+    let seeds = world.seed_experiments();
+    let base = seeds.iter().find(|r| r.key() == "checkout-holdout").expect("the base experiment is seeded");
+    assert_eq!(base.experiment.r#type, Some(ExperimentType::Holdout));
+    assert_eq!(base.experiment.holdout_id.as_deref(), Some("65f0c0ffee00000000000001"));
+    let draft = base.experiment.draft_iteration.as_ref().expect("the base experiment has a draft");
+    let allocations: Vec<&str> =
+        draft.treatments.iter().flatten().map(|t| t.allocation_percent.as_str()).collect();
+    assert_eq!(allocations, ["5", "95"]);
+    assert_eq!(seeds, World::demo().seed_experiments(), "seeding is the same on every start");
 }
 
 #[test]
 fn demo_seeds_three_production_experiments_without_iterations() {
-    let seeds = World::demo().seed_experiments();
+    let mut seeds = World::demo().seed_experiments();
+    // The holdout's base experiment comes last; its own test checks it.
+    assert_eq!(seeds.pop().map(|r| r.experiment.key), Some("checkout-holdout".to_owned()));
     let summary: Vec<_> = seeds
         .iter()
         .map(|r| {
@@ -158,7 +183,7 @@ fn shape_problems_are_all_reported_with_their_paths() {
             (
                 "/projects/0/enviroments",
                 "unknown field `enviroments`; expected one of key, name, defaultRandomizationUnit, contextKinds, \
-                 environments, flags, metrics, metricGroups, layers, covariates, experiments, catalog",
+                 environments, flags, metrics, metricGroups, layers, holdouts, covariates, experiments, catalog",
             ),
             ("/projects/0/key", "`key` is required"),
             ("/projects/0/environments", "`environments` is required"),
@@ -236,6 +261,10 @@ fn dangling_references_are_all_reported_with_their_paths() {
             ),
             ("/projects/0/layers/0/reservations/ghost", "120 is not a percentage from 0 to 100"),
             (
+                "/projects/0/layers/0/reservations",
+                "layer `l` is reserved 200 percent in production; at most 100"
+            ),
+            (
                 "/projects/0/covariates/0/environmentKey",
                 "unknown environment `staging`; this project has production"
             ),
@@ -251,7 +280,7 @@ fn version_1_has_no_whole_catalog_and_version_2_no_short_one_beside_it() {
         owned(&[(
             "/projects/0/catalog",
             "unknown field `catalog`; expected one of key, name, defaultRandomizationUnit, contextKinds, \
-             environments, flags, metrics, metricGroups, layers, covariates, experiments",
+             environments, flags, metrics, metricGroups, layers, holdouts, covariates, experiments",
         )])
     );
     let mut catalog = serde_json::to_value(World::demo().seed_catalogs().remove(0)).unwrap();
