@@ -3,9 +3,8 @@
 
 use std::io::Read as _;
 use std::path::Path;
-use std::sync::Arc;
 
-use iteration_api::client::{Client, Error, ListParams, RetryPolicy};
+use iteration_api::client::{Client, Error, ListParams};
 use iteration_model::{
     ExperimentCollectionRep, ExperimentPatchInput, ExperimentPost, IterationInput, Violations,
 };
@@ -13,7 +12,7 @@ use iteration_transport::ProxyConfig;
 
 use crate::args::{ClientOptions, Command, ExperimentCommand, OutputFormat, Scope};
 use crate::exit;
-use crate::feedback::{self, Progress, StderrNotice};
+use crate::feedback::{self, Progress};
 use crate::output;
 use crate::settings::{Env, Settings, SettingsFile, TokenSource};
 
@@ -221,7 +220,7 @@ impl Context {
         let proxy = ProxyConfig::from_env()
             .map_err(|e| Failure::Usage(format!("the proxy settings are unusable: {}", with_causes(&e))))?;
         builder = builder.proxy(proxy);
-        builder = builder.retry_policy(feedback::with_notice(RetryPolicy::default(), Arc::new(StderrNotice)));
+        builder = builder.on_retry(feedback::print_retry_notice);
         Ok(builder.build()?)
     }
 }
