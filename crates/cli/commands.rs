@@ -1,5 +1,6 @@
 //! Running a command that reads a body or calls the API: resolve the
-//! settings, read input, call the client, print the answer.
+//! settings, read input, call the client, print the answer. The catalog's
+//! commands are in `catalog.rs`, on the same [`Context`].
 
 use std::io::Read as _;
 use std::path::Path;
@@ -11,6 +12,7 @@ use iteration_model::{
 use iteration_transport::ProxyConfig;
 
 use crate::args::{ClientOptions, Command, ExperimentCommand, OutputFormat, Scope};
+use crate::catalog;
 use crate::exit;
 use crate::feedback::{self, Progress};
 use crate::output;
@@ -133,7 +135,7 @@ pub(crate) struct Done {
     pub(crate) code: u8,
 }
 
-fn done(text: String) -> Done {
+pub(crate) fn done(text: String) -> Done {
     Done { text, code: exit::OK }
 }
 
@@ -159,15 +161,15 @@ impl Context {
         Ok(Context { settings, file, command })
     }
 
-    fn format(&self) -> OutputFormat {
+    pub(crate) fn format(&self) -> OutputFormat {
         self.settings.output
     }
 
-    fn project(&self) -> Result<&str, Failure> {
+    pub(crate) fn project(&self) -> Result<&str, Failure> {
         self.settings.project.as_deref().ok_or_else(|| self.missing("project", "LD_PROJECT"))
     }
 
-    fn environment(&self) -> Result<&str, Failure> {
+    pub(crate) fn environment(&self) -> Result<&str, Failure> {
         self.settings.environment.as_deref().ok_or_else(|| self.missing("environment", "LD_ENVIRONMENT"))
     }
 
@@ -179,7 +181,7 @@ impl Context {
     }
 
     /// The API client: the token, base URL, CAs, proxies and retry notice.
-    fn client(&self) -> Result<Client, Failure> {
+    pub(crate) fn client(&self) -> Result<Client, Failure> {
         let settings = &self.settings;
         let mut builder = Client::builder().base_url(settings.base_url.clone());
         match &settings.token {
@@ -249,6 +251,11 @@ pub(crate) async fn run(command: Command, top: ClientOptions, env: Env<'_>) -> R
             Ok(done(output::iteration(context.format(), &iteration)))
         }
         Command::Experiment(command) => experiment(command, top, env).await,
+        Command::Flag(command) => catalog::flag(command, top, env).await,
+        Command::Metric(command) => catalog::metric(command, top, env).await,
+        Command::MetricGroup(command) => catalog::metric_group(command, top, env).await,
+        Command::ContextKind(command) => catalog::context_kind(command, top, env).await,
+        Command::Settings(command) => catalog::settings(command, top, env).await,
         Command::Config(_) | Command::Completions { .. } | Command::Man | Command::Serve(_) => {
             Err(Failure::Usage("not a client command".to_owned()))
         }
@@ -418,7 +425,7 @@ fn check_document(value: &serde_json::Value) -> Result<(), Violations> {
 }
 
 /// Reads JSON from a file, or from standard input for `-`.
-fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
+pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
     let (name, text) = if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
