@@ -207,3 +207,36 @@ fn a_400_prints_every_path_as_json_on_stderr() {
         json_of(&run(&server, &["flag", "patch", FLAG, "-e", "production", "--file", "-"], Some(&rename)));
     assert_eq!(renamed["name"], "Checkout button");
 }
+
+#[test]
+fn the_readme_catalog_example_runs_as_written() {
+    let server = Running::start(&["--demo", "--in-memory"]);
+    let readme = include_str!("../../README.md");
+    let block = readme
+        .split("```sh\n")
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.starts_with("export LD_BASE_URI="))
+        .expect("a catalog example in README.md");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_iteration")).parent().expect("a directory");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut shell = std::process::Command::new("sh");
+    shell.arg("-c").arg(format!("set -e\n{}", block.replace("http://127.0.0.1:8080", &server.base)));
+    for name in [
+        "LD_ACCESS_TOKEN",
+        "LD_ENVIRONMENT",
+        "LD_OUTPUT",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "https_proxy",
+        "http_proxy",
+    ] {
+        shell.env_remove(name);
+    }
+    let home = crate::serve::temp_dir("readme-catalog");
+    let output =
+        shell.env("PATH", path).env("LD_API_KEY", WRITER).env("XDG_CONFIG_HOME", &home).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(out.starts_with("KEY ") && out.contains("ON (production)"), "{out}");
+    let _ = std::fs::remove_dir_all(home);
+}
