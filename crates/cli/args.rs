@@ -42,6 +42,7 @@ Examples:
   iteration serve --demo
   export LD_API_KEY=api-demo-writer LD_BASE_URI=http://127.0.0.1:8080 LD_PROJECT=my-project
   iteration experiment list --environment production --all
+  iteration flag off example-flag-for-experiment --environment production
   iteration completions bash > ~/.local/share/bash-completion/completions/iteration";
 
 /// LaunchDarkly's Experiments API from the shell: create and run experiment
@@ -81,6 +82,21 @@ Examples:
     /// List, read, create, patch, start, stop, archive and restore experiments
     #[command(subcommand)]
     Experiment(ExperimentCommand),
+    /// List, read, create, patch, turn on or off, and delete feature flags
+    #[command(subcommand)]
+    Flag(FlagCommand),
+    /// List, read, create, patch and delete metrics
+    #[command(subcommand)]
+    Metric(MetricCommand),
+    /// List, read, create, patch and delete metric groups
+    #[command(subcommand)]
+    MetricGroup(MetricGroupCommand),
+    /// List context kinds, or create or update one
+    #[command(subcommand)]
+    ContextKind(ContextKindCommand),
+    /// Read or replace the project's experimentation settings (randomization units)
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// Read and change the settings file (token, base URI, project...)
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -467,6 +483,495 @@ impl SettingKey {
     ];
 }
 
+/// The project alone, for commands on the project's catalog. It may also
+/// come from `LD_PROJECT` or the settings file.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ProjectScope {
+    /// Project key [env: LD_PROJECT]
+    #[arg(short, long, value_name = "KEY")]
+    pub(crate) project: Option<String>,
+}
+
+impl ProjectScope {
+    /// As a [`Scope`], whose environment then comes from the defaults only.
+    pub(crate) fn scope(&self) -> Scope {
+        Scope { project: self.project.clone(), environment: None }
+    }
+}
+
+/// `iteration flag ...`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+A flag has one configuration per environment, each with its own version, which an
+iteration's flagConfigVersion must match: `flag on` and `flag off` move it by one.")]
+pub(crate) enum FlagCommand {
+    /// List the flags of a project
+    #[command(after_help = "\
+With an environment (-e, LD_ENVIRONMENT or the settings file), only that environment's
+configuration is shown, and the table has its ON and VERSION. --all follows every page.
+
+Examples:
+  iteration flag list -p my-project -e production
+  iteration flag list -p my-project --filter query:checkout,state:live --all -o table
+  iteration flag list -p my-project --tag web --limit 5 --offset 10")]
+    List(ListFlags),
+    /// Read one flag
+    #[command(after_help = "\
+Examples:
+  iteration flag get example-flag-for-experiment -p my-project
+  iteration flag get example-flag-for-experiment -p my-project -e production -o table")]
+    Get(GetFlag),
+    /// Create a flag from a FeatureFlagBody, or a boolean flag from --key and --name
+    #[command(after_help = "\
+A new flag is off in every environment, at version 1. The body is a FeatureFlagBody:
+{\"key\", \"name\", \"variations\"?, \"temporary\"?, \"tags\"?, \"defaults\"?, \"isFlagOn\"?...}.
+
+Examples:
+  iteration flag create -p my-project --key new-checkout --name 'New checkout'
+  iteration flag create -p my-project --file flag.json
+  echo '{\"key\":\"k\",\"name\":\"K\"}' | iteration flag create -p my-project --file -")]
+    Create(CreateFlag),
+    /// Change a flag with a JSON Patch, or with a semantic patch ({"instructions": [...]})
+    #[command(after_help = "\
+The file is a JSON Patch (a bare array of operations, or {\"patch\": [...], \"comment\"?}),
+or a semantic patch when it has \"instructions\"; -e names the environment of a semantic
+patch that has no \"environmentKey\". Every change applies or none does.
+
+Examples:
+  echo '[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"Checkout\"}]' | iteration flag patch example-flag-for-experiment -p my-project --file -
+  echo '{\"instructions\":[{\"kind\":\"turnFlagOff\"}]}' | iteration flag patch example-flag-for-experiment -p my-project -e production --file -")]
+    Patch(PatchFlag),
+    /// Turn a flag's targeting on in one environment
+    #[command(after_help = "\
+The environment's version moves by one if the flag was off.
+
+Example:
+  iteration flag on example-flag-for-experiment -p my-project -e production")]
+    On(ToggleFlag),
+    /// Turn a flag's targeting off in one environment
+    #[command(after_help = "\
+The environment's version moves by one if the flag was on.
+
+Example:
+  iteration flag off example-flag-for-experiment -p my-project -e production")]
+    Off(ToggleFlag),
+    /// Delete a flag (refused while a draft or running iteration uses it)
+    #[command(after_help = "\
+Example:
+  iteration flag delete new-checkout -p my-project")]
+    Delete(KeyInProject),
+}
+
+/// `flag list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListFlags {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Only these environments' configurations, keys joined by commas [env: LD_ENVIRONMENT]
+    #[arg(short, long, visible_alias = "env", value_name = "KEYS")]
+    pub(crate) environment: Option<String>,
+    /// Only flags matching: query:TEXT,tags:A+B,state:live|archived
+    #[arg(long, value_name = "TERMS")]
+    pub(crate) filter: Option<String>,
+    /// Only flags with this tag
+    #[arg(long, value_name = "TAG")]
+    pub(crate) tag: Option<String>,
+    /// Only archived flags
+    #[arg(long)]
+    pub(crate) archived: bool,
+    /// Page size (the server's default is 20)
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u32>,
+    /// Flags to skip
+    #[arg(long, value_name = "N")]
+    pub(crate) offset: Option<u32>,
+    /// Follow every page and print them as one list
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `flag get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetFlag {
+    /// Flag key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Only these environments' configurations, keys joined by commas [env: LD_ENVIRONMENT]
+    #[arg(short, long, visible_alias = "env", value_name = "KEYS")]
+    pub(crate) environment: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `flag create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateFlag {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// The FeatureFlagBody, or - for standard input
+    #[arg(short, long, value_name = "FILE", required_unless_present = "key", conflicts_with_all = ["key", "name", "description"])]
+    pub(crate) file: Option<PathBuf>,
+    /// The new boolean flag's key
+    #[arg(long, value_name = "KEY", requires = "name")]
+    pub(crate) key: Option<String>,
+    /// The new boolean flag's name
+    #[arg(long, value_name = "NAME", requires = "key")]
+    pub(crate) name: Option<String>,
+    /// The new boolean flag's description
+    #[arg(long, value_name = "TEXT", requires = "key")]
+    pub(crate) description: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `flag patch`.
+#[derive(Debug, Args)]
+pub(crate) struct PatchFlag {
+    /// Flag key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// The environment of a semantic patch without environmentKey [env: LD_ENVIRONMENT]
+    #[arg(short, long, visible_alias = "env", value_name = "KEY")]
+    pub(crate) environment: Option<String>,
+    /// The JSON Patch or semantic patch, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `flag on` and `flag off`.
+#[derive(Debug, Args)]
+pub(crate) struct ToggleFlag {
+    /// Flag key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Environment key [env: LD_ENVIRONMENT]
+    #[arg(short, long, visible_alias = "env", value_name = "KEY")]
+    pub(crate) environment: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// A delete: one key in a project.
+#[derive(Debug, Args)]
+pub(crate) struct KeyInProject {
+    /// The key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `iteration metric ...`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+Every accepted change gives a metric a fresh _versionId; iterations keep the version they
+were created with.")]
+pub(crate) enum MetricCommand {
+    /// List the metrics of a project
+    #[command(after_help = "\
+Examples:
+  iteration metric list -p my-project -o table
+  iteration metric list -p my-project --filter 'isNumeric equals true' --all
+  iteration metric list -p my-project --expand experimentCount --limit 5")]
+    List(ListMetrics),
+    /// Read one metric
+    #[command(after_help = "\
+Example:
+  iteration metric get checkout-pageview -p my-project --expand experimentCount,metricGroups")]
+    Get(GetMetric),
+    /// Create a metric from a MetricPost body
+    #[command(after_help = "\
+The body is a MetricPost: {\"key\", \"kind\": \"custom\"|\"pageview\"|\"click\"|\"trace\", \"eventKey\"?...}.
+The server checks it and answers every problem at once.
+
+Examples:
+  iteration metric create -p my-project --file metric.json
+  echo '{\"key\":\"signup\",\"kind\":\"custom\",\"eventKey\":\"signed-up\"}' | iteration metric create -p my-project --file -")]
+    Create(CreateFromFile),
+    /// Change a metric with a JSON Patch
+    #[command(after_help = "\
+The file is a bare array of operations or {\"patch\": [...]}; key and kind cannot change.
+
+Example:
+  echo '[{\"op\":\"replace\",\"path\":\"/description\",\"value\":\"Signups\"}]' | iteration metric patch signup -p my-project --file -")]
+    Patch(PatchFromFile),
+    /// Delete a metric (refused while a group or an iteration uses it)
+    #[command(after_help = "\
+Example:
+  iteration metric delete signup -p my-project")]
+    Delete(KeyInProject),
+}
+
+/// `metric list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListMetrics {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Only metrics matching clauses such as 'tags contains [\"web\"]' or 'isNumeric equals true'
+    #[arg(long, value_name = "CLAUSES")]
+    pub(crate) filter: Option<String>,
+    /// Properties to add, comma-separated: experimentCount, metricGroups...
+    #[arg(long, value_name = "PROPERTIES", value_delimiter = ',')]
+    pub(crate) expand: Vec<String>,
+    /// Page size (the server's default is 20, its maximum 50)
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u32>,
+    /// Metrics to skip
+    #[arg(long, value_name = "N")]
+    pub(crate) offset: Option<u32>,
+    /// Follow every page and print them as one list
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `metric get` and `metric-group get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetMetric {
+    /// The key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Properties to add, comma-separated: experiments, experimentCount...
+    #[arg(long, value_name = "PROPERTIES", value_delimiter = ',')]
+    pub(crate) expand: Vec<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// A create from a JSON body.
+#[derive(Debug, Args)]
+pub(crate) struct CreateFromFile {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// The body, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// A JSON Patch of one key.
+#[derive(Debug, Args)]
+pub(crate) struct PatchFromFile {
+    /// The key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// The JSON Patch, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `iteration metric-group ...`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+A funnel group has at least two member metrics, in the order of its steps; a standard
+group at least one.")]
+pub(crate) enum MetricGroupCommand {
+    /// List the metric groups of a project
+    #[command(after_help = "\
+Examples:
+  iteration metric-group list -p my-project -o table
+  iteration metric-group list -p my-project --filter 'kind equals funnel' --all")]
+    List(ListMetricGroups),
+    /// Read one metric group
+    #[command(after_help = "\
+Example:
+  iteration metric-group get metric-group-key-123abc -p my-project --expand experimentCount")]
+    Get(GetMetric),
+    /// Create a metric group from a MetricGroupPost body
+    #[command(after_help = "\
+The body is a MetricGroupPost:
+{\"key\", \"name\", \"kind\": \"funnel\"|\"standard\", \"maintainerId\", \"tags\", \"metrics\": [{\"key\", \"nameInGroup\"}]}.
+
+Example:
+  iteration metric-group create -p my-project --file group.json")]
+    Create(CreateFromFile),
+    /// Change a metric group with a JSON Patch
+    #[command(after_help = "\
+Example:
+  echo '[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"Signup funnel\"}]' | iteration metric-group patch signup-funnel -p my-project --file -")]
+    Patch(PatchFromFile),
+    /// Delete a metric group (refused while an iteration uses it)
+    #[command(after_help = "\
+Example:
+  iteration metric-group delete signup-funnel -p my-project")]
+    Delete(KeyInProject),
+}
+
+/// `metric-group list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListMetricGroups {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Only groups matching clauses such as 'kind equals funnel' or 'query equals checkout'
+    #[arg(long, value_name = "CLAUSES")]
+    pub(crate) filter: Option<String>,
+    /// Page size (the server's default is 20)
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u32>,
+    /// Groups to skip
+    #[arg(long, value_name = "N")]
+    pub(crate) offset: Option<u32>,
+    /// Follow every page and print them as one list
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `iteration context-kind ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContextKindCommand {
+    /// List the context kinds of a project
+    #[command(after_help = "\
+Example:
+  iteration context-kind list -p my-project -o table")]
+    List(ProjectOnly),
+    /// Create a context kind, or update it
+    #[command(after_help = "\
+A new kind starts at version 1; an update moves the version by one. The file, if given, is an
+UpsertContextKindPayload: {\"name\", \"description\"?, \"archived\"?, \"version\"?}.
+
+Examples:
+  iteration context-kind put organization -p my-project --name Organization --description 'A customer'
+  iteration context-kind put organization -p my-project --file kind.json")]
+    Put(PutContextKind),
+}
+
+/// A command that needs only the project.
+#[derive(Debug, Args)]
+pub(crate) struct ProjectOnly {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `context-kind put`.
+#[derive(Debug, Args)]
+pub(crate) struct PutContextKind {
+    /// Context kind key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Its name
+    #[arg(long, value_name = "NAME", required_unless_present = "file")]
+    pub(crate) name: Option<String>,
+    /// Its description
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) description: Option<String>,
+    /// The UpsertContextKindPayload, or - for standard input
+    #[arg(short, long, value_name = "FILE", conflicts_with_all = ["name", "description"])]
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `iteration settings ...`: the project's experimentation settings.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+The experimentation settings name the context kinds experiments may randomize by, and the
+default one, which new iterations and metrics that name no unit get.")]
+pub(crate) enum SettingsCommand {
+    /// Print the randomization units and the default
+    #[command(after_help = "\
+Example:
+  iteration settings get -p my-project -o table")]
+    Get(ProjectOnly),
+    /// Replace the randomization units
+    #[command(after_help = "\
+Either --unit (repeated, or keys joined by commas) with --default, which is added to the units
+if missing, or a RandomizationSettingsPut file:
+{\"randomizationUnits\": [{\"randomizationUnit\": \"user\", \"default\": true}, ...]}.
+Each unit must be an existing context kind, named once, and exactly one is the default.
+
+Examples:
+  iteration settings put -p my-project --unit user,organization --default user
+  iteration settings put -p my-project --file settings.json")]
+    Put(PutSettings),
+}
+
+/// `settings put`.
+#[derive(Debug, Args)]
+pub(crate) struct PutSettings {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// A context kind enabled for experiments
+    #[arg(long, value_name = "KEY", value_delimiter = ',')]
+    pub(crate) unit: Vec<String>,
+    /// The unit new iterations get
+    #[arg(long, value_name = "KEY", required_unless_present = "file")]
+    pub(crate) default: Option<String>,
+    /// The RandomizationSettingsPut body, or - for standard input
+    #[arg(short, long, value_name = "FILE", conflicts_with_all = ["unit", "default"])]
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+impl Command {
+    /// The client options given after the command, for those that call the API.
+    pub(crate) fn client_options(&self) -> Option<&ClientOptions> {
+        use ContextKindCommand as K;
+        use ExperimentCommand as E;
+        use FlagCommand as F;
+        use MetricCommand as M;
+        use MetricGroupCommand as G;
+        use SettingsCommand as S;
+        Some(match self {
+            Command::Create(c) => &c.client,
+            Command::Experiment(E::List(c)) => &c.client,
+            Command::Experiment(E::Get(c)) => &c.client,
+            Command::Experiment(E::Create(c)) => &c.client,
+            Command::Experiment(E::Patch(c)) => &c.client,
+            Command::Experiment(E::Start(c)) => &c.client,
+            Command::Experiment(E::Stop(c)) => &c.client,
+            Command::Experiment(E::Archive(c) | E::Restore(c)) => &c.client,
+            Command::Flag(F::List(c)) => &c.client,
+            Command::Flag(F::Get(c)) => &c.client,
+            Command::Flag(F::Create(c)) => &c.client,
+            Command::Flag(F::Patch(c)) => &c.client,
+            Command::Flag(F::On(c) | F::Off(c)) => &c.client,
+            Command::Flag(F::Delete(c))
+            | Command::Metric(M::Delete(c))
+            | Command::MetricGroup(G::Delete(c)) => &c.client,
+            Command::Metric(M::List(c)) => &c.client,
+            Command::Metric(M::Get(c)) | Command::MetricGroup(G::Get(c)) => &c.client,
+            Command::Metric(M::Create(c)) | Command::MetricGroup(G::Create(c)) => &c.client,
+            Command::Metric(M::Patch(c)) | Command::MetricGroup(G::Patch(c)) => &c.client,
+            Command::MetricGroup(G::List(c)) => &c.client,
+            Command::ContextKind(K::List(c)) | Command::Settings(S::Get(c)) => &c.client,
+            Command::ContextKind(K::Put(c)) => &c.client,
+            Command::Settings(S::Put(c)) => &c.client,
+            Command::Validate(_)
+            | Command::Config(_)
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Serve(_) => return None,
+        })
+    }
+}
+
 /// `--lifecycle-state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Lifecycle {
@@ -648,6 +1153,43 @@ mod tests {
             base_url(&["--base-uri", "http://127.0.0.1:1", "validate", "f.json"]),
             BaseUrl::Custom("http://127.0.0.1:1".into())
         );
+    }
+
+    #[test]
+    fn catalog_commands_take_a_key_and_their_bodies_one_way() {
+        let cli = parse(&["flag", "on", "f", "-p", "p", "--env", "production"]).unwrap();
+        let Command::Flag(FlagCommand::On(on)) = cli.command else { panic!() };
+        assert_eq!((on.key.as_str(), on.environment.as_deref()), ("f", Some("production")));
+
+        let cli = parse(&["flag", "create", "--key", "k", "--name", "K"]).unwrap();
+        let Command::Flag(FlagCommand::Create(create)) = cli.command else { panic!() };
+        assert_eq!(
+            (create.key.as_deref(), create.name.as_deref(), create.file),
+            (Some("k"), Some("K"), None)
+        );
+
+        let cli =
+            parse(&["settings", "put", "--unit", "user,team", "--unit", "org", "--default", "team"]).unwrap();
+        let Command::Settings(SettingsCommand::Put(put)) = cli.command else { panic!() };
+        assert_eq!(put.unit, ["user", "team", "org"]);
+
+        let cli = parse(&["metric", "get", "m", "--expand", "experimentCount,metricGroups", "-v"]).unwrap();
+        assert_eq!(cli.command.client_options().map(|c| c.verbose), Some(1));
+
+        let cases: [(&[&str], ErrorKind); 5] = [
+            (
+                &["flag", "create", "--file", "f.json", "--key", "k", "--name", "K"],
+                ErrorKind::ArgumentConflict,
+            ),
+            (&["flag", "create", "--key", "k"], ErrorKind::MissingRequiredArgument),
+            (&["flag", "create"], ErrorKind::MissingRequiredArgument),
+            (&["context-kind", "put", "team"], ErrorKind::MissingRequiredArgument),
+            (&["settings", "put", "--unit", "user"], ErrorKind::MissingRequiredArgument),
+        ];
+        for (words, kind) in cases {
+            let error = parse(words).unwrap_err();
+            assert_eq!(error.kind(), kind, "{words:?}: {error}");
+        }
     }
 
     #[test]

@@ -1,19 +1,20 @@
 //! Running a command that reads a body or calls the API: resolve the
-//! settings, read input, call the client, print the answer.
+//! settings, read input, call the client, print the answer. The catalog's
+//! commands are in `catalog.rs`, on the same [`Context`].
 
 use std::io::Read as _;
 use std::path::Path;
-use std::sync::Arc;
 
-use iteration_api::client::{Client, Error, ListParams, RetryPolicy};
+use iteration_api::client::{Client, Error, ListParams};
 use iteration_model::{
     ExperimentCollectionRep, ExperimentPatchInput, ExperimentPost, IterationInput, Violations,
 };
 use iteration_transport::ProxyConfig;
 
 use crate::args::{ClientOptions, Command, ExperimentCommand, OutputFormat, Scope};
+use crate::catalog;
 use crate::exit;
-use crate::feedback::{self, Progress, StderrNotice};
+use crate::feedback::{self, Progress};
 use crate::output;
 use crate::settings::{Env, Settings, SettingsFile, TokenSource};
 
@@ -134,7 +135,7 @@ pub(crate) struct Done {
     pub(crate) code: u8,
 }
 
-fn done(text: String) -> Done {
+pub(crate) fn done(text: String) -> Done {
     Done { text, code: exit::OK }
 }
 
@@ -160,15 +161,15 @@ impl Context {
         Ok(Context { settings, file, command })
     }
 
-    fn format(&self) -> OutputFormat {
+    pub(crate) fn format(&self) -> OutputFormat {
         self.settings.output
     }
 
-    fn project(&self) -> Result<&str, Failure> {
+    pub(crate) fn project(&self) -> Result<&str, Failure> {
         self.settings.project.as_deref().ok_or_else(|| self.missing("project", "LD_PROJECT"))
     }
 
-    fn environment(&self) -> Result<&str, Failure> {
+    pub(crate) fn environment(&self) -> Result<&str, Failure> {
         self.settings.environment.as_deref().ok_or_else(|| self.missing("environment", "LD_ENVIRONMENT"))
     }
 
@@ -180,7 +181,7 @@ impl Context {
     }
 
     /// The API client: the token, base URL, CAs, proxies and retry notice.
-    fn client(&self) -> Result<Client, Failure> {
+    pub(crate) fn client(&self) -> Result<Client, Failure> {
         let settings = &self.settings;
         let mut builder = Client::builder().base_url(settings.base_url.clone());
         match &settings.token {
@@ -221,7 +222,7 @@ impl Context {
         let proxy = ProxyConfig::from_env()
             .map_err(|e| Failure::Usage(format!("the proxy settings are unusable: {}", with_causes(&e))))?;
         builder = builder.proxy(proxy);
-        builder = builder.retry_policy(feedback::with_notice(RetryPolicy::default(), Arc::new(StderrNotice)));
+        builder = builder.on_retry(feedback::print_retry_notice);
         Ok(builder.build()?)
     }
 }
@@ -250,6 +251,11 @@ pub(crate) async fn run(command: Command, top: ClientOptions, env: Env<'_>) -> R
             Ok(done(output::iteration(context.format(), &iteration)))
         }
         Command::Experiment(command) => experiment(command, top, env).await,
+        Command::Flag(command) => catalog::flag(command, top, env).await,
+        Command::Metric(command) => catalog::metric(command, top, env).await,
+        Command::MetricGroup(command) => catalog::metric_group(command, top, env).await,
+        Command::ContextKind(command) => catalog::context_kind(command, top, env).await,
+        Command::Settings(command) => catalog::settings(command, top, env).await,
         Command::Config(_) | Command::Completions { .. } | Command::Man | Command::Serve(_) => {
             Err(Failure::Usage("not a client command".to_owned()))
         }
@@ -419,7 +425,7 @@ fn check_document(value: &serde_json::Value) -> Result<(), Violations> {
 }
 
 /// Reads JSON from a file, or from standard input for `-`.
-fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
+pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
     let (name, text) = if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()

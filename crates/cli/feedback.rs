@@ -3,10 +3,9 @@
 //! client's logs with `-v`.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use iteration_transport::{Attempt, Outcome, RandomJitter, RetryDecision, RetryPolicy};
+use iteration_transport::RetryNotice;
 
 /// Whether to colour what goes to a stream: only a terminal, and never when
 /// `NO_COLOR` is set to anything (<https://no-color.org>).
@@ -24,27 +23,23 @@ pub(crate) fn red(text: &str, on: bool) -> String {
     if on { format!("\x1b[1;31m{text}\x1b[0m") } else { text.to_owned() }
 }
 
-/// Told when the client is about to wait before sending a request again.
-pub(crate) trait RetryNotice: Send + Sync {
-    /// Attempt `next` of `max` starts after `wait`; `why` says what failed.
-    fn waiting(&self, why: &str, wait: Duration, next: u32, max: u32);
-}
-
-/// Writes the notice as one line on standard error.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StderrNotice;
-
-impl RetryNotice for StderrNotice {
-    fn waiting(&self, why: &str, wait: Duration, next: u32, max: u32) {
-        let line = notice_line(why, wait, next, max);
-        // Nowhere to report a failed write to standard error.
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
-    }
+/// Writes a retry notice as one line on standard error; the client calls it
+/// right before it waits (`ClientBuilder::on_retry`).
+pub(crate) fn print_retry_notice(notice: &RetryNotice) {
+    let line = notice_line(notice);
+    // Nowhere to report a failed write to standard error.
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// `rate limited by the server; retrying in 8 s (attempt 2 of 4)`.
-pub(crate) fn notice_line(why: &str, wait: Duration, next: u32, max: u32) -> String {
-    format!("{why}; retrying in {} (attempt {next} of {max})", seconds(wait))
+pub(crate) fn notice_line(notice: &RetryNotice) -> String {
+    format!(
+        "{}; retrying in {} (attempt {} of {})",
+        why(notice),
+        seconds(notice.wait),
+        notice.next_attempt(),
+        notice.max_attempts
+    )
 }
 
 /// Whole seconds, rounded up, or milliseconds under one second.
@@ -56,33 +51,14 @@ fn seconds(wait: Duration) -> String {
     }
 }
 
-/// What an attempt that will be retried ran into, for a person.
-fn why(outcome: &Outcome<'_>) -> String {
-    match outcome {
-        Outcome::Response { status, .. } if status.as_u16() == 429 => "rate limited by the server".to_owned(),
-        Outcome::Response { status, .. } => format!("the server answered {}", status.as_u16()),
-        Outcome::Failed { kind, .. } => format!("the request failed ({kind:?})"),
-        _ => "the attempt failed".to_owned(),
+/// What the attempt that will be retried ran into, for a person.
+fn why(notice: &RetryNotice) -> String {
+    match (notice.rate_limited, notice.status, notice.failure) {
+        (true, _, _) => "rate limited by the server".to_owned(),
+        (false, Some(status), _) => format!("the server answered {}", status.as_u16()),
+        (false, None, Some(kind)) => format!("the request failed ({kind:?})"),
+        (false, None, None) => "the attempt failed".to_owned(),
     }
-}
-
-/// `policy`, telling `notice` before each wait.
-///
-/// The transport has no retry callback; its policy's classifier, consulted
-/// before the built-in rules, stands in for one: it asks a copy of the
-/// policy without the classifier for the decision (the same rules, caps
-/// and clock), tells `notice` when that is a retry, and answers with it.
-pub(crate) fn with_notice(policy: RetryPolicy, notice: Arc<dyn RetryNotice>) -> RetryPolicy {
-    let mut rules = policy.clone();
-    rules.classifier = None;
-    let max = rules.max_attempts;
-    policy.with_classifier(move |attempt: &Attempt<'_>| {
-        let decision = rules.decide(attempt, SystemTime::now(), &mut RandomJitter);
-        if let RetryDecision::Retry { after } = decision {
-            notice.waiting(&why(&attempt.outcome), after, attempt.number + 1, max);
-        }
-        Some(decision)
-    })
 }
 
 /// A progress line on standard error, rewritten in place; only on a terminal.
@@ -141,41 +117,37 @@ pub(crate) fn init_logs(verbose: u8) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use http::{HeaderMap, HeaderValue, Method, StatusCode};
+    use http::{HeaderMap, Method, StatusCode};
+    use iteration_transport::{Attempt, Outcome, RetryPolicy, TransportErrorKind};
 
     use super::*;
 
-    #[derive(Default)]
-    struct Recorded(Mutex<Vec<String>>);
-
-    impl RetryNotice for Recorded {
-        fn waiting(&self, why: &str, wait: Duration, next: u32, max: u32) {
-            let wait = Duration::from_secs(wait.as_secs());
-            self.0.lock().unwrap().push(notice_line(why, wait, next, max));
-        }
+    fn notice(outcome: Outcome<'_>, number: u32, wait: Duration) -> RetryNotice {
+        RetryNotice::new(
+            &Attempt::new(&Method::GET, outcome, number, Duration::ZERO),
+            wait,
+            &RetryPolicy::default(),
+        )
     }
 
     #[test]
-    fn a_rate_limited_attempt_is_announced_with_its_wait() {
-        let recorded = Arc::new(Recorded::default());
-        let policy = with_notice(RetryPolicy::default(), recorded.clone());
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", HeaderValue::from_static("8"));
-        let outcome = Outcome::Response { status: StatusCode::TOO_MANY_REQUESTS, headers: &headers };
-        let attempt = Attempt::new(&Method::GET, outcome, 1, Duration::ZERO);
-        let decision = policy.decide(&attempt, SystemTime::now(), &mut || 0.0);
-        assert!(matches!(decision, RetryDecision::Retry { after } if after >= Duration::from_secs(8)));
+    fn a_notice_says_why_how_long_and_which_attempt_follows() {
+        let headers = HeaderMap::new();
+        let limited = Outcome::Response { status: StatusCode::TOO_MANY_REQUESTS, headers: &headers };
         assert_eq!(
-            *recorded.0.lock().unwrap(),
-            ["rate limited by the server; retrying in 8 s (attempt 2 of 4)"]
+            notice_line(&notice(limited, 1, Duration::from_secs(8))),
+            "rate limited by the server; retrying in 8 s (attempt 2 of 4)"
         );
-
-        // The last attempt gives up, silently.
-        let attempt = Attempt::new(&Method::GET, outcome, 4, Duration::ZERO);
-        assert_eq!(policy.decide(&attempt, SystemTime::now(), &mut || 0.0), RetryDecision::GiveUp);
-        assert_eq!(recorded.0.lock().unwrap().len(), 1);
+        let unavailable = Outcome::Response { status: StatusCode::SERVICE_UNAVAILABLE, headers: &headers };
+        assert_eq!(
+            notice_line(&notice(unavailable, 2, Duration::from_millis(300))),
+            "the server answered 503; retrying in 300 ms (attempt 3 of 4)"
+        );
+        let refused = Outcome::Failed { kind: TransportErrorKind::Connect, may_have_been_sent: false };
+        assert_eq!(
+            notice_line(&notice(refused, 1, Duration::from_millis(7_100))),
+            "the request failed (Connect); retrying in 8 s (attempt 2 of 4)"
+        );
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! it locally (`iteration serve`).
 //!
 //! `args.rs` declares the command line, `settings.rs` resolves flags, the
-//! environment and the settings file, `commands.rs` runs the client
-//! commands, `config.rs` the settings commands, `output.rs` prints results,
-//! `feedback.rs` does colour, progress and retry notices, `exit.rs` maps
-//! each class of failure to its exit code, `serve.rs` runs the server.
+//! environment and the settings file, `commands.rs` runs the experiment
+//! commands, `catalog.rs` the flag, metric, metric group, context kind and
+//! experimentation settings commands, `config.rs` the settings file
+//! commands, `output.rs` prints results, `feedback.rs` does colour,
+//! progress and retry notices, `exit.rs` maps each class of failure to its
+//! exit code, `serve.rs` runs the server.
 
 mod args;
+mod catalog;
 mod commands;
 mod config;
 mod exit;
@@ -82,18 +85,7 @@ fn run(cli: Cli, json_errors: bool) -> u8 {
 
 /// `-v` given before or after the command.
 fn verbosity(command: &Command, top: &args::ClientOptions) -> u8 {
-    use args::ExperimentCommand as E;
-    let inner = match command {
-        Command::Create(c) => c.client.verbose,
-        Command::Experiment(E::List(c)) => c.client.verbose,
-        Command::Experiment(E::Get(c)) => c.client.verbose,
-        Command::Experiment(E::Create(c)) => c.client.verbose,
-        Command::Experiment(E::Patch(c)) => c.client.verbose,
-        Command::Experiment(E::Start(c)) => c.client.verbose,
-        Command::Experiment(E::Stop(c)) => c.client.verbose,
-        Command::Experiment(E::Archive(c) | E::Restore(c)) => c.client.verbose,
-        _ => 0,
-    };
+    let inner = command.client_options().map_or(0, |client| client.verbose);
     top.verbose.saturating_add(inner)
 }
 

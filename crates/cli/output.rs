@@ -4,7 +4,11 @@
 use std::fmt::Write as _;
 
 use crate::args::OutputFormat;
-use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Violations};
+use iteration_model::{
+    ContextKindsCollectionRep, Experiment, ExperimentCollectionRep, FeatureFlag, FeatureFlags, IterationRep,
+    MetricCollectionRep, MetricGroupCollectionRep, MetricGroupRep, MetricRep, RandomizationSettingsRep,
+    UpsertResponseRep, Violations,
+};
 
 /// JSON text of a value, pretty-printed. A macro rather than a generic
 /// function so that this binary needs no direct serde dependency.
@@ -66,6 +70,180 @@ pub(crate) fn iteration(format: OutputFormat, iteration: &IterationRep) -> Strin
             out
         }
     }
+}
+
+/// A flag; the table shows `environment`'s targeting (the first, for a
+/// list of keys joined by commas).
+pub(crate) fn flag(format: OutputFormat, flag: &FeatureFlag, environment: Option<&str>) -> String {
+    match format {
+        OutputFormat::Json => json!(flag),
+        OutputFormat::Table => flags_table(std::slice::from_ref(flag), environment),
+    }
+}
+
+/// A page of flags.
+pub(crate) fn flags(format: OutputFormat, page: &FeatureFlags, environment: Option<&str>) -> String {
+    match format {
+        OutputFormat::Json => json!(page),
+        OutputFormat::Table => {
+            with_total(flags_table(&page.items, environment), page.items.len(), page.total_count, "flags")
+        }
+    }
+}
+
+/// With an environment: its ON and VERSION; without: the flag-wide version.
+fn flags_table(flags: &[FeatureFlag], environment: Option<&str>) -> String {
+    let yes = |on: bool| if on { "yes" } else { "no" }.to_owned();
+    match environment.and_then(|keys| keys.split(',').map(str::trim).find(|k| !k.is_empty())) {
+        Some(environment) => {
+            let rows: Vec<[String; 5]> = flags
+                .iter()
+                .map(|f| {
+                    let config = f.environment(environment);
+                    [
+                        f.key.clone(),
+                        f.name.clone(),
+                        f.kind.to_string(),
+                        config.map_or_else(|| "-".to_owned(), |c| yes(c.on)),
+                        config.map_or_else(|| "-".to_owned(), |c| c.version.to_string()),
+                    ]
+                })
+                .collect();
+            let on = format!("ON ({environment})");
+            table(["KEY", "NAME", "KIND", &on, "VERSION"], &rows)
+        }
+        None => {
+            let rows: Vec<[String; 5]> = flags
+                .iter()
+                .map(|f| {
+                    let archived = if f.archived { "yes" } else { "" };
+                    [
+                        f.key.clone(),
+                        f.name.clone(),
+                        f.kind.to_string(),
+                        f.version.to_string(),
+                        archived.to_owned(),
+                    ]
+                })
+                .collect();
+            table(["KEY", "NAME", "KIND", "FLAG VERSION", "ARCHIVED"], &rows)
+        }
+    }
+}
+
+/// A metric.
+pub(crate) fn metric(format: OutputFormat, metric: &MetricRep) -> String {
+    match format {
+        OutputFormat::Json => json!(metric),
+        OutputFormat::Table => metrics_table(std::slice::from_ref(metric)),
+    }
+}
+
+/// A page of metrics.
+pub(crate) fn metrics(format: OutputFormat, page: &MetricCollectionRep) -> String {
+    match format {
+        OutputFormat::Json => json!(page),
+        OutputFormat::Table => {
+            with_total(metrics_table(&page.items), page.items.len(), page.total_count, "metrics")
+        }
+    }
+}
+
+fn metrics_table(metrics: &[MetricRep]) -> String {
+    let rows: Vec<[String; 5]> = metrics
+        .iter()
+        .map(|m| {
+            let numeric = if m.is_numeric == Some(true) { "yes" } else { "no" };
+            [m.key.clone(), m.name.clone(), m.kind.to_string(), numeric.to_owned(), m.version_id.clone()]
+        })
+        .collect();
+    table(["KEY", "NAME", "KIND", "NUMERIC", "VERSION ID"], &rows)
+}
+
+/// A metric group.
+pub(crate) fn metric_group(format: OutputFormat, group: &MetricGroupRep) -> String {
+    match format {
+        OutputFormat::Json => json!(group),
+        OutputFormat::Table => metric_groups_table(std::slice::from_ref(group)),
+    }
+}
+
+/// A page of metric groups.
+pub(crate) fn metric_groups(format: OutputFormat, page: &MetricGroupCollectionRep) -> String {
+    match format {
+        OutputFormat::Json => json!(page),
+        OutputFormat::Table => {
+            with_total(metric_groups_table(&page.items), page.items.len(), page.total_count, "metric groups")
+        }
+    }
+}
+
+/// The members in order: a funnel's steps.
+fn metric_groups_table(groups: &[MetricGroupRep]) -> String {
+    let rows: Vec<[String; 4]> = groups
+        .iter()
+        .map(|g| {
+            let members: Vec<&str> = g.metrics.iter().map(|m| m.key.as_str()).collect();
+            [g.key.clone(), g.name.clone(), g.kind.to_string(), members.join(", ")]
+        })
+        .collect();
+    table(["KEY", "NAME", "KIND", "MEMBERS"], &rows)
+}
+
+/// A project's context kinds.
+pub(crate) fn context_kinds(format: OutputFormat, kinds: &ContextKindsCollectionRep) -> String {
+    match format {
+        OutputFormat::Json => json!(kinds),
+        OutputFormat::Table => {
+            let rows: Vec<[String; 3]> =
+                kinds.items.iter().map(|k| [k.key.clone(), k.name.clone(), k.version.to_string()]).collect();
+            table(["KEY", "NAME", "VERSION"], &rows)
+        }
+    }
+}
+
+/// The answer to a create-or-update: `context kind team: success`.
+pub(crate) fn upserted(format: OutputFormat, answer: &UpsertResponseRep, noun: &str, key: &str) -> String {
+    match format {
+        OutputFormat::Json => json!(answer),
+        OutputFormat::Table => format!("{noun} {key}: {}", answer.status.as_deref().unwrap_or("done")),
+    }
+}
+
+/// The experimentation settings: each unit, and which is the default.
+pub(crate) fn randomization_settings(format: OutputFormat, settings: &RandomizationSettingsRep) -> String {
+    match format {
+        OutputFormat::Json => json!(settings),
+        OutputFormat::Table => {
+            let rows: Vec<[String; 2]> = settings
+                .randomization_units
+                .iter()
+                .flatten()
+                .map(|u| {
+                    let default = if u.default == Some(true) { "yes" } else { "" };
+                    [u.randomization_unit.clone().unwrap_or_default(), default.to_owned()]
+                })
+                .collect();
+            table(["UNIT", "DEFAULT"], &rows)
+        }
+    }
+}
+
+/// After a delete: nothing for a program (the exit code says it), a line
+/// for a person.
+pub(crate) fn deleted(format: OutputFormat, noun: &str, key: &str) -> String {
+    match format {
+        OutputFormat::Json => String::new(),
+        OutputFormat::Table => format!("deleted {noun} {key}"),
+    }
+}
+
+/// A table, then `3 of 12 flags` when the server gave a total.
+fn with_total(mut out: String, shown: usize, total: Option<i64>, noun: &str) -> String {
+    if let Some(total) = total {
+        let _ = write!(out, "\n{shown} of {total} {noun}");
+    }
+    out
 }
 
 /// The outcome of a local check: valid, or every violation.

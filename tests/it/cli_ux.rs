@@ -20,7 +20,7 @@ const GET: [&str; 8] =
 
 /// `iteration` with none of the settings a developer's shell may carry:
 /// no token, no LD_* variables, no proxies, no settings file, no colour.
-fn iteration() -> Command {
+pub(crate) fn iteration() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_iteration"));
     for name in [
         "LD_API_KEY",
@@ -45,7 +45,7 @@ fn iteration() -> Command {
     command
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -69,7 +69,20 @@ fn each_command_has_its_own_help_with_examples() {
     assert!(!serve.contains("--base-url"), "serve takes no client options:\n{serve}");
 
     let top = text(&iteration().arg("--help").output().unwrap().stdout);
-    for command in ["create", "validate", "experiment", "config", "completions", "man", "serve"] {
+    for command in [
+        "create",
+        "validate",
+        "experiment",
+        "flag",
+        "metric",
+        "metric-group",
+        "context-kind",
+        "settings",
+        "config",
+        "completions",
+        "man",
+        "serve",
+    ] {
         assert!(top.lines().any(|l| l.trim_start().starts_with(&format!("{command} "))), "{command}:\n{top}");
     }
     for code in 0..=9 {

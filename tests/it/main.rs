@@ -2,6 +2,7 @@
 
 mod catalog;
 mod cli;
+mod cli_catalog;
 mod cli_ux;
 mod client;
 mod man;

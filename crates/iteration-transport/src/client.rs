@@ -226,6 +226,9 @@ impl HttpClient {
                         wait_ms = millis(after),
                         "retrying request"
                     );
+                    // Told last thing before the sleep, so that what it
+                    // prints is followed by the wait it announces.
+                    policy.notify(&attempt, after);
                     drop(result);
                     tokio::time::sleep(after).await;
                     number += 1;

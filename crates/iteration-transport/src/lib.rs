@@ -37,7 +37,9 @@
 //!
 //! [`RetryPolicy::decide`] is a pure function of an [`Attempt`], the wall
 //! clock and a [`Jitter`] source; [`parse_retry_after`] and
-//! [`parse_ratelimit_reset`] read the server's hints.
+//! [`parse_ratelimit_reset`] read the server's hints. An observer
+//! ([`RetryPolicy::with_observer`]) hears a [`RetryNotice`] before each
+//! wait, to tell a person why nothing seems to happen.
 //!
 //! # Server
 //!
@@ -88,8 +90,8 @@ pub use error::{BuildError, ServeError, TlsConfigError, TlsFailure, TransportErr
 pub use handler::{Handler, HandlerFn, Rejection, RemoteAddr, handler_fn};
 pub use proxy::{NoProxy, PROXY_ENV_VARS, Proxy, ProxyConfig};
 pub use retry::{
-    Attempt, Jitter, Outcome, RandomJitter, RetryClassifier, RetryDecision, RetryPolicy,
-    parse_ratelimit_reset, parse_retry_after,
+    Attempt, Jitter, Outcome, RandomJitter, RetryClassifier, RetryDecision, RetryNotice, RetryObserver,
+    RetryPolicy, parse_ratelimit_reset, parse_retry_after,
 };
 pub use server::{Server, ServerConfig, ServerHandle};
 pub use tls::TlsConfig;

@@ -111,6 +111,52 @@ impl Jitter for RandomJitter {
 /// to them. The attempt and elapsed-time caps still apply to its answer.
 pub type RetryClassifier = Arc<dyn Fn(&Attempt<'_>) -> Option<RetryDecision> + Send + Sync>;
 
+/// Told right before the client sleeps ahead of another attempt, so that an
+/// application can say why it is waiting (see [`RetryPolicy::with_observer`]).
+pub type RetryObserver = Arc<dyn Fn(&RetryNotice) + Send + Sync>;
+
+/// What the client is about to wait for: the attempt that just ended, how
+/// long until the next, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryNotice {
+    /// The attempt that just ended, 1 for the first; the next is one more.
+    pub attempt: u32,
+    /// The most attempts the policy allows, the first included.
+    pub max_attempts: u32,
+    /// How long the client sleeps before the next attempt.
+    pub wait: Duration,
+    /// Whether the server answered `429 Too Many Requests`.
+    pub rate_limited: bool,
+    /// The status the attempt got, when the server answered.
+    pub status: Option<StatusCode>,
+    /// What went wrong, when no response came.
+    pub failure: Option<TransportErrorKind>,
+}
+
+impl RetryNotice {
+    /// The notice for `attempt`, which `policy` decided to retry after `wait`.
+    pub fn new(attempt: &Attempt<'_>, wait: Duration, policy: &RetryPolicy) -> RetryNotice {
+        let (status, failure) = match attempt.outcome {
+            Outcome::Response { status, .. } => (Some(status), None),
+            Outcome::Failed { kind, .. } => (None, Some(kind)),
+        };
+        RetryNotice {
+            attempt: attempt.number,
+            max_attempts: policy.max_attempts,
+            wait,
+            rate_limited: status == Some(StatusCode::TOO_MANY_REQUESTS),
+            status,
+            failure,
+        }
+    }
+
+    /// The number of the attempt that follows the wait.
+    pub fn next_attempt(&self) -> u32 {
+        self.attempt.saturating_add(1)
+    }
+}
+
 /// When and how long to wait before sending a request again.
 ///
 /// Rules, in order:
@@ -157,6 +203,8 @@ pub struct RetryPolicy {
     pub retry_on_429: bool,
     /// Optional custom rule consulted first.
     pub classifier: Option<RetryClassifier>,
+    /// Optional observer told before each wait; it cannot change the decision.
+    pub observer: Option<RetryObserver>,
 }
 
 impl Default for RetryPolicy {
@@ -175,6 +223,7 @@ impl Default for RetryPolicy {
             ],
             retry_on_429: true,
             classifier: None,
+            observer: None,
         }
     }
 }
@@ -190,6 +239,7 @@ impl fmt::Debug for RetryPolicy {
             .field("retry_statuses", &self.retry_statuses)
             .field("retry_on_429", &self.retry_on_429)
             .field("classifier", &self.classifier.as_ref().map(|_| "<fn>"))
+            .field("observer", &self.observer.as_ref().map(|_| "<fn>"))
             .finish()
     }
 }
@@ -226,6 +276,21 @@ impl RetryPolicy {
     ) -> Self {
         self.classifier = Some(Arc::new(classifier));
         self
+    }
+
+    /// Sets the `observer`: called with a [`RetryNotice`] right before the
+    /// client sleeps ahead of another attempt, never when it gives up. Keep
+    /// it quick: the request waits for it.
+    pub fn with_observer(mut self, observer: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Tells the observer, if any, that `attempt` is retried after `wait`.
+    pub fn notify(&self, attempt: &Attempt<'_>, wait: Duration) {
+        if let Some(observer) = &self.observer {
+            observer(&RetryNotice::new(attempt, wait, self));
+        }
     }
 
     /// Decides what to do after `attempt`; `now` is the wall clock (for HTTP
@@ -574,6 +639,36 @@ mod tests {
             let value = HeaderValue::from_str(date).unwrap();
             assert_eq!(parse_retry_after(&value, now), Some(Duration::from_secs(30)), "{date}");
         }
+    }
+
+    #[test]
+    fn the_observer_hears_each_retry_with_its_wait_and_cause() {
+        use std::sync::Mutex;
+
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let sink = heard.clone();
+        let policy = RetryPolicy::default().with_observer(move |notice| sink.lock().unwrap().push(*notice));
+        let headers = HeaderMap::new();
+        let limited = Outcome::Response { status: StatusCode::TOO_MANY_REQUESTS, headers: &headers };
+        policy.notify(&Attempt::new(&Method::GET, limited, 1, Duration::ZERO), Duration::from_secs(8));
+        let refused = Outcome::Failed { kind: TransportErrorKind::Connect, may_have_been_sent: false };
+        policy.notify(&Attempt::new(&Method::POST, refused, 2, Duration::ZERO), Duration::from_millis(300));
+
+        let heard = heard.lock().unwrap();
+        assert_eq!(heard.len(), 2);
+        assert_eq!(
+            (heard[0].attempt, heard[0].next_attempt(), heard[0].max_attempts, heard[0].wait),
+            (1, 2, 4, Duration::from_secs(8))
+        );
+        assert!(heard[0].rate_limited);
+        assert_eq!((heard[0].status, heard[0].failure), (Some(StatusCode::TOO_MANY_REQUESTS), None));
+        assert!(!heard[1].rate_limited);
+        assert_eq!((heard[1].status, heard[1].failure), (None, Some(TransportErrorKind::Connect)));
+
+        // Without an observer there is nobody to tell, and nothing fails.
+        RetryPolicy::default()
+            .notify(&Attempt::new(&Method::GET, limited, 1, Duration::ZERO), Duration::ZERO);
+        assert!(format!("{policy:?}").contains("observer: Some(\"<fn>\")"));
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::HeaderValue;
-use iteration_transport::{ClientConfig, HttpClient, ProxyConfig, RetryPolicy};
+use iteration_transport::{ClientConfig, HttpClient, ProxyConfig, RetryNotice, RetryObserver, RetryPolicy};
 
 use super::Client;
 use super::error::Error;
@@ -71,6 +72,16 @@ impl fmt::Debug for Token {
     }
 }
 
+/// The retry observer, which `Debug` can only name.
+#[derive(Clone)]
+struct OnRetry(RetryObserver);
+
+impl fmt::Debug for OnRetry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<fn>")
+    }
+}
+
 /// Builds a [`Client`]; start with [`Client::builder`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -81,6 +92,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     request_timeout: Duration,
     retry: RetryPolicy,
+    on_retry: Option<OnRetry>,
     extra_root_pems: Vec<Vec<u8>>,
     extra_root_files: Vec<PathBuf>,
     system_roots: bool,
@@ -99,6 +111,7 @@ impl Default for ClientBuilder {
             connect_timeout: transport.connect_timeout,
             request_timeout: transport.request_timeout,
             retry: RetryPolicy::default(),
+            on_retry: None,
             extra_root_pems: Vec::new(),
             extra_root_files: Vec::new(),
             system_roots: transport.system_roots,
@@ -153,6 +166,16 @@ impl ClientBuilder {
     /// retries off.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// Calls `observer` right before the client waits to send a request
+    /// again, with the attempt that ended, the most allowed, the wait and
+    /// whether the server rate-limited it: a command line can say why it is
+    /// slow. Whatever [`retry_policy`](Self::retry_policy) is set, before or
+    /// after, it keeps this observer.
+    pub fn on_retry(mut self, observer: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(OnRetry(Arc::new(observer)));
         self
     }
 
@@ -215,6 +238,9 @@ impl ClientBuilder {
         config.request_timeout = self.request_timeout;
         config.user_agent = self.user_agent;
         config.retry = self.retry;
+        if let Some(OnRetry(observer)) = self.on_retry {
+            config.retry.observer = Some(observer);
+        }
         for pem in &self.extra_root_pems {
             config
                 .add_root_certificate_pem(pem)

@@ -697,6 +697,38 @@ async fn send_with_retry_waits_out_a_429() {
 }
 
 #[tokio::test]
+async fn the_retry_observer_hears_each_wait_and_not_the_last_answer() {
+    let server = start(
+        ServerConfig::default(),
+        handler_fn(|_| async {
+            let mut response = text(429, "slow down");
+            response.headers_mut().insert(http::header::RETRY_AFTER, "0".parse().unwrap());
+            response
+        }),
+    )
+    .await;
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    let policy = RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_delays(Duration::from_millis(5), Duration::from_millis(50))
+        .with_observer(move |notice| sink.lock().unwrap().push(*notice));
+    let response = client(ClientConfig::default())
+        .send_with_policy(post(format!("http://{}/", server.local_addr()), b"{}"), &policy)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let heard = heard.lock().unwrap().clone();
+    let seen: Vec<(u32, u32, bool)> =
+        heard.iter().map(|n| (n.attempt, n.max_attempts, n.rate_limited)).collect();
+    // Two waits for three attempts: the third answer is final, not announced.
+    assert_eq!(seen, [(1, 3, true), (2, 3, true)]);
+    assert!(heard.iter().all(|n| n.wait <= Duration::from_millis(5)), "{heard:?}");
+    assert_eq!(heard[0].status, Some(StatusCode::TOO_MANY_REQUESTS));
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn send_with_retry_does_not_repeat_a_conflict() {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
