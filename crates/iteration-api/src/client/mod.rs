@@ -85,6 +85,7 @@ pub use iteration_transport::RetryPolicy;
 pub use metric_groups::{MetricGroupListParams, MetricGroupPages};
 pub use metrics::{MetricListParams, MetricPages};
 pub use pages::{ExperimentPages, ExperimentQuery};
+pub use iteration_transport::RetryNotice;
 pub use query::{Expand, ExperimentFilter, LifecycleState, ListParams};
 
 use request::RequestFactory;
