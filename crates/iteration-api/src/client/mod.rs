@@ -81,11 +81,11 @@ use serde::de::DeserializeOwned;
 pub use builder::{BaseUrl, ClientBuilder, DEFAULT_API_VERSION, TOKEN_ENV_VARS, token_from_env};
 pub use error::{ApiErrorDetails, ConflictKind, Error, RateLimit, TransportFailure};
 pub use flags::{FlagListParams, FlagPages};
+pub use iteration_transport::RetryNotice;
 pub use iteration_transport::RetryPolicy;
 pub use metric_groups::{MetricGroupListParams, MetricGroupPages};
 pub use metrics::{MetricListParams, MetricPages};
 pub use pages::{ExperimentPages, ExperimentQuery};
-pub use iteration_transport::RetryNotice;
 pub use query::{Expand, ExperimentFilter, LifecycleState, ListParams};
 
 use request::RequestFactory;
