@@ -60,6 +60,10 @@ representation! {
         opt unit_aggregation_type: UnitAggregationType = "unitAggregationType",
         /// The event key of a custom metric.
         opt event_key: String = "eventKey",
+        /// How the metric is analysed across units.
+        opt analysis_type: AnalysisType = "analysisType",
+        /// The context kind it is analysed by; absent: the iteration's randomization unit.
+        opt analysis_unit: String = "analysisUnit",
         /// Related resources.
         req links: Links = "_links",
     }
@@ -88,6 +92,12 @@ representation! {
         opt name_in_group: String = "nameInGroup",
         /// The randomization units the metric supports.
         opt randomization_units: Vec<String> = "randomizationUnits",
+        /// How the metric is analysed across units.
+        opt analysis_type: AnalysisType = "analysisType",
+        /// The context kinds the metric can be analysed by.
+        opt analysis_units: Vec<String> = "analysisUnits",
+        /// The context kind it is analysed by; absent: the iteration's randomization unit.
+        opt analysis_unit: String = "analysisUnit",
     }
 }
 
@@ -112,6 +122,10 @@ representation! {
         req is_group: bool = "isGroup",
         /// A group's metrics, in order.
         opt metrics: Vec<MetricInGroupRep> = "metrics",
+        /// How a metric is analysed across units.
+        opt analysis_type: AnalysisType = "analysisType",
+        /// The context kind it is analysed by; absent: the iteration's randomization unit.
+        opt analysis_unit: String = "analysisUnit",
     }
 }
 

@@ -405,6 +405,9 @@ impl MetricRep {
             links: self.links.clone(),
             name_in_group,
             randomization_units: self.randomization_units.clone(),
+            analysis_type: self.analysis_type.clone(),
+            analysis_units: self.analysis_units.clone(),
+            analysis_unit: None,
             extra: Map::new(),
         }
     }

@@ -88,6 +88,8 @@ pub(crate) fn metric_v2(project: &str, metric: &CatalogMetric) -> MetricV2Rep {
         is_numeric: metric.is_numeric,
         unit_aggregation_type: metric.unit_aggregation_type.clone(),
         event_key: metric.event_key.clone(),
+        analysis_type: metric.analysis_type.clone(),
+        analysis_unit: None,
         links: metric_links(project, &metric.key),
         extra: Default::default(),
     }
@@ -105,6 +107,9 @@ fn in_group(project: &str, member: &GroupMember, metric: &CatalogMetric) -> Metr
         links: metric_links(project, &metric.key),
         name_in_group: member.name_in_group.clone(),
         randomization_units: Some(metric.randomization_units.clone()),
+        analysis_type: metric.analysis_type.clone(),
+        analysis_units: None,
+        analysis_unit: None,
         extra: Default::default(),
     }
 }
@@ -121,6 +126,8 @@ pub(super) fn dependent(project: &str, resolved: &ResolvedMetric<'_>) -> Depende
             links: metric_links(project, &metric.key),
             is_group: false,
             metrics: None,
+            analysis_type: metric.analysis_type.clone(),
+            analysis_unit: None,
             extra: Default::default(),
         },
         ResolvedMetric::Group(group, members) => DependentMetricOrMetricGroupRep {
@@ -133,6 +140,8 @@ pub(super) fn dependent(project: &str, resolved: &ResolvedMetric<'_>) -> Depende
             links: group_links(project, &group.key),
             is_group: true,
             metrics: Some(members.iter().map(|(member, metric)| in_group(project, member, metric)).collect()),
+            analysis_type: None,
+            analysis_unit: None,
             extra: Default::default(),
         },
     }

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use iteration_model::{
-    AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, CatalogFlag, Clause, ClientSideAvailability,
-    CovariateInfoRep, CustomProperty, DataSource, DependentMetricGroupRepWithMetrics,
+    AllocationPercent, AnalysisConfigInput, AnalysisConfigRep, AnalysisType, CatalogFlag, Clause,
+    ClientSideAvailability, CovariateInfoRep, CustomProperty, DataSource, DependentMetricGroupRepWithMetrics,
     DependentMetricOrMetricGroupRep, EnvironmentName, ErrorRep, Experiment, ExperimentCollectionRep,
     ExperimentContext, ExperimentPatchInput, ExperimentPost, ExperimentType, FeatureFlagBody, FieldErrorRep,
     FieldOperation, FieldUpdate, FlagDefaults, FlagInput, FlagInstruction, FlagPatch, FlagRep, FlagVariation,
@@ -153,11 +153,13 @@ pub(crate) fn metric_v2_rep() -> BoxedStrategy<MetricV2Rep> {
     (
         (key(), maybe(text()), text(), metric_kind(), maybe(any::<bool>())),
         (maybe(unit_aggregation_type()), maybe(key()), links(), extra()),
+        (maybe(analysis_type()), maybe(key())),
     )
         .prop_map(
             |(
                 (key, version_id, name, kind, is_numeric),
                 (unit_aggregation_type, event_key, links, extra),
+                (analysis_type, analysis_unit),
             )| {
                 MetricV2Rep {
                     key,
@@ -167,6 +169,8 @@ pub(crate) fn metric_v2_rep() -> BoxedStrategy<MetricV2Rep> {
                     is_numeric,
                     unit_aggregation_type,
                     event_key,
+                    analysis_type,
+                    analysis_unit,
                     links,
                     extra,
                 }
@@ -175,9 +179,18 @@ pub(crate) fn metric_v2_rep() -> BoxedStrategy<MetricV2Rep> {
         .boxed()
 }
 
+/// How a metric is analysed: a known value or one this model does not know.
+fn analysis_type() -> impl Strategy<Value = AnalysisType> {
+    prop_oneof![
+        Just(AnalysisType::Mean),
+        Just(AnalysisType::Percentile),
+        "[a-z]{1,8}".prop_map(|s| AnalysisType::from(s.as_str()))
+    ]
+}
+
 pub(crate) fn metric_in_group_rep() -> BoxedStrategy<MetricInGroupRep> {
-    (metric_v2_rep(), maybe(text()), maybe(vec(key(), 0..3)))
-        .prop_map(|(m, name_in_group, randomization_units)| MetricInGroupRep {
+    (metric_v2_rep(), maybe(text()), maybe(vec(key(), 0..3)), maybe(vec(key(), 0..3)))
+        .prop_map(|(m, name_in_group, randomization_units, analysis_units)| MetricInGroupRep {
             key: m.key,
             version_id: m.version_id,
             name: m.name,
@@ -188,6 +201,9 @@ pub(crate) fn metric_in_group_rep() -> BoxedStrategy<MetricInGroupRep> {
             links: m.links,
             name_in_group,
             randomization_units,
+            analysis_type: m.analysis_type,
+            analysis_units,
+            analysis_unit: m.analysis_unit,
             extra: m.extra,
         })
         .boxed()
@@ -197,9 +213,14 @@ pub(crate) fn dependent_metric_rep() -> BoxedStrategy<DependentMetricOrMetricGro
     (
         (key(), text(), text(), metric_kind(), maybe(any::<bool>())),
         (maybe(key()), links(), any::<bool>(), maybe(vec(metric_in_group_rep(), 0..3)), extra()),
+        (maybe(analysis_type()), maybe(key())),
     )
         .prop_map(
-            |((key, version_id, name, kind, is_numeric), (event_key, links, is_group, metrics, extra))| {
+            |(
+                (key, version_id, name, kind, is_numeric),
+                (event_key, links, is_group, metrics, extra),
+                (analysis_type, analysis_unit),
+            )| {
                 DependentMetricOrMetricGroupRep {
                     key,
                     version_id,
@@ -210,6 +231,8 @@ pub(crate) fn dependent_metric_rep() -> BoxedStrategy<DependentMetricOrMetricGro
                     links,
                     is_group,
                     metrics,
+                    analysis_type,
+                    analysis_unit,
                     extra,
                 }
             },
