@@ -59,6 +59,9 @@ cat >"$work/schemathesis.toml" <<'TOML'
 "path.metricKey" = "metric-key-123abc"
 "path.metricGroupKey" = "metric-group-key-123abc"
 "path.key" = "user"
+"path.layerKey" = "checkout-flow"
+"path.holdoutKey" = "checkout-holdout"
+"path.holdoutId" = "65f0c0ffee00000000000001"
 TOML
 
 echo "== fuzzing $base/api/v2/openapi.json with $max_examples examples per operation"
