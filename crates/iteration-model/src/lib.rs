@@ -98,6 +98,7 @@ mod json_patch;
 mod json_pointer;
 mod key;
 mod layer;
+pub mod lifecycle;
 mod link;
 mod metric;
 mod metric_catalog;

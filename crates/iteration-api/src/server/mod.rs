@@ -16,7 +16,6 @@ mod fixed_body;
 mod handlers;
 mod ids;
 mod journal;
-mod lifecycle;
 mod openapi;
 mod rate_limit;
 mod response;

@@ -10,7 +10,7 @@ use iteration_api::server::{App, AppConfig, seed_store};
 use iteration_model::{ExperimentPost, HoldoutPost, IterationInput, LayerPost, ViolationCode};
 use iteration_transport::{Server, ServerConfig, ServerHandle};
 
-const VALID_REQUEST: &str = include_str!("../../../iteration-model/fixtures/demo/valid-request.json");
+const VALID_REQUEST: &str = include_str!("../../fixtures/demo-valid-request.json");
 
 async fn demo_server() -> (ServerHandle, Client) {
     let world = Arc::new(World::demo());

@@ -12,10 +12,10 @@ use iteration_model::{
 use serde_json::Value;
 
 use super::{Context, store_error};
-use crate::server::lifecycle::is_archived;
 use crate::server::response::{ApiError, json, json_bytes};
 use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError};
 use iteration_model::Expand;
+use iteration_model::lifecycle::is_archived;
 
 /// What a create answers with: everything, since the caller just made it,
 /// but not the table of mutable fields, which it did not ask for.

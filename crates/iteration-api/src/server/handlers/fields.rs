@@ -17,9 +17,9 @@ use serde_json::{Map, Value, json};
 use super::Context;
 use super::experiment::resolve_raw;
 use super::patch::{InstructionError, flag_state, update_experiment_field};
-use crate::server::lifecycle::{self, Refusal};
 use crate::server::response::ApiError;
 use crate::server::store::CatalogRecord;
+use iteration_model::lifecycle::{self, Refusal};
 
 /// `updateExperimentFields`: experiment-level fields in every status; the
 /// draft's fields when there is a draft; on a running iteration only

@@ -5,9 +5,9 @@ use http::{Response, StatusCode};
 use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Link, Links};
 
 use super::{Context, store_error};
-use crate::server::lifecycle::is_archived;
 use crate::server::response::{ApiError, json};
 use iteration_model::Expand;
+use iteration_model::lifecycle::is_archived;
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 50;

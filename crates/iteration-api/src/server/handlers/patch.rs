@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use super::Context;
 use super::fields;
-use crate::server::lifecycle::{self, FlagState, Refusal};
 use crate::server::response::{ApiError, json};
 use iteration_model::Expand;
+use iteration_model::lifecycle::{self, FlagState, Refusal};
 
 use crate::server::store::{CatalogExpectation, CatalogRecord, ExperimentRecord, StoreError, Versioned};
 

@@ -128,7 +128,7 @@ use serde_json::json;
 
 use super::schema::assert_conforms;
 use super::*;
-use crate::server::lifecycle::{self, FlagState, Refusal};
+use iteration_model::lifecycle::{self, FlagState, Refusal};
 
 const ENVIRONMENT: &str = "/api/v2/projects/my-project/environments/production";
 

@@ -8,34 +8,46 @@
 
 use std::collections::BTreeSet;
 
-use iteration_model::{
-    Experiment, ExperimentType, IterationRep, IterationStatus, LayerSnapshotRep, UnixMillis, Violation,
-    ViolationCode, is_running,
-};
+use crate::experiment::{Experiment, ExperimentType};
+use crate::iteration::{IterationRep, IterationStatus, LayerSnapshotRep};
+use crate::layer::is_running;
+use crate::millis::UnixMillis;
+use crate::violation::{Violation, ViolationCode};
 
 /// A flag's state in the experiment's environment, as starting needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FlagState {
-    pub(crate) on: bool,
-    pub(crate) archived: bool,
+pub struct FlagState {
+    /// Whether targeting is on in the experiment's environment.
+    pub on: bool,
+    /// Whether the flag is archived.
+    pub archived: bool,
 }
 
 /// Why a lifecycle step may not happen; the message says what would be right.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal(pub(crate) String);
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
     Err(Refusal(message.into()))
 }
 
-pub(crate) fn is_archived(experiment: &Experiment) -> bool {
+/// Whether the experiment is archived.
+pub fn is_archived(experiment: &Experiment) -> bool {
     experiment.archived_date.is_some()
 }
 
 /// `startIteration`: the draft becomes the running `currentIteration`. An
 /// iteration that was running stops first, with `layer` as its
 /// `layerSnapshot` (the experiment's layer as it is now, if any).
-pub(crate) fn start_iteration(
+pub fn start_iteration(
     experiment: &mut Experiment,
     change_justification: Option<&str>,
     flag_state: &dyn Fn(&str) -> Option<FlagState>,
@@ -84,7 +96,7 @@ pub(crate) fn start_iteration(
 
 /// `stopIteration`: the running iteration stops with a winner and moves to
 /// `previousIterations`.
-pub(crate) fn stop_iteration(
+pub fn stop_iteration(
     experiment: &mut Experiment,
     winning_treatment_id: &str,
     winning_reason: Option<&str>,
@@ -127,7 +139,7 @@ fn stop_current(
 }
 
 /// `archiveExperiment`.
-pub(crate) fn archive(experiment: &mut Experiment, now: UnixMillis) -> Result<(), Refusal> {
+pub fn archive(experiment: &mut Experiment, now: UnixMillis) -> Result<(), Refusal> {
     if is_archived(experiment) {
         return refuse("the experiment is already archived");
     }
@@ -136,7 +148,7 @@ pub(crate) fn archive(experiment: &mut Experiment, now: UnixMillis) -> Result<()
 }
 
 /// `restoreExperiment`.
-pub(crate) fn restore(experiment: &mut Experiment) -> Result<(), Refusal> {
+pub fn restore(experiment: &mut Experiment) -> Result<(), Refusal> {
     if !is_archived(experiment) {
         return refuse("the experiment is not archived");
     }
@@ -145,7 +157,7 @@ pub(crate) fn restore(experiment: &mut Experiment) -> Result<(), Refusal> {
 }
 
 /// `updateName`.
-pub(crate) fn update_name(experiment: &mut Experiment, name: &str) -> Result<(), Refusal> {
+pub fn update_name(experiment: &mut Experiment, name: &str) -> Result<(), Refusal> {
     if name.trim().is_empty() {
         return refuse("the name must not be blank");
     }
@@ -154,7 +166,7 @@ pub(crate) fn update_name(experiment: &mut Experiment, name: &str) -> Result<(),
 }
 
 /// `updateDescription`.
-pub(crate) fn update_description(experiment: &mut Experiment, description: &str) {
+pub fn update_description(experiment: &mut Experiment, description: &str) {
     experiment.description = Some(description.to_owned());
 }
 
@@ -172,10 +184,7 @@ fn last_run(experiment: &Experiment) -> Option<&IterationRep> {
 /// a changed iteration (`updateExperimentFields` on a draft,
 /// `saveAndStartNewIteration`) uses exactly the flags that ran. The
 /// violation is at `/flags` of the instruction's `value`.
-pub(crate) fn flags_unchanged_after_run(
-    experiment: &Experiment,
-    changed: &IterationRep,
-) -> Result<(), Violation> {
+pub fn flags_unchanged_after_run(experiment: &Experiment, changed: &IterationRep) -> Result<(), Violation> {
     let Some(ran) = last_run(experiment) else { return Ok(()) };
     let (before, after) = (flag_keys(ran), flag_keys(changed));
     if before == after {
@@ -197,7 +206,7 @@ pub(crate) fn flags_unchanged_after_run(
 /// Rule: at most one running bandit (`mab`) per flag targeting rule in an
 /// environment. Starting `draft` of bandit `experiment` is refused while
 /// another of `others` runs a bandit iteration on one of its flags' rules.
-pub(crate) fn one_running_bandit_per_rule<'e>(
+pub fn one_running_bandit_per_rule<'e>(
     experiment: &Experiment,
     draft: &IterationRep,
     others: impl IntoIterator<Item = &'e Experiment>,
