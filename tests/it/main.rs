@@ -6,6 +6,7 @@ mod cli_catalog;
 mod cli_ux;
 mod client;
 mod man;
+mod proxy;
 mod readme;
 mod serve;
 mod server_concurrency;
