@@ -97,6 +97,12 @@ Examples:
     /// Read or replace the project's experimentation settings (randomization units)
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// List and create layers, and reserve or release their traffic
+    #[command(subcommand)]
+    Layer(LayerCommand),
+    /// List, read, create, patch and end holdouts
+    #[command(subcommand)]
+    Holdout(HoldoutCommand),
     /// Read and change the settings file (token, base URI, project...)
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -929,12 +935,285 @@ pub(crate) struct PutSettings {
     pub(crate) client: ClientOptions,
 }
 
+/// `iteration layer ...`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+Experiments in one layer get mutually exclusive traffic: each reserves a whole percentage of
+the layer in an environment, and a layer's reservations there add up to at most 100.")]
+pub(crate) enum LayerCommand {
+    /// List the layers of a project
+    #[command(after_help = "\
+The table shows each environment's reservations, and the share reserved outside this server.
+
+Examples:
+  iteration layer list -p my-project -o table
+  iteration layer list -p my-project --experiment example-experiment")]
+    List(ListLayers),
+    /// Create a layer from a LayerPost, or from --key and --name
+    #[command(after_help = "\
+The body is a LayerPost: {\"key\", \"name\", \"description\"}. A new layer reserves nothing.
+
+Examples:
+  iteration layer create -p my-project --key checkout --name Checkout --description 'Checkout tests'
+  echo '{\"key\":\"checkout\",\"name\":\"Checkout\",\"description\":\"\"}' | iteration layer create -p my-project --file -")]
+    Create(CreateLayer),
+    /// Reserve a percentage of a layer's traffic for an experiment, or change its reservation
+    #[command(after_help = "\
+An experiment is in at most one layer; 0 is allowed only until it starts, and the layer's
+reservations in the environment must stay at or below 100.
+
+Example:
+  iteration layer reserve checkout-flow -p my-project -e production --experiment example-experiment --percent 30")]
+    Reserve(ReserveLayer),
+    /// Take an experiment's reservation out of a layer (refused while it runs)
+    #[command(after_help = "\
+Example:
+  iteration layer remove checkout-flow -p my-project -e production --experiment example-experiment")]
+    Remove(RemoveFromLayer),
+    /// Change a layer with a semantic patch ({"instructions": [...]})
+    #[command(after_help = "\
+The file is a LayerPatchInput: {\"environmentKey\"?, \"comment\"?, \"instructions\": [...]}, with
+updateName, updateDescription, updateExperimentReservation and removeExperiment; -e names the
+environment when the patch has no \"environmentKey\". Every instruction applies or none does.
+
+Example:
+  echo '{\"instructions\":[{\"kind\":\"updateName\",\"name\":\"Checkout\"}]}' | iteration layer patch checkout-flow -p my-project --file -")]
+    Patch(PatchLayer),
+}
+
+/// `layer list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListLayers {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Only the layers in which this experiment reserves traffic
+    #[arg(short = 'x', long, value_name = "KEY")]
+    pub(crate) experiment: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `layer create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateLayer {
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// The LayerPost, or - for standard input
+    #[arg(short, long, value_name = "FILE", required_unless_present = "key", conflicts_with_all = ["key", "name", "description"])]
+    pub(crate) file: Option<PathBuf>,
+    /// The new layer's key
+    #[arg(long, value_name = "KEY", requires = "name")]
+    pub(crate) key: Option<String>,
+    /// The new layer's name
+    #[arg(long, value_name = "NAME", requires = "key")]
+    pub(crate) name: Option<String>,
+    /// What the new layer is for [default: empty]
+    #[arg(long, value_name = "TEXT", requires = "key")]
+    pub(crate) description: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `layer reserve`.
+#[derive(Debug, Args)]
+pub(crate) struct ReserveLayer {
+    /// Layer key
+    #[arg(value_name = "LAYER")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Environment key [env: LD_ENVIRONMENT]
+    #[arg(short, long, visible_alias = "env", value_name = "KEY")]
+    pub(crate) environment: Option<String>,
+    /// The experiment that reserves the traffic
+    #[arg(short = 'x', long, value_name = "KEY")]
+    pub(crate) experiment: String,
+    /// The percentage of the layer's traffic, 0 to 100
+    #[arg(long, value_name = "N")]
+    pub(crate) percent: i64,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `layer remove`.
+#[derive(Debug, Args)]
+pub(crate) struct RemoveFromLayer {
+    /// Layer key
+    #[arg(value_name = "LAYER")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// Environment key [env: LD_ENVIRONMENT]
+    #[arg(short, long, visible_alias = "env", value_name = "KEY")]
+    pub(crate) environment: Option<String>,
+    /// The experiment whose reservation goes
+    #[arg(short = 'x', long, value_name = "KEY")]
+    pub(crate) experiment: String,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `layer patch`.
+#[derive(Debug, Args)]
+pub(crate) struct PatchLayer {
+    /// Layer key
+    #[arg(value_name = "LAYER")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: ProjectScope,
+    /// The environment of a patch without environmentKey [env: LD_ENVIRONMENT]
+    #[arg(short, long, visible_alias = "env", value_name = "KEY")]
+    pub(crate) environment: Option<String>,
+    /// The LayerPatchInput, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `iteration holdout ...`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+A holdout keeps a percentage of an environment's traffic out of the experiments in it, and
+measures them against it through its base experiment, which has the holdout's key. Its status
+goes created, enabled (an experiment joined), running, ended.")]
+pub(crate) enum HoldoutCommand {
+    /// List the holdouts of an environment
+    #[command(after_help = "\
+Examples:
+  iteration holdout list -p my-project -e production -o table
+  iteration holdout list -p my-project -e production --limit 5 --offset 5")]
+    List(ListHoldouts),
+    /// Read a holdout by key, with its experiments in full
+    #[command(after_help = "\
+--expand names optional parts of the base experiment, --expand-related those of the
+experiments in the holdout.
+
+Examples:
+  iteration holdout get checkout-holdout -p my-project -e production -o table
+  iteration holdout get checkout-holdout -p my-project -e production --expand draftIteration --expand-related treatments")]
+    Get(GetHoldout),
+    /// Read a holdout by its ID
+    #[command(after_help = "\
+Example:
+  iteration holdout get-by-id 65f0c0ffee00000000000001 -p my-project -e production")]
+    GetById(GetHoldoutById),
+    /// Create a holdout and its base experiment from a HoldoutPostRequest
+    #[command(after_help = "\
+The body is a HoldoutPostRequest, its field names in lower case:
+{\"key\", \"name\", \"holdoutamount\": \"5\", \"description\"?, \"randomizationunit\"?, \"primarymetrickey\"?,
+\"metrics\"?: [{\"key\", \"isGroup\"?}], \"attributes\"?, \"prerequisiteflagkey\"?, \"maintainerId\"?}.
+
+Examples:
+  iteration holdout create -p my-project -e production --file holdout.json
+  echo '{\"key\":\"pricing\",\"name\":\"Pricing\",\"holdoutamount\":\"5\"}' | iteration holdout create -p my-project -e production --file -")]
+    Create(CreateHoldout),
+    /// End a holdout (refused while an experiment in it runs)
+    #[command(after_help = "\
+Example:
+  iteration holdout end checkout-holdout -p my-project -e production")]
+    End(HoldoutKey),
+    /// Change a holdout with a semantic patch ({"instructions": [...]})
+    #[command(after_help = "\
+The file is a HoldoutPatchInput: {\"comment\"?, \"instructions\": [...]}, with updateName,
+updateDescription, removeExperiment and endHoldout (each value in \"value\").
+
+Example:
+  echo '{\"instructions\":[{\"kind\":\"updateName\",\"value\":\"Checkout\"}]}' | iteration holdout patch checkout-holdout -p my-project -e production --file -")]
+    Patch(PatchHoldout),
+}
+
+/// `holdout list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListHoldouts {
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// Page size
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u32>,
+    /// Holdouts to skip
+    #[arg(long, value_name = "N")]
+    pub(crate) offset: Option<u32>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `holdout get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetHoldout {
+    /// Holdout key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    #[arg(long, value_name = "PARTS", value_parser = parse_expand, help = EXPAND_HELP)]
+    pub(crate) expand: Option<Expand>,
+    /// The same parts, of the experiments in the holdout
+    #[arg(long, value_name = "PARTS", value_parser = parse_expand)]
+    pub(crate) expand_related: Option<Expand>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `holdout get-by-id`.
+#[derive(Debug, Args)]
+pub(crate) struct GetHoldoutById {
+    /// Holdout ID (its `_id`)
+    #[arg(value_name = "ID")]
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `holdout create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateHoldout {
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// The HoldoutPostRequest, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `holdout end`: one holdout in an environment.
+#[derive(Debug, Args)]
+pub(crate) struct HoldoutKey {
+    /// Holdout key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `holdout patch`.
+#[derive(Debug, Args)]
+pub(crate) struct PatchHoldout {
+    /// Holdout key
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
+    #[command(flatten)]
+    pub(crate) scope: Scope,
+    /// The HoldoutPatchInput, or - for standard input
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
 impl Command {
     /// The client options given after the command, for those that call the API.
     pub(crate) fn client_options(&self) -> Option<&ClientOptions> {
         use ContextKindCommand as K;
         use ExperimentCommand as E;
         use FlagCommand as F;
+        use HoldoutCommand as H;
+        use LayerCommand as L;
         use MetricCommand as M;
         use MetricGroupCommand as G;
         use SettingsCommand as S;
@@ -963,6 +1242,17 @@ impl Command {
             Command::ContextKind(K::List(c)) | Command::Settings(S::Get(c)) => &c.client,
             Command::ContextKind(K::Put(c)) => &c.client,
             Command::Settings(S::Put(c)) => &c.client,
+            Command::Layer(L::List(c)) => &c.client,
+            Command::Layer(L::Create(c)) => &c.client,
+            Command::Layer(L::Reserve(c)) => &c.client,
+            Command::Layer(L::Remove(c)) => &c.client,
+            Command::Layer(L::Patch(c)) => &c.client,
+            Command::Holdout(H::List(c)) => &c.client,
+            Command::Holdout(H::Get(c)) => &c.client,
+            Command::Holdout(H::GetById(c)) => &c.client,
+            Command::Holdout(H::Create(c)) => &c.client,
+            Command::Holdout(H::End(c)) => &c.client,
+            Command::Holdout(H::Patch(c)) => &c.client,
             Command::Validate(_)
             | Command::Config(_)
             | Command::Completions { .. }

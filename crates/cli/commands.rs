@@ -15,6 +15,7 @@ use crate::args::{ClientOptions, Command, ExperimentCommand, OutputFormat, Scope
 use crate::catalog;
 use crate::exit;
 use crate::feedback::{self, Progress};
+use crate::layers;
 use crate::output;
 use crate::settings::{Env, Settings, SettingsFile, TokenSource};
 
@@ -256,6 +257,8 @@ pub(crate) async fn run(command: Command, top: ClientOptions, env: Env<'_>) -> R
         Command::MetricGroup(command) => catalog::metric_group(command, top, env).await,
         Command::ContextKind(command) => catalog::context_kind(command, top, env).await,
         Command::Settings(command) => catalog::settings(command, top, env).await,
+        Command::Layer(command) => layers::layer(command, top, env).await,
+        Command::Holdout(command) => layers::holdout(command, top, env).await,
         Command::Config(_) | Command::Completions { .. } | Command::Man | Command::Serve(_) => {
             Err(Failure::Usage("not a client command".to_owned()))
         }

@@ -4,9 +4,9 @@
 //! `args.rs` declares the command line, `settings.rs` resolves flags, the
 //! environment and the settings file, `commands.rs` runs the experiment
 //! commands, `catalog.rs` the flag, metric, metric group, context kind and
-//! experimentation settings commands, `config.rs` the settings file
-//! commands, `output.rs` prints results, `feedback.rs` does colour,
-//! progress and retry notices, `exit.rs` maps each class of failure to its
+//! experimentation settings commands, `layers.rs` the layer and holdout
+//! commands, `config.rs` the settings file commands, `output.rs` prints
+//! results, `feedback.rs` does colour, progress and retry notices, `exit.rs` maps each class of failure to its
 //! exit code, `serve.rs` runs the server.
 
 mod args;
@@ -15,6 +15,7 @@ mod commands;
 mod config;
 mod exit;
 mod feedback;
+mod layers;
 mod output;
 mod serve;
 mod settings;

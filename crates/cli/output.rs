@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use crate::args::OutputFormat;
 use iteration_model::{
-    ContextKindsCollectionRep, Experiment, ExperimentCollectionRep, FeatureFlag, FeatureFlags, IterationRep,
-    MetricCollectionRep, MetricGroupCollectionRep, MetricGroupRep, MetricRep, RandomizationSettingsRep,
-    UpsertResponseRep, Violations,
+    ContextKindsCollectionRep, Experiment, ExperimentCollectionRep, FeatureFlag, FeatureFlags, HoldoutRep,
+    HoldoutsCollectionRep, IterationRep, Layer, LayerCollectionRep, LayerEnvironment, MetricCollectionRep,
+    MetricGroupCollectionRep, MetricGroupRep, MetricRep, RandomizationSettingsRep, UpsertResponseRep,
+    Violations,
 };
 
 /// JSON text of a value, pretty-printed. A macro rather than a generic
@@ -225,6 +226,96 @@ pub(crate) fn randomization_settings(format: OutputFormat, settings: &Randomizat
                 })
                 .collect();
             table(["UNIT", "DEFAULT"], &rows)
+        }
+    }
+}
+
+/// A layer.
+pub(crate) fn layer(format: OutputFormat, layer: &Layer) -> String {
+    match format {
+        OutputFormat::Json => json!(layer),
+        OutputFormat::Table => layers_table(std::slice::from_ref(layer)),
+    }
+}
+
+/// A project's layers.
+pub(crate) fn layers(format: OutputFormat, layers: &LayerCollectionRep) -> String {
+    match format {
+        OutputFormat::Json => json!(layers),
+        OutputFormat::Table => {
+            with_total(layers_table(&layers.items), layers.items.len(), Some(layers.total_count), "layers")
+        }
+    }
+}
+
+/// Each environment's reservations on one line:
+/// `production: example-experiment 10%, other 70%; staging: ...`.
+fn layers_table(layers: &[Layer]) -> String {
+    let rows: Vec<[String; 3]> = layers
+        .iter()
+        .map(|l| {
+            let environments: Vec<String> = l
+                .environments
+                .iter()
+                .map(|(key, config)| format!("{key}: {}", reservations(config)))
+                .collect();
+            [l.key.clone(), l.name.clone(), environments.join("; ")]
+        })
+        .collect();
+    table(["KEY", "NAME", "RESERVATIONS"], &rows)
+}
+
+/// `a 10%, b 20%, other 70%`, or `none`.
+fn reservations(config: &LayerEnvironment) -> String {
+    let mut shares: Vec<String> = config
+        .reservations
+        .iter()
+        .map(|r| format!("{} {}%", r.experiment_key, r.reservation_percent))
+        .collect();
+    if config.other_reservation_percent != 0 {
+        shares.push(format!("other {}%", config.other_reservation_percent));
+    }
+    if shares.is_empty() { "none".to_owned() } else { shares.join(", ") }
+}
+
+/// A holdout; the experiments in it are the short list, or the full one
+/// that `holdout get` answers with.
+pub(crate) fn holdout(format: OutputFormat, holdout: &HoldoutRep) -> String {
+    match format {
+        OutputFormat::Json => json!(holdout),
+        OutputFormat::Table => {
+            let experiments: Vec<&str> = match (&holdout.experiments, &holdout.related_experiments) {
+                (Some(short), _) => short.iter().map(|e| e.key.as_str()).collect(),
+                (None, Some(full)) => full.iter().map(|e| e.key.as_str()).collect(),
+                (None, None) => Vec::new(),
+            };
+            let row = [
+                holdout.key.clone().unwrap_or_else(|| holdout.id.clone()),
+                holdout.name.clone().unwrap_or_default(),
+                holdout.status.clone(),
+                format!("{}%", holdout.holdout_amount),
+                experiments.join(", "),
+            ];
+            table(["KEY", "NAME", "STATUS", "AMOUNT", "EXPERIMENTS"], &[row])
+        }
+    }
+}
+
+/// A page of holdouts; a list does not say how much each holds out.
+pub(crate) fn holdouts(format: OutputFormat, page: &HoldoutsCollectionRep) -> String {
+    match format {
+        OutputFormat::Json => json!(page),
+        OutputFormat::Table => {
+            let rows: Vec<[String; 5]> = page
+                .items
+                .iter()
+                .map(|h| {
+                    let experiments: Vec<&str> = h.experiments.iter().map(|e| e.key.as_str()).collect();
+                    [h.key.clone(), h.name.clone(), h.status.clone(), "-".to_owned(), experiments.join(", ")]
+                })
+                .collect();
+            let out = table(["KEY", "NAME", "STATUS", "AMOUNT", "EXPERIMENTS"], &rows);
+            with_total(out, page.items.len(), Some(page.total_count), "holdouts")
         }
     }
 }

@@ -3,6 +3,7 @@
 mod catalog;
 mod cli;
 mod cli_catalog;
+mod cli_layers;
 mod cli_ux;
 mod client;
 mod man;
