@@ -21,7 +21,10 @@ const TASKS: &[(&str, &str)] = &[
     (
         "bench",
         "run every benchmark, print one table of ratios and write it to BENCHMARKS.md; \
-         `--seconds N` (default 5) per load phase, `--connections N` (default 32), `--no-write`",
+         `--quick` (shorter phases, 20,000 experiments at scale), `--seconds N` (default 6, quick 3) \
+         per load phase, `--connections N` (default 32), `--scale N` (experiments in the scale phase, \
+         default 1,000,000), `--no-write`; `--scale-check` only loads N (default 300) experiments, \
+         restarts and reads each back, with no timing (for CI)",
     ),
     (
         "fixtures",

@@ -9,7 +9,14 @@
 //!
 //! `{conn}` in `--path`, `--setup-path` or the setup body is replaced by the connection's
 //! index, so that each connection can work on its own resource (created by
-//! the optional setup request the connection sends first).
+//! the optional setup request the connection sends first). `{random}` in
+//! `--path` is replaced, per request, by a number drawn uniformly below
+//! `--random N`, so that reads spread over N resources.
+//!
+//! Latencies go into a [`histogram::Histogram`], so that a long run keeps
+//! no more than its counts.
+
+mod histogram;
 
 use std::time::{Duration, Instant};
 
@@ -20,12 +27,16 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::histogram::Histogram;
+
 const USAGE: &str = "\
 usage: iteration-loadgen --addr HOST:PORT --path PATH [options]
 
   --name NAME            name printed in the result line
   --method METHOD        request method (default POST)
-  --path PATH            request path; {conn} is the connection index
+  --path PATH            request path; {conn} is the connection index, {random}
+                         a number below --random N drawn per request
+  --random N             the range of {random} (default 1)
   --body-file FILE       request body (default empty)
   --header 'K: V'        a request header (repeatable)
   --setup-path PATH      a request each connection sends once before the run
@@ -46,6 +57,7 @@ struct Options {
     connections: usize,
     duration: Duration,
     warmup: Duration,
+    random: u64,
 }
 
 fn parse_options() -> Result<Options> {
@@ -62,6 +74,7 @@ fn parse_options() -> Result<Options> {
         connections: 32,
         duration: Duration::from_secs(5),
         warmup: Duration::from_secs(1),
+        random: 1,
     };
     let mut setup_path = None;
     let mut setup_body = Bytes::new();
@@ -83,6 +96,7 @@ fn parse_options() -> Result<Options> {
             Long("connections") => options.connections = parser.value()?.parse()?,
             Long("duration") => options.duration = secs(parser.value()?.string()?)?,
             Long("warmup") => options.warmup = secs(parser.value()?.string()?)?,
+            Long("random") => options.random = parser.value()?.parse::<u64>()?.max(1),
             Long("help") | Short('h') => {
                 print!("{USAGE}");
                 std::process::exit(0);
@@ -100,7 +114,7 @@ fn parse_options() -> Result<Options> {
 /// What one connection measured after the warm-up.
 #[derive(Default)]
 struct Tally {
-    latencies_us: Vec<u32>,
+    latencies: Histogram,
     failures: u64,
     first_failure: Option<String>,
     /// The largest successful response body, in bytes.
@@ -130,22 +144,15 @@ async fn run(options: Options) -> Result<()> {
     let mut all = Tally::default();
     for task in tasks {
         let tally = task.await??;
-        all.latencies_us.extend(tally.latencies_us);
+        all.latencies.add(&tally.latencies);
         all.failures += tally.failures;
         all.response_bytes = all.response_bytes.max(tally.response_bytes);
         if all.first_failure.is_none() {
             all.first_failure = tally.first_failure;
         }
     }
-    all.latencies_us.sort_unstable();
-    let ok = all.latencies_us.len();
-    let percentile = |p: f64| -> f64 {
-        if ok == 0 {
-            return 0.0;
-        }
-        let rank = ((p / 100.0) * ok as f64).ceil() as usize;
-        f64::from(all.latencies_us[rank.clamp(1, ok) - 1]) / 1000.0
-    };
+    let ok = all.latencies.count();
+    let percentile = |p: f64| all.latencies.percentile(p) / 1000.0;
     let rps = ok as f64 / options.duration.as_secs_f64();
     println!(
         "BENCH_RESULT {{\"name\":\"{}\",\"connections\":{},\"duration_s\":{},\"requests\":{},\"failures\":{},\"rps\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"response_bytes\":{}}}",
@@ -204,6 +211,16 @@ async fn connection(
         }
     }
     let path = options.path.replace("{conn}", &index);
+    let random = path.contains("{random}");
+    // A small generator of its own per connection (xorshift), seeded by the
+    // connection's index: the draws need to be spread, not unpredictable.
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (conn as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut draw = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % options.random
+    };
     tokio::time::sleep_until(start.into()).await;
     let mut tally = Tally::default();
     loop {
@@ -211,7 +228,8 @@ async fn connection(
         if sent >= stop_at {
             break;
         }
-        let req = request(options, options.method.clone(), &path, options.body.clone())?;
+        let uri = if random { path.replace("{random}", &draw().to_string()) } else { path.clone() };
+        let req = request(options, options.method.clone(), &uri, options.body.clone())?;
         sender.ready().await?;
         let response = sender.send_request(req).await?;
         let status = response.status();
@@ -221,8 +239,8 @@ async fn connection(
             continue;
         }
         if status.is_success() {
-            let micros = u32::try_from(done.duration_since(sent).as_micros()).unwrap_or(u32::MAX);
-            tally.latencies_us.push(micros);
+            let micros = u64::try_from(done.duration_since(sent).as_micros()).unwrap_or(u64::MAX);
+            tally.latencies.record(micros);
             tally.response_bytes = tally.response_bytes.max(body.len());
         } else {
             tally.failures += 1;

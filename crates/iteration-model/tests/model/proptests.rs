@@ -260,6 +260,36 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// The direct reader of `IterationInput::from_slice` reads every
+    /// well-formed input itself, and reads what the collecting reader reads.
+    #[test]
+    fn direct_reader_reads_every_well_formed_input(input in strategies::iteration_input()) {
+        let bytes = serde_json::to_vec(&input).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(IterationInput::from_slice_direct(&bytes), Some(input.clone()));
+        prop_assert_eq!(IterationInput::from_json(&value), Ok(input));
+    }
+
+    /// On any body, the direct reader either reads exactly what the
+    /// collecting reader reads, or declines; and `from_slice`, which falls
+    /// back to the collecting reader, gives the collecting reader's result,
+    /// every violation with its path included.
+    #[test]
+    fn direct_and_collecting_readers_agree(body in strategies::iteration_input_body()) {
+        let collecting = match serde_json::from_slice::<Value>(&body) {
+            Ok(value) => IterationInput::from_json(&value).map_err(|v| v.to_string()),
+            Err(e) => Err(iteration_model::InputError::Syntax(e).to_string()),
+        };
+        if let Some(direct) = IterationInput::from_slice_direct(&body) {
+            prop_assert_eq!(&collecting, &Ok(direct));
+        }
+        prop_assert_eq!(IterationInput::from_slice(&body).map_err(|e| e.to_string()), collecting);
+    }
+}
+
 /// Replaces one node of `value`, chosen by `at` among all its nodes in
 /// preorder, with `replacement`.
 pub(crate) fn replace_node(value: &mut Value, at: prop::sample::Index, replacement: Value) {

@@ -559,6 +559,69 @@ pub(crate) fn iteration_input() -> BoxedStrategy<IterationInput> {
         .boxed()
 }
 
+/// The bytes of a create-iteration body, valid or not, shaped to reach
+/// every way the direct reader of `IterationInput::from_slice` can differ
+/// from the collecting one: valid inputs, compact and pretty; one node
+/// replaced by any JSON (a field mistyped, `null`, removed from a list's
+/// shape); a field removed; unknown fields; a field repeated; `flags` as a
+/// string holding the object, as the API's documentation sends it; and
+/// bytes cut short.
+pub(crate) fn iteration_input_body() -> BoxedStrategy<Vec<u8>> {
+    let value = iteration_input().prop_map(|input| serde_json::to_value(&input).unwrap_or(Value::Null));
+    let field = prop_oneof![
+        Just("hypothesis"),
+        Just("metrics"),
+        Just("treatments"),
+        Just("flags"),
+        Just("canReshuffleTraffic"),
+        Just("reallocationFrequencyMillis"),
+        Just("attributes"),
+    ];
+    let compact = |value: &Value| serde_json::to_vec(value).unwrap_or_default();
+    prop_oneof![
+        value.clone().prop_map(move |v| compact(&v)),
+        value.clone().prop_map(|v| serde_json::to_vec_pretty(&v).unwrap_or_default()),
+        (value.clone(), any::<prop::sample::Index>(), any_json()).prop_map(
+            move |(mut v, at, replacement)| {
+                crate::proptests::replace_node(&mut v, at, replacement);
+                compact(&v)
+            }
+        ),
+        (value.clone(), field.clone()).prop_map(move |(mut v, field)| {
+            if let Some(object) = v.as_object_mut() {
+                object.remove(field);
+            }
+            compact(&v)
+        }),
+        (value.clone(), extra()).prop_map(move |(mut v, extra)| {
+            if let Some(object) = v.as_object_mut() {
+                object.extend(extra);
+            }
+            compact(&v)
+        }),
+        (value.clone(), field, json_value()).prop_map(move |(v, field, first)| {
+            // serde_json::Value cannot hold a repeated key: write it in front.
+            let text = String::from_utf8(compact(&v)).unwrap_or_default();
+            let repeated = format!("{{\"{field}\":{first},");
+            match text.strip_prefix('{') {
+                Some(rest) if rest != "}" => format!("{repeated}{rest}").into_bytes(),
+                _ => text.into_bytes(),
+            }
+        }),
+        value.clone().prop_map(move |mut v| {
+            let flags = v.get("flags").map(|f| f.to_string()).unwrap_or_default();
+            v["flags"] = Value::String(flags);
+            compact(&v)
+        }),
+        (value, any::<prop::sample::Index>()).prop_map(move |(v, at)| {
+            let mut bytes = compact(&v);
+            bytes.truncate(at.index(bytes.len().max(1)));
+            bytes
+        }),
+    ]
+    .boxed()
+}
+
 pub(crate) fn experiment_post() -> BoxedStrategy<ExperimentPost> {
     let analysis = (
         maybe(text()),
