@@ -11,9 +11,11 @@ Schemas come from the server's own `GET /api/v2/openapi.json`; for an operation
 that document does not describe, from the document given with `--spec` (or the
 ITERATION_COMPAT_SPEC environment variable). Nothing of the spec is copied here.
 
-Operations the server does not serve yet (it answers 404 `not_found`
-"no resource at ..." for unknown routes, or 405 for a known path) are reported
-as SKIP, not as failures.
+An operation the server does not serve (it answers 404 `not_found` "no
+resource at ..." for unknown routes, or 405 for a known path) is reported as
+SKIP; the server serves every operation of the contract, so a SKIP fails the
+run too, unless `--allow-unserved` is given (for pointing this at an older
+build).
 
 Usage:
     ld_client_compat.py --binary PATH/TO/iteration [--spec SPEC.json]
@@ -828,7 +830,7 @@ def layers(run: Runner, suffix: str) -> None:
         {
             "comment": "compatibility check",
             "environmentKey": ENV,
-            "instructions": [{"kind": "updateName", "value": "Compatibility layer, renamed"}],
+            "instructions": [{"kind": "updateName", "name": "Compatibility layer, renamed"}],
         }
     )
     run.check("updateLayer", "updateLayer", run.writer, lambda: api.update_layer_with_http_info(PROJECT, key, patch))
@@ -999,8 +1001,15 @@ def main() -> int:
     if run.skipped:
         summary += f", {run.skipped} skipped"
     print(summary, flush=True)
+    if run.skipped and not ALLOW_UNSERVED:
+        print("every operation of the contract must be served; a SKIP means one is not", flush=True)
+        return 1
     return 1 if run.failed else 0
 
+
+ALLOW_UNSERVED = "--allow-unserved" in sys.argv
+if ALLOW_UNSERVED:
+    sys.argv.remove("--allow-unserved")
 
 if __name__ == "__main__":
     sys.exit(main())
