@@ -80,6 +80,21 @@ impl Context<'_> {
         Ok(self.catalog(project).await?.value)
     }
 
+    /// The project's experiments when `expand` names anything (every
+    /// expand of the catalog reads them); none otherwise, so that a plain
+    /// read does not list them.
+    async fn experiments_for(
+        &self,
+        project: &str,
+        expand: &[String],
+    ) -> Result<Vec<Arc<ExperimentRecord>>, ApiError> {
+        if expand.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed = self.app.store.list(project, None).await.map_err(store_error)?;
+        Ok(listed.into_iter().map(|r| r.value).collect())
+    }
+
     /// The `expand` query parameter's names.
     pub(super) fn expands(&self) -> Vec<String> {
         self.query("expand")
@@ -318,11 +333,7 @@ pub(super) async fn list_metrics(ctx: &Context<'_>, project: &str) -> Result<Res
     let filters = Filters::parse(ctx.query("filter").as_deref().unwrap_or(""))?;
     let (limit, offset) = page_window(ctx, 20, 50)?;
     let expand = ctx.expands();
-    let records = if expand.is_empty() {
-        Vec::new()
-    } else {
-        ctx.app.store.list(project, None).await.map_err(store_error)?.into_iter().map(|r| r.value).collect()
-    };
+    let records = ctx.experiments_for(project, &expand).await?;
     let matching: Vec<&MetricRep> =
         catalog.catalog().metrics.values().filter(|m| filters.keeps_metric(m)).collect();
     let total = matching.len();
@@ -361,11 +372,7 @@ pub(super) async fn get_metric(
     let catalog = ctx.read_catalog(project).await?;
     let metric = catalog.catalog().metrics.get(key).ok_or_else(|| metric_not_found(key))?;
     let expand = ctx.expands();
-    let records = if expand.is_empty() {
-        Vec::new()
-    } else {
-        ctx.app.store.list(project, None).await.map_err(store_error)?.into_iter().map(|r| r.value).collect()
-    };
+    let records = ctx.experiments_for(project, &expand).await?;
     Ok(json(StatusCode::OK, &expanded_metric(metric, catalog.catalog(), &records, &expand)))
 }
 
@@ -467,11 +474,7 @@ pub(super) async fn get_metric_group(
     let catalog = ctx.read_catalog(project).await?;
     let group = catalog.catalog().metric_groups.get(key).ok_or_else(|| group_not_found(key))?;
     let expand = ctx.expands();
-    let records: Vec<Arc<ExperimentRecord>> = if expand.is_empty() {
-        Vec::new()
-    } else {
-        ctx.app.store.list(project, None).await.map_err(store_error)?.into_iter().map(|r| r.value).collect()
-    };
+    let records = ctx.experiments_for(project, &expand).await?;
     Ok(json(StatusCode::OK, &expanded_group(group, &records, &expand)))
 }
 
