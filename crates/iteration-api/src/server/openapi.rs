@@ -76,6 +76,7 @@ pub(crate) fn augment(mut spec: Value) -> Value {
             let Some(operations) = operations.as_object_mut() else { continue };
             for (method, operation) in operations.iter_mut() {
                 let id = operation.get("operationId").and_then(Value::as_str).unwrap_or("").to_owned();
+                let has_body = operation.get("requestBody").is_some();
                 let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
                     continue;
                 };
@@ -110,6 +111,20 @@ pub(crate) fn augment(mut spec: Value) -> Value {
                     responses
                         .entry("409")
                         .or_insert_with(|| error_with(description, "StatusConflictErrorRep"));
+                }
+                if has_body {
+                    // Rule 1.8: a body not declared JSON (or none at all) is
+                    // refused before it is read; one over the limit too.
+                    responses.entry("413").or_insert_with(|| {
+                        error_response(
+                            "Request body larger than the server accepts (request_entity_too_large)",
+                        )
+                    });
+                    responses.entry("415").or_insert_with(|| {
+                        error_response(
+                            "Content-Type is not application/json, or absent (unsupported_media_type)",
+                        )
+                    });
                 }
                 responses.entry("503").or_insert_with(|| error_response("Storage unavailable; retry later"));
             }
@@ -151,6 +166,13 @@ mod tests {
                 ["$ref"],
             "#/components/schemas/StatusConflictErrorRep"
         );
+        for (path, method) in
+            [(create_iteration, "post"), ("/api/v2/metrics/{projectKey}/{metricKey}", "patch")]
+        {
+            let responses = &served["paths"][path][method]["responses"];
+            assert!(responses["415"].is_object() && responses["413"].is_object(), "{method} {path}");
+        }
+        assert!(served["paths"]["/api/v2/flags/{projectKey}"]["get"]["responses"]["415"].is_null());
         assert_eq!(
             served["components"]["schemas"]["InvalidRequestErrorRep"]["properties"]["errors"]["type"],
             "array"
