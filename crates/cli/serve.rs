@@ -46,7 +46,8 @@ Examples:
   iteration serve --demo
   iteration serve --demo --in-memory --listen localhost:0
   iteration serve --world world.json --data-dir ./data --tls-cert cert.pem --tls-key key.pem
-  iteration serve --demo --rate-limit 5 --log-format json";
+  iteration serve --demo --rate-limit 5 --log-format json
+  iteration serve --demo --in-memory --journal-size 0";
 
 /// `iteration serve`'s options.
 #[derive(Debug, Args)]
@@ -82,6 +83,9 @@ pub(crate) struct ServeArgs {
     /// No rate limits at all
     #[arg(long, conflicts_with_all = ["rate_limit", "token_rate_limit"], help_heading = "Rate limits")]
     no_rate_limit: bool,
+    /// How many requests the journal (GET /_iteration/requests) keeps; 0 switches it off
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u16).range(0..=1000), help_heading = "Test double")]
+    journal_size: u16,
     /// Log lines as text (coloured on a terminal, unless NO_COLOR is set) or JSON
     #[arg(long, value_enum, value_name = "FORMAT", default_value = "text", help_heading = "Logs")]
     log_format: LogFormat,
@@ -193,11 +197,12 @@ async fn serve(options: ServeArgs) -> anyhow::Result<()> {
     say(&format!("listening on {scheme}://{}", server.local_addr()));
     say(&format!("data {location}; {seeded} seed experiment(s) added"));
     if options.demo {
-        say("demo tokens: api-demo-writer (writer), api-demo-reader (reader)");
+        say("demo tokens: api-demo-writer (writer), api-demo-reader (reader), api-demo-admin (admin)");
     }
     let config = AppConfig::default()
         .with_rate_limits(options.limits())
-        .with_bench_baseline(options.bench_baseline_route);
+        .with_bench_baseline(options.bench_baseline_route)
+        .with_journal_capacity(usize::from(options.journal_size));
     let app = App::new(store, Arc::new(world), config);
     server.serve(app, shutdown_signal()).await?;
     say("stopped");

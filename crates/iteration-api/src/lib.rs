@@ -9,6 +9,9 @@
 //! - `sqlite` (adds `server`): the durable store on SQLite,
 //!   `server::store::SqliteStore`.
 //!
+//! [`admin`] holds the types of the server's administration API, which
+//! both sides use.
+//!
 //! # Calling the API
 //!
 //! ```no_run
@@ -37,6 +40,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "client", feature = "server"))]
+pub mod admin;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "server")]

@@ -15,10 +15,11 @@ use http::{Method, Request, Response, StatusCode};
 use iteration_model::{FieldErrorRep, codes};
 use serde_json::{Value, json};
 
+use crate::admin::RequestFilter;
 use crate::server::app::Inner;
 use crate::server::faults;
 use crate::server::handlers::store_error;
-use crate::server::journal::{self, Filter};
+use crate::server::journal;
 use crate::server::response::{ApiError, json, json_bytes};
 use crate::server::route::percent_decode;
 use crate::server::store::StoreError;
@@ -225,8 +226,8 @@ fn world_error(err: WorldError) -> ApiError {
     }
 }
 
-fn journal_filter(request: &Request<Bytes>) -> Result<Filter, ApiError> {
-    let mut filter = Filter::default();
+fn journal_filter(request: &Request<Bytes>) -> Result<RequestFilter, ApiError> {
+    let mut filter = RequestFilter::default();
     for pair in request.uri().query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(&value.replace('+', " ")).unwrap_or_default();

@@ -59,6 +59,9 @@ pub struct AppConfig {
     pub id_seed: Option<u64>,
     /// Whether the benchmarks' baseline route `POST /__bench/fixed?size=N` exists.
     pub bench_baseline: bool,
+    /// How many requests the journal (`GET /_iteration/requests`) keeps, at
+    /// most 1000 (the default); 0 switches it off.
+    pub journal_capacity: usize,
 }
 
 impl Default for AppConfig {
@@ -68,6 +71,7 @@ impl Default for AppConfig {
             clock: Arc::new(SystemClock),
             id_seed: None,
             bench_baseline: false,
+            journal_capacity: journal::CAPACITY,
         }
     }
 }
@@ -78,6 +82,7 @@ impl std::fmt::Debug for AppConfig {
             .field("rate_limits", &self.rate_limits)
             .field("id_seed", &self.id_seed)
             .field("bench_baseline", &self.bench_baseline)
+            .field("journal_capacity", &self.journal_capacity)
             .finish()
     }
 }
@@ -98,6 +103,15 @@ impl AppConfig {
     /// Seeds the id generator.
     pub fn with_id_seed(mut self, seed: u64) -> AppConfig {
         self.id_seed = Some(seed);
+        self
+    }
+
+    /// Keeps the last `capacity` requests in the journal (at most 1000, the
+    /// default); 0 records none, and `GET /_iteration/requests` then lists
+    /// nothing. Recording costs a lock and a few reference-counted clones
+    /// per request.
+    pub fn with_journal_capacity(mut self, capacity: usize) -> AppConfig {
+        self.journal_capacity = capacity;
         self
     }
 
@@ -180,7 +194,7 @@ impl App {
                 seed: world,
                 clock: config.clock,
                 ids: IdGenerator::new(config.id_seed),
-                journal: Journal::default(),
+                journal: Journal::new(config.journal_capacity),
                 faults: Faults::default(),
                 limiter: RateLimiter::new(config.rate_limits),
                 bench_baseline: config.bench_baseline,
@@ -197,11 +211,12 @@ impl App {
         let started = Instant::now();
         let time = self.inner.clock.now();
         let method = request.method().clone();
-        let path = request.uri().path().to_owned();
+        // Reference-counted: cloning the URI copies no bytes.
+        let uri = request.uri().clone();
         let request_id = self.inner.ids.uuid();
         let origin = request.headers().get(ORIGIN).cloned();
-        let body = matches!(method, Method::POST | Method::PUT | Method::PATCH)
-            .then(|| journal::body_text(request.body()));
+        let body =
+            if self.inner.journal.is_on() { journal::kept_body(&method, request.body()) } else { None };
         let outcome = self.route_and_answer(request).await;
         let mut response = match outcome.result {
             Ok(response) => response,
@@ -212,26 +227,24 @@ impl App {
         // The path holds keys only; tokens travel in headers, which are never logged.
         tracing::info!(
             %method,
-            %path,
+            path = uri.path(),
             route = outcome.operation,
             status = response.status().as_u16(),
             request_id,
             elapsed_ms = duration_ms,
             "request"
         );
-        if outcome.journaled {
-            let (body, body_truncated) = body.map_or((None, false), |(text, cut)| (Some(text), cut));
+        if outcome.journaled && self.inner.journal.is_on() {
             self.inner.journal.record(journal::Entry {
                 time: time.get(),
-                method: method.to_string(),
-                path,
-                operation_id: outcome.operation.to_owned(),
+                method,
+                uri,
+                operation: outcome.operation,
                 status: response.status().as_u16(),
                 token: outcome.token,
                 duration_ms,
                 request_id,
                 body,
-                body_truncated,
             });
         }
         response

@@ -7,74 +7,13 @@ use std::time::Duration;
 
 use http::Method;
 use iteration_model::{FieldErrorRep, pointer};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
+
+use crate::admin::FaultRule;
 
 /// The longest latency a rule may add.
 pub(crate) const MAX_LATENCY_MS: u64 = 60_000;
-
-/// One rule of `PUT /_iteration/faults`: requests of `operation` and
-/// `method` answer `status` in the error format, after `latency_ms`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[non_exhaustive]
-pub struct FaultRule {
-    /// The operation id (`createIteration`); every operation when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operation: Option<String>,
-    /// The method (`POST`); every method when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    /// The status to answer, 400 to 599.
-    pub status: u16,
-    /// How long to wait before answering, at most 60 000 ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_ms: Option<u64>,
-    /// The chance, 0 to 1, that a matching request fails; always when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probability: Option<f64>,
-    /// How many more requests the rule fails; it is removed when it reaches
-    /// 0. Forever when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub times: Option<u32>,
-}
-
-impl FaultRule {
-    /// Every request answers `status`, until told otherwise.
-    pub fn status(status: u16) -> FaultRule {
-        FaultRule { operation: None, method: None, status, latency_ms: None, probability: None, times: None }
-    }
-
-    /// Only requests of the operation `operation_id` (`createIteration`).
-    pub fn operation(mut self, operation_id: impl Into<String>) -> FaultRule {
-        self.operation = Some(operation_id.into());
-        self
-    }
-
-    /// Only requests of `method`.
-    pub fn method(mut self, method: Method) -> FaultRule {
-        self.method = Some(method.as_str().to_owned());
-        self
-    }
-
-    /// Waits `latency` before answering.
-    pub fn latency(mut self, latency: Duration) -> FaultRule {
-        self.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
-        self
-    }
-
-    /// Fails a matching request with chance `probability` (0 to 1).
-    pub fn probability(mut self, probability: f64) -> FaultRule {
-        self.probability = Some(probability);
-        self
-    }
-
-    /// Fails only the next `times` matching requests.
-    pub fn times(mut self, times: u32) -> FaultRule {
-        self.times = Some(times);
-        self
-    }
-}
 
 /// What a matching rule does to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

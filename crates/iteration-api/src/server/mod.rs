@@ -22,10 +22,9 @@ mod response;
 mod route;
 mod seed;
 
+pub use crate::admin::{FaultRule, RecordedRequest, RequestFilter};
 pub use app::{App, AppConfig, SUPPORTED_API_VERSIONS};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use faults::FaultRule;
-pub use journal::RecordedRequest;
 pub use rate_limit::{RateLimits, WINDOW_MILLIS};
 pub use seed::seed_store;
 

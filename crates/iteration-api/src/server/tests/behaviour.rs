@@ -42,10 +42,11 @@
 //! | 6.2 | reset to the seed world | `admin::reset_returns_experiments_and_catalogs_to_the_seed_world`, `conformance::replace_all_leaves_exactly_what_seeding_an_empty_store_leaves` |
 //! | 6.3 | the state as a world file; export, import, export is byte-identical | `admin::the_state_is_a_world_file_that_starts_a_server_in_the_same_state`, `admin::export_import_export_is_byte_identical_for_random_histories` |
 //! | 6.4 | replacing the state, every problem with its pointer | `admin::put_state_lists_every_problem_with_its_path_and_changes_nothing`, `admin::put_state_replaces_tokens_and_projects_and_reset_restores_the_seed` |
-//! | 6.5 | the request journal | `admin::the_journal_lists_requests_newest_first_with_token_names_and_write_bodies` |
+//! | 6.5 | the request journal; `--journal-size 0` switches it off | `admin::the_journal_lists_requests_newest_first_with_token_names_and_write_bodies`, `journal::tests::a_journal_of_size_zero_records_nothing_and_a_small_one_keeps_its_size`, `it::cli_admin::a_server_without_a_journal_lists_nothing` |
 //! | 6.6 | injected faults | `admin::faults_answer_their_status_in_the_error_format_and_count_down` |
 //! | 6.7 | `TestServer` in one call | `tests::starts_serves_resets_and_stops_on_drop` |
 //! | 6.8 | an empty or foreign database file is refused | `conformance::sqlite_refuses_an_empty_database_file_instead_of_seeding_over_it`, `conformance::sqlite_refuses_a_database_it_did_not_write` |
+//! | 6.9 | `iteration admin` resets, reads and replaces the state, lists the journal, sets and clears faults | `it::cli_admin::state_is_read_replaced_and_reset`, `it::cli_admin::the_journal_lists_what_was_sent_and_faults_fail_matching_requests` |
 //! | 2.1, 2.21, 2.22, 2.23 | 200 with the `IterationRep`, field by field | `create_iteration::the_demo_request_creates_the_draft_behaviour_md_describes`, `behaviour::resolve_fixtures_answer_as_the_model_resolves` (`resolve/demo-valid-request.json`) |
 //! | 2.25 | the 200 body is valid against `IterationRep` | `behaviour::every_success_body_conforms_to_the_spec` |
 //! | 2.1 | unreadable bodies; every problem at once | `behaviour::invalid_fixtures_report_the_models_violations` (`invalid/missing-fields.json`, `invalid/wrong-types.json`, `invalid/not-an-object.json`, `invalid/treatment-fields-missing.json`, `invalid/many-problems-at-once.json`) |
