@@ -55,7 +55,10 @@
 //!   `flags.rs`, `metrics.rs`, `metric_groups.rs`, `context_kinds.rs`,
 //!   `settings.rs`. A new family is one more such module.
 //! - `pages.rs`: the cursor every list's pager walks with.
+//! - `admin.rs`: the administration API of this project's own server
+//!   (reset, state, request journal, faults), for tests against it.
 
+mod admin;
 mod builder;
 mod context_kinds;
 mod error;
@@ -78,6 +81,7 @@ use iteration_model::Violations;
 use iteration_transport::HttpClient;
 use serde::de::DeserializeOwned;
 
+pub use crate::admin::{FaultRule, RecordedRequest, RequestFilter};
 pub use builder::{BaseUrl, ClientBuilder, DEFAULT_API_VERSION, TOKEN_ENV_VARS, token_from_env};
 pub use error::{ApiErrorDetails, ConflictKind, Error, RateLimit, TransportFailure};
 pub use flags::{FlagListParams, FlagPages};

@@ -114,6 +114,16 @@ impl RequestFactory {
         self.request(method, uri, Some(content_type), Bytes::from(bytes))
     }
 
+    /// A request whose body is JSON text already (`body`), sent as it is.
+    pub(crate) fn with_json_text(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Bytes,
+    ) -> Result<Request<Bytes>, Error> {
+        self.request(method, uri, Some(JSON), body)
+    }
+
     fn request(
         &self,
         method: Method,

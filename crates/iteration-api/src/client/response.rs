@@ -34,6 +34,11 @@ pub(crate) fn read_no_content(response: &Response<Bytes>, now: SystemTime) -> Re
     if response.status().is_success() { Ok(()) } else { Err(error_from(response, now)) }
 }
 
+/// The body of a 2xx response as it came, or the error the response stands for.
+pub(crate) fn read_bytes(response: &Response<Bytes>, now: SystemTime) -> Result<Bytes, Error> {
+    if response.status().is_success() { Ok(response.body().clone()) } else { Err(error_from(response, now)) }
+}
+
 /// The error a non-success response stands for.
 pub(crate) fn error_from(response: &Response<Bytes>, now: SystemTime) -> Error {
     let status = response.status();
