@@ -103,6 +103,9 @@ Examples:
     /// List, read, create, patch and end holdouts
     #[command(subcommand)]
     Holdout(HoldoutCommand),
+    /// Drive a server started with `iteration serve`: reset it, read or replace its state, read its request journal, inject faults
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Read and change the settings file (token, base URI, project...)
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -1206,9 +1209,154 @@ pub(crate) struct PatchHoldout {
     pub(crate) client: ClientOptions,
 }
 
+/// `iteration admin ...`: the administration API of `iteration serve`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+These commands call the server's own endpoints under /_iteration/, which only this project's
+server has (not LaunchDarkly), with a token of role admin: the demo world's is api-demo-admin.
+
+Example:
+  export LD_BASE_URI=http://127.0.0.1:8080 LD_API_KEY=api-demo-admin
+  iteration admin reset")]
+pub(crate) enum AdminCommand {
+    /// Put the server back in the state it started with (its world, and nothing else)
+    #[command(after_help = "\
+Tokens, projects, catalogs and experiments become what the world the server started with holds.
+The request journal and the fault rules are left as they are.
+
+Example:
+  iteration admin reset")]
+    Reset(AdminOnly),
+    /// Read or replace the server's whole state, as a world file
+    #[command(subcommand)]
+    State(StateCommand),
+    /// List the requests the server answered, newest first (the request journal)
+    #[command(after_help = "\
+The journal keeps the last 1000 requests of the API (not those of the administration API);
+`serve --journal-size 0` switches it off. The table shows the time (UTC), method, path,
+operation, status, the token's name and the duration; -o json adds each write's body.
+
+Examples:
+  iteration admin requests --limit 5 -o table
+  iteration admin requests --operation createIteration --status 400 -o json
+  iteration admin requests --clear")]
+    Requests(ListRequests),
+    /// Make requests fail on purpose, or stop doing so
+    #[command(subcommand)]
+    Faults(FaultsCommand),
+}
+
+/// `iteration admin state ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum StateCommand {
+    /// Print the whole state as a world file (what `serve --world` reads)
+    #[command(after_help = "\
+The world file is JSON whatever --output says: tokens, and each project with its catalog,
+layers and experiments. Putting it back, or serving it with --world, gives the same state.
+
+Examples:
+  iteration admin state get > state.json
+  iteration admin state get --out-file state.json")]
+    Get(GetState),
+    /// Replace the whole state with a world file (tokens included)
+    #[command(after_help = "\
+The server checks the file as `serve --world` would and, if it breaks a rule, lists every
+problem and changes nothing. A later `admin reset` returns to the world the server started with.
+
+Examples:
+  iteration admin state put state.json
+  iteration admin state get | iteration admin state put -")]
+    Put(PutState),
+}
+
+/// `admin state get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetState {
+    /// Write the state to FILE instead of standard output (--output is the format option)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `admin state put`.
+#[derive(Debug, Args)]
+pub(crate) struct PutState {
+    /// The world file, or - for standard input
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `admin requests`.
+#[derive(Debug, Args)]
+pub(crate) struct ListRequests {
+    /// Only requests of this operation id (createIteration, getExperiment...; unknown for no route)
+    #[arg(long, value_name = "ID")]
+    pub(crate) operation: Option<String>,
+    /// Only requests answered with this status
+    #[arg(long, value_name = "CODE")]
+    pub(crate) status: Option<u16>,
+    /// At most N requests, newest first (1 to 1000)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub(crate) limit: Option<u16>,
+    /// Empty the journal instead of listing it
+    #[arg(long, conflicts_with_all = ["operation", "status", "limit"])]
+    pub(crate) clear: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// `iteration admin faults ...`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "\
+A rule is {\"operation\"?, \"method\"?, \"status\", \"latencyMs\"?, \"probability\"?, \"times\"?}: requests of
+the API whose operation id and method match (absent fields match everything; the first matching
+rule decides) wait latencyMs, then answer status (400 to 599) in the API's error format.
+probability (0 to 1) makes a rule fire only that often; times removes it after that many.")]
+pub(crate) enum FaultsCommand {
+    /// Replace the fault rules in force with those of a file
+    #[command(after_help = "\
+The file is a JSON list of rules (or {\"items\": [...]}, what `faults list -o json` prints).
+
+Examples:
+  echo '[{\"operation\":\"createIteration\",\"status\":503,\"times\":1}]' | iteration admin faults set -
+  iteration admin faults set faults.json")]
+    Set(SetFaults),
+    /// List the fault rules in force
+    #[command(after_help = "\
+Example:
+  iteration admin faults list -o table")]
+    List(AdminOnly),
+    /// Remove every fault rule
+    #[command(after_help = "\
+Example:
+  iteration admin faults clear")]
+    Clear(AdminOnly),
+}
+
+/// `admin faults set`.
+#[derive(Debug, Args)]
+pub(crate) struct SetFaults {
+    /// The list of rules, or - for standard input
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
+/// An administration command without arguments of its own.
+#[derive(Debug, Args)]
+pub(crate) struct AdminOnly {
+    #[command(flatten)]
+    pub(crate) client: ClientOptions,
+}
+
 impl Command {
     /// The client options given after the command, for those that call the API.
     pub(crate) fn client_options(&self) -> Option<&ClientOptions> {
+        use AdminCommand as A;
         use ContextKindCommand as K;
         use ExperimentCommand as E;
         use FlagCommand as F;
@@ -1253,6 +1401,13 @@ impl Command {
             Command::Holdout(H::Create(c)) => &c.client,
             Command::Holdout(H::End(c)) => &c.client,
             Command::Holdout(H::Patch(c)) => &c.client,
+            Command::Admin(A::Reset(c) | A::Faults(FaultsCommand::List(c) | FaultsCommand::Clear(c))) => {
+                &c.client
+            }
+            Command::Admin(A::State(StateCommand::Get(c))) => &c.client,
+            Command::Admin(A::State(StateCommand::Put(c))) => &c.client,
+            Command::Admin(A::Requests(c)) => &c.client,
+            Command::Admin(A::Faults(FaultsCommand::Set(c))) => &c.client,
             Command::Validate(_)
             | Command::Config(_)
             | Command::Completions { .. }

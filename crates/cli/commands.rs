@@ -11,6 +11,7 @@ use iteration_model::{
 };
 use iteration_transport::ProxyConfig;
 
+use crate::admin;
 use crate::args::{ClientOptions, Command, ExperimentCommand, OutputFormat, Scope};
 use crate::catalog;
 use crate::exit;
@@ -259,6 +260,7 @@ pub(crate) async fn run(command: Command, top: ClientOptions, env: Env<'_>) -> R
         Command::Settings(command) => catalog::settings(command, top, env).await,
         Command::Layer(command) => layers::layer(command, top, env).await,
         Command::Holdout(command) => layers::holdout(command, top, env).await,
+        Command::Admin(command) => admin::run(command, top, env).await,
         Command::Config(_) | Command::Completions { .. } | Command::Man | Command::Serve(_) => {
             Err(Failure::Usage("not a client command".to_owned()))
         }
@@ -427,20 +429,26 @@ fn check_document(value: &serde_json::Value) -> Result<(), Violations> {
     }
 }
 
+/// The bytes of a file, or of standard input for `-`, and what to call it
+/// in a message.
+pub(crate) fn read_input(path: &Path) -> Result<(String, Vec<u8>), Failure> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
+        Ok(("standard input".to_owned(), bytes))
+    } else {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+        Ok((path.display().to_string(), bytes))
+    }
+}
+
 /// Reads JSON from a file, or from standard input for `-`.
 pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
-    let (name, text) = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
-        ("standard input".to_owned(), text)
-    } else {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-        (path.display().to_string(), text)
-    };
-    serde_json::from_str(&text).map_err(|e| {
+    let (name, bytes) = read_input(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
         Failure::Invalid(Violations(vec![iteration_model::Violation::new(
             "",
             iteration_model::ViolationCode::WrongType,

@@ -5,10 +5,12 @@
 //! environment and the settings file, `commands.rs` runs the experiment
 //! commands, `catalog.rs` the flag, metric, metric group, context kind and
 //! experimentation settings commands, `layers.rs` the layer and holdout
-//! commands, `config.rs` the settings file commands, `output.rs` prints
+//! commands, `admin.rs` the administration commands of `iteration serve`,
+//! `config.rs` the settings file commands, `output.rs` prints
 //! results, `feedback.rs` does colour, progress and retry notices, `exit.rs` maps each class of failure to its
 //! exit code, `serve.rs` runs the server.
 
+mod admin;
 mod args;
 mod catalog;
 mod commands;

@@ -4,11 +4,12 @@
 use std::fmt::Write as _;
 
 use crate::args::OutputFormat;
+use iteration_api::client::{FaultRule, RecordedRequest};
 use iteration_model::{
     ContextKindsCollectionRep, Experiment, ExperimentCollectionRep, FeatureFlag, FeatureFlags, HoldoutRep,
     HoldoutsCollectionRep, IterationRep, Layer, LayerCollectionRep, LayerEnvironment, MetricCollectionRep,
-    MetricGroupCollectionRep, MetricGroupRep, MetricRep, RandomizationSettingsRep, UpsertResponseRep,
-    Violations,
+    MetricGroupCollectionRep, MetricGroupRep, MetricRep, RandomizationSettingsRep, UnixMillis,
+    UpsertResponseRep, Violations,
 };
 
 /// JSON text of a value, pretty-printed. A macro rather than a generic
@@ -326,6 +327,87 @@ pub(crate) fn deleted(format: OutputFormat, noun: &str, key: &str) -> String {
     match format {
         OutputFormat::Json => String::new(),
         OutputFormat::Table => format!("deleted {noun} {key}"),
+    }
+}
+
+/// After an administration command that answers nothing to show: for a
+/// program `{"status": STATUS}`, for a person `sentence`.
+pub(crate) fn admin_done(format: OutputFormat, status: &str, sentence: &str) -> String {
+    match format {
+        OutputFormat::Json => json!(&serde_json::json!({ "status": status })),
+        OutputFormat::Table => sentence.to_owned(),
+    }
+}
+
+/// After `admin state put`: the state as the server now exports it, or
+/// for a person what it holds.
+pub(crate) fn state_replaced(format: OutputFormat, state: &[u8]) -> String {
+    match format {
+        OutputFormat::Json => String::from_utf8_lossy(state).trim_end().to_owned(),
+        OutputFormat::Table => {
+            let world: serde_json::Value = serde_json::from_slice(state).unwrap_or_default();
+            let count = |key: &str| world[key].as_array().map_or(0, Vec::len);
+            let experiments: usize = world["projects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p["experiments"].as_array().map_or(0, Vec::len))
+                .sum();
+            format!(
+                "state replaced: {} tokens, {} projects, {experiments} experiments",
+                count("tokens"),
+                count("projects")
+            )
+        }
+    }
+}
+
+/// The request journal, newest first.
+pub(crate) fn recorded_requests(format: OutputFormat, requests: &[RecordedRequest]) -> String {
+    match format {
+        OutputFormat::Json => json!(&serde_json::json!({ "items": requests })),
+        OutputFormat::Table => {
+            let rows: Vec<[String; 7]> = requests
+                .iter()
+                .map(|r| {
+                    [
+                        UnixMillis(r.time).to_rfc3339(),
+                        r.method.clone(),
+                        r.path.clone(),
+                        r.operation_id.clone(),
+                        r.status.to_string(),
+                        r.token.clone().unwrap_or_else(|| "-".to_owned()),
+                        r.duration_ms.to_string(),
+                    ]
+                })
+                .collect();
+            table(["TIME", "METHOD", "PATH", "OPERATION", "STATUS", "TOKEN", "MS"], &rows)
+        }
+    }
+}
+
+/// The fault rules in force.
+pub(crate) fn fault_rules(format: OutputFormat, rules: &[FaultRule]) -> String {
+    match format {
+        OutputFormat::Json => json!(&serde_json::json!({ "items": rules })),
+        OutputFormat::Table if rules.is_empty() => "no fault rules are in force".to_owned(),
+        OutputFormat::Table => {
+            let any = || "any".to_owned();
+            let rows: Vec<[String; 6]> = rules
+                .iter()
+                .map(|r| {
+                    [
+                        r.operation.clone().unwrap_or_else(any),
+                        r.method.clone().unwrap_or_else(any),
+                        r.status.to_string(),
+                        r.latency_ms.map_or_else(|| "0".to_owned(), |ms| ms.to_string()),
+                        r.probability.map_or_else(|| "1".to_owned(), |p| p.to_string()),
+                        r.times.map_or_else(|| "always".to_owned(), |t| t.to_string()),
+                    ]
+                })
+                .collect();
+            table(["OPERATION", "METHOD", "STATUS", "LATENCY MS", "PROBABILITY", "TIMES"], &rows)
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod cli;
+mod cli_admin;
 mod cli_catalog;
 mod cli_layers;
 mod cli_ux;
