@@ -33,8 +33,15 @@ pub enum Rejection {
     Malformed,
     /// HTTP/1: the request target is longer than the server reads (414).
     UriTooLong,
-    /// HTTP/1: the headers are more or larger than the server reads (431).
+    /// The headers are more or larger than the server reads (431): over
+    /// HTTP/1 hyper's limits, over HTTP/2 `max_header_list_bytes`.
     HeadersTooLarge,
+    /// HTTP/1: bytes of a request head arrived, but not all of it within
+    /// `header_read_timeout` (408). The connection closes after the answer.
+    HeadersTimeout {
+        /// The configured timeout.
+        timeout: Duration,
+    },
 }
 
 impl Rejection {
@@ -42,7 +49,7 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Rejection::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Rejection::BodyTimeout { .. } | Rejection::HeadersTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Rejection::BodyUnreadable | Rejection::Malformed => StatusCode::BAD_REQUEST,
             Rejection::UriTooLong => StatusCode::URI_TOO_LONG,
             Rejection::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -58,6 +65,7 @@ impl Rejection {
             Rejection::Malformed => "request could not be parsed\n",
             Rejection::UriTooLong => "request target too long\n",
             Rejection::HeadersTooLarge => "request headers too large\n",
+            Rejection::HeadersTimeout { .. } => "request headers not received in time\n",
         };
         let mut response = Response::new(Bytes::from_static(text.as_bytes()));
         *response.status_mut() = self.status();
@@ -78,8 +86,9 @@ pub trait Handler: Send + Sync + 'static {
     /// Answers a request refused before [`call`](Self::call); override to use
     /// your own error format. The server adds `Connection: close` when the
     /// rest of the body was not read. For [`Rejection::Malformed`],
-    /// [`Rejection::UriTooLong`] and [`Rejection::HeadersTooLarge`] there is
-    /// no request to look at, and the connection closes after the answer.
+    /// [`Rejection::UriTooLong`], [`Rejection::HeadersTimeout`] and, over
+    /// HTTP/1, [`Rejection::HeadersTooLarge`] there is no request to look
+    /// at, and the connection closes after the answer.
     fn reject(&self, rejection: Rejection) -> Response<Bytes> {
         rejection.default_response()
     }

@@ -12,22 +12,57 @@
 //! connection's requests handed to the handler all have their response
 //! head written already. A response head is recognised by the write that
 //! begins with `HTTP/1.1 `; HTTP/2 frames never do.
+//!
+//! # A request head that does not arrive in time
+//!
+//! hyper's own `header_read_timeout` closes the connection without a word.
+//! HTTP/1 allows an answer there: `408 Request Timeout`, then closing. So the
+//! server switches hyper's timer off and [`Rewriting`] keeps the same clock
+//! itself, where it sees both directions of the stream:
+//!
+//! - The clock starts when the connection opens and whenever it falls idle,
+//!   that is when the response head of the last request handed to the
+//!   handler is written. It is what hyper measured: the time from starting
+//!   to wait for a request head to having all of it.
+//! - When it runs out it looks at what happened meanwhile. A request was
+//!   handed to the handler, or one is still owed an answer: nothing to do.
+//!   Bytes arrived, but no complete head: the handler's 408
+//!   ([`Rejection::HeadersTimeout`]) is written on the raw stream in
+//!   HTTP/1.1, the write side is shut down, and hyper's next read fails
+//!   with `TimedOut`, which ends the connection without another answer.
+//!   Nothing arrived (a silent new connection, or a kept-alive one that sent
+//!   no further request): the read fails the same way, without an answer,
+//!   as hyper did.
+//! - The clock runs inside `poll_read`, which hyper calls for as long as it
+//!   waits for a head, so the task wakes when it runs out; no other task or
+//!   lock is involved.
+//! - A connection that opens with the HTTP/2 preface never gets the 408
+//!   (an HTTP/2 client cannot read it); its clock covers only the first
+//!   request, as before. An HTTP/1 head that was already in hyper's buffer
+//!   when the clock started (a pipelined request sent together with the
+//!   previous one) is not seen as bytes arriving: if it never completes,
+//!   the connection closes without an answer.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http::Response;
 use http::header::{CONNECTION, CONTENT_LENGTH};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
 
 use crate::handler::Rejection;
 
 /// The start of every HTTP/1.1 response head.
 const HEAD_START: &[u8] = b"HTTP/1.1 ";
+
+/// What an HTTP/2 client sends first (RFC 9113, section 3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Wraps a connection's stream; see the module documentation.
 pub(crate) struct Rewriting<I> {
@@ -36,18 +71,118 @@ pub(crate) struct Rewriting<I> {
     dispatched: Arc<AtomicU64>,
     /// Response heads written so far.
     heads: u64,
-    /// The answer that replaces hyper's, while it is being written.
+    /// The answer that replaces hyper's, or the 408, while it is being written.
     pending: Option<Bytes>,
     reject: Arc<dyn Fn(Rejection) -> Response<Bytes> + Send + Sync>,
+    head: HeadClock,
+    /// What the stream has started as, from its first bytes.
+    protocol: Protocol,
+    /// Bytes read so far (counted while `protocol` is unknown).
+    seen: usize,
+    /// Set once the head clock ran out: the stream is finished.
+    expired: Option<Expiry>,
+}
+
+/// The time a request head has to arrive; see the module documentation.
+struct HeadClock {
+    timeout: Duration,
+    /// Runs while the connection waits for a request head.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// Requests handed to the handler when the clock started.
+    started_at: u64,
+    /// Whether bytes arrived since the clock started.
+    bytes_arrived: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// Fewer bytes than the HTTP/2 preface arrived, all of them its start.
+    Unknown,
+    Http1,
+    Http2,
+}
+
+/// How a connection whose head clock ran out ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expiry {
+    /// The 408 is being written (in `pending`); then the write side is shut.
+    Answering,
+    /// Nothing more to write: every read fails.
+    Closed,
 }
 
 impl<I> Rewriting<I> {
+    /// Wraps `io`; a request head must arrive within `head_timeout` of the
+    /// connection opening or falling idle.
     pub(crate) fn new(
         io: I,
         dispatched: Arc<AtomicU64>,
         reject: Arc<dyn Fn(Rejection) -> Response<Bytes> + Send + Sync>,
+        head_timeout: Duration,
     ) -> Self {
-        Rewriting { io, dispatched, heads: 0, pending: None, reject }
+        let head = HeadClock { timeout: head_timeout, deadline: None, started_at: 0, bytes_arrived: false };
+        let mut rewriting = Rewriting {
+            io,
+            dispatched,
+            heads: 0,
+            pending: None,
+            reject,
+            head,
+            protocol: Protocol::Unknown,
+            seen: 0,
+            expired: None,
+        };
+        rewriting.start_head_clock();
+        rewriting
+    }
+
+    /// Starts waiting for the next request head.
+    fn start_head_clock(&mut self) {
+        let clock = &mut self.head;
+        let deadline = tokio::time::Instant::now() + clock.timeout;
+        match &mut clock.deadline {
+            Some(sleep) => sleep.as_mut().reset(deadline),
+            None => clock.deadline = Some(Box::pin(tokio::time::sleep_until(deadline))),
+        }
+        clock.started_at = self.dispatched.load(Ordering::Acquire);
+        clock.bytes_arrived = false;
+    }
+
+    /// Notes bytes read from the client.
+    fn arrived(&mut self, bytes: &[u8], seen_before: usize) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.head.bytes_arrived = true;
+        if self.protocol == Protocol::Unknown {
+            let offset = seen_before.min(H2_PREFACE.len());
+            let expected = &H2_PREFACE[offset..];
+            let compared = bytes.len().min(expected.len());
+            self.protocol = if bytes[..compared] != expected[..compared] {
+                Protocol::Http1
+            } else if offset + compared == H2_PREFACE.len() {
+                Protocol::Http2
+            } else {
+                Protocol::Unknown
+            };
+        }
+    }
+
+    /// What the head clock running out means now; see the module documentation.
+    fn head_clock_ran_out(&mut self) -> Option<Expiry> {
+        self.head.deadline = None;
+        let dispatched = self.dispatched.load(Ordering::Acquire);
+        let owed = self.heads < dispatched;
+        if dispatched != self.head.started_at || owed {
+            // A head arrived in time; the clock starts again when the connection is idle.
+            return None;
+        }
+        if self.head.bytes_arrived && self.protocol != Protocol::Http2 {
+            let timeout = self.head.timeout;
+            self.pending = Some(serialise(&(self.reject)(Rejection::HeadersTimeout { timeout })));
+            return Some(Expiry::Answering);
+        }
+        Some(Expiry::Closed)
     }
 }
 
@@ -108,14 +243,53 @@ impl<I: AsyncWrite + Unpin> Rewriting<I> {
     }
 }
 
-impl<I: AsyncRead + Unpin> AsyncRead for Rewriting<I> {
+impl<I: AsyncRead + AsyncWrite + Unpin> AsyncRead for Rewriting<I> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let this = &mut *self;
+        if this.expired.is_none()
+            && let Some(deadline) = &mut this.head.deadline
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            this.expired = this.head_clock_ran_out();
+        }
+        match this.expired {
+            None => {}
+            Some(Expiry::Answering) => {
+                // Errors while answering end the connection all the same.
+                let mut sent = ready!(this.poll_pending(cx));
+                if sent.is_ok() {
+                    sent = ready!(Pin::new(&mut this.io).poll_flush(cx));
+                }
+                if sent.is_ok() {
+                    // A FIN after the answer, so that the client reads it
+                    // rather than a reset.
+                    let _ = ready!(Pin::new(&mut this.io).poll_shutdown(cx));
+                }
+                this.pending = None;
+                this.expired = Some(Expiry::Closed);
+                return Poll::Ready(Err(head_timed_out()));
+            }
+            Some(Expiry::Closed) => return Poll::Ready(Err(head_timed_out())),
+        }
+        let before = buf.filled().len();
+        let seen_before = this.seen;
+        ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
+        let read = &buf.filled()[before..];
+        if this.protocol == Protocol::Unknown {
+            this.seen = seen_before.saturating_add(read.len());
+        }
+        this.arrived(read, seen_before);
+        Poll::Ready(Ok(()))
     }
+}
+
+/// The error hyper's read gets once the head clock ran out.
+fn head_timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "no complete request head arrived in time")
 }
 
 impl<I> Rewriting<I> {
@@ -139,6 +313,10 @@ impl<I> Rewriting<I> {
         let interim = first.get(HEAD_START.len()) == Some(&b'1');
         if written > 0 && first.starts_with(HEAD_START) && !interim {
             self.heads += 1;
+            if self.heads >= self.dispatched.load(Ordering::Acquire) {
+                // Every request is answered: the wait for the next head begins.
+                self.start_head_clock();
+            }
         }
     }
 }
@@ -209,6 +387,27 @@ mod tests {
         );
         assert_eq!(automatic_rejection(head("400 Bad Request", "12").as_bytes()), None);
         assert_eq!(automatic_rejection(head("404 Not Found", "0").as_bytes()), None);
+    }
+
+    #[tokio::test]
+    async fn the_http2_preface_is_recognised_across_reads_and_anything_else_is_http1() {
+        let wrap = || {
+            let reject: Arc<dyn Fn(Rejection) -> Response<Bytes> + Send + Sync> =
+                Arc::new(|r: Rejection| r.default_response());
+            Rewriting::new((), Arc::new(AtomicU64::new(0)), reject, std::time::Duration::from_secs(1))
+        };
+        let mut h2 = wrap();
+        let (start, rest) = H2_PREFACE.split_at(5);
+        h2.arrived(start, 0);
+        assert_eq!(h2.protocol, Protocol::Unknown);
+        let mut more = rest.to_vec();
+        more.extend_from_slice(b"\0\0\0\x04");
+        h2.arrived(&more, start.len());
+        assert_eq!(h2.protocol, Protocol::Http2);
+        let mut h1 = wrap();
+        h1.arrived(b"PRI /x HTTP/1.1\r\n", 0);
+        assert_eq!(h1.protocol, Protocol::Http1);
+        assert!(h1.head.bytes_arrived);
     }
 
     #[test]

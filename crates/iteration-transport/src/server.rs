@@ -33,15 +33,33 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 /// How long connections get to notice the final "close" order.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
+/// How much later than the head clock of `parse_errors.rs` the connection
+/// task gives up on a connection that never sent a request. The head clock
+/// answers (408) or closes first; this only backs it up.
+const FIRST_REQUEST_BACKSTOP: Duration = Duration::from_secs(1);
+
+/// How many times `max_header_list_bytes` an HTTP/2 header list may be
+/// before the h2 library refuses it by itself (a 431 without a body, and a
+/// reset stream), without the server seeing it. Between the two, the
+/// server answers the handler's 431. The multiple bounds what one stream's
+/// headers may cost in memory.
+const H2_HEADER_LIST_HEADROOM: usize = 4;
+
 /// Server settings. Start from [`ServerConfig::default`] and change fields.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
-    /// Time allowed for the TLS handshake and for a request's headers, and
-    /// for the first request of a connection to arrive. For HTTP/1, hyper
-    /// also applies it while a kept-alive connection waits for the next
-    /// request. Default 10 s.
+    /// Time allowed for the TLS handshake, and for a whole request head to
+    /// arrive once the connection opens or, for HTTP/1, once it is idle
+    /// after answering. An HTTP/1 client that sent part of a head by then
+    /// gets [`Rejection::HeadersTimeout`] (408); a silent connection is
+    /// closed. Default 10 s.
     pub header_read_timeout: Duration,
+    /// Largest HTTP/2 header list, counted as RFC 9113 does (each field's
+    /// name and value plus 32 bytes, pseudo-headers included); a larger one
+    /// gets [`Rejection::HeadersTooLarge`] (431). HTTP/1 heads are bounded
+    /// by hyper instead (100 fields, and its read buffer). Default 16 KiB.
+    pub max_header_list_bytes: usize,
     /// Time allowed to receive a request body once headers are in.
     /// Default 30 s.
     pub body_read_timeout: Duration,
@@ -64,6 +82,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(10),
+            max_header_list_bytes: 16 * 1024,
             body_read_timeout: Duration::from_secs(30),
             max_request_body_bytes: 1024 * 1024,
             max_connections: 1024,
@@ -133,6 +152,7 @@ struct Shared<H> {
     builder: auto::Builder<TokioExecutor>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     header_read_timeout: Duration,
+    max_header_list_bytes: usize,
     body_read_timeout: Duration,
     max_request_body_bytes: usize,
     keep_alive_idle_timeout: Duration,
@@ -182,6 +202,7 @@ impl Server {
             builder: connection_builder(&config),
             tls: config.tls.as_ref().map(|tls| tokio_rustls::TlsAcceptor::from(tls.server.clone())),
             header_read_timeout: config.header_read_timeout,
+            max_header_list_bytes: config.max_header_list_bytes,
             body_read_timeout: config.body_read_timeout,
             max_request_body_bytes: config.max_request_body_bytes,
             keep_alive_idle_timeout: config.keep_alive_idle_timeout,
@@ -249,11 +270,19 @@ fn connection_builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        // hyper needs a timer for the header timeout to take effect.
         .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
+        // hyper's header timeout closes the connection without an answer;
+        // `Rewriting` keeps the same clock and answers 408 where HTTP/1 allows.
+        .header_read_timeout(None)
         .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
+    // The h2 library answers an oversized header list itself, with an empty
+    // 431 and a reset stream; a higher protocol limit lets `respond` see
+    // those requests and answer the handler's 431 (see H2_HEADER_LIST_HEADROOM).
+    let h2_limit = config.max_header_list_bytes.saturating_mul(H2_HEADER_LIST_HEADROOM);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(h2_limit).unwrap_or(u32::MAX));
     builder
 }
 
@@ -281,13 +310,14 @@ async fn run_connection<H: Handler>(
     let dispatched = activity.started.clone();
     match &shared.tls {
         None => {
-            let io = TokioIo::new(Rewriting::new(tcp, dispatched, reject));
+            let io = TokioIo::new(Rewriting::new(tcp, dispatched, reject, shared.header_read_timeout));
             drive(io, peer, &shared, activity, phase).await
         }
         Some(acceptor) => {
             match tokio::time::timeout(shared.header_read_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => {
-                    let io = TokioIo::new(Rewriting::new(tls, dispatched, reject));
+                    let io =
+                        TokioIo::new(Rewriting::new(tls, dispatched, reject, shared.header_read_timeout));
                     drive(io, peer, &shared, activity, phase).await
                 }
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
@@ -325,7 +355,7 @@ async fn drive<I, H>(
     tokio::pin!(conn);
 
     let idle_limit = shared.keep_alive_idle_timeout;
-    let first_request_limit = shared.header_read_timeout;
+    let first_request_limit = shared.header_read_timeout + FIRST_REQUEST_BACKSTOP;
     let idle_timer = tokio::time::sleep(first_request_limit.min(idle_limit));
     tokio::pin!(idle_timer);
     let mut draining = false;
@@ -394,28 +424,31 @@ async fn respond<H: Handler>(
     let announced =
         parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
 
-    let rejection = if announced.is_some_and(|len| len > limit_u64) {
-        // Refuse before reading a byte of it.
-        Rejection::BodyTooLarge { limit: limit_u64 }
-    } else {
-        // By reference: a refused HTTP/2 body is drained after answering.
-        let collect = Limited::new(&mut body, limit).collect();
-        match tokio::time::timeout(shared.body_read_timeout, collect).await {
-            Ok(Ok(collected)) => {
-                parts.extensions.insert(RemoteAddr(peer));
-                let request = Request::from_parts(parts, collected.to_bytes());
-                return shared.handler.call(request).await.map(Full::new);
+    let rejection =
+        if parts.version == Version::HTTP_2 && header_list_size(&parts) > shared.max_header_list_bytes {
+            Rejection::HeadersTooLarge
+        } else if announced.is_some_and(|len| len > limit_u64) {
+            // Refuse before reading a byte of it.
+            Rejection::BodyTooLarge { limit: limit_u64 }
+        } else {
+            // By reference: a refused HTTP/2 body is drained after answering.
+            let collect = Limited::new(&mut body, limit).collect();
+            match tokio::time::timeout(shared.body_read_timeout, collect).await {
+                Ok(Ok(collected)) => {
+                    parts.extensions.insert(RemoteAddr(peer));
+                    let request = Request::from_parts(parts, collected.to_bytes());
+                    return shared.handler.call(request).await.map(Full::new);
+                }
+                Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                    Rejection::BodyTooLarge { limit: limit_u64 }
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "reading request body failed");
+                    Rejection::BodyUnreadable
+                }
+                Err(_) => Rejection::BodyTimeout { timeout: shared.body_read_timeout },
             }
-            Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                Rejection::BodyTooLarge { limit: limit_u64 }
-            }
-            Ok(Err(e)) => {
-                tracing::debug!(%peer, error = %e, "reading request body failed");
-                Rejection::BodyUnreadable
-            }
-            Err(_) => Rejection::BodyTimeout { timeout: shared.body_read_timeout },
-        }
-    };
+        };
     let mut response = shared.handler.reject(rejection);
     // The rest of the body is still on the wire: an HTTP/1 connection cannot
     // carry another request, so say it will close. (HTTP/2 resets the stream
@@ -427,6 +460,20 @@ async fn respond<H: Handler>(
         drain_later(body, shared.body_read_timeout);
     }
     response.map(Full::new)
+}
+
+/// The size of a request's header list as HTTP/2 counts it (RFC 9113,
+/// section 6.5.2): each field's name and value and 32 bytes, with the
+/// pseudo-header fields that hyper turned into the method and URI.
+fn header_list_size(parts: &http::request::Parts) -> usize {
+    const OVERHEAD: usize = 32;
+    let field = |name: &str, value: usize| name.len() + value + OVERHEAD;
+    let uri = &parts.uri;
+    let pseudo = field(":method", parts.method.as_str().len())
+        + uri.scheme_str().map_or(0, |scheme| field(":scheme", scheme.len()))
+        + uri.authority().map_or(0, |authority| field(":authority", authority.as_str().len()))
+        + field(":path", uri.path_and_query().map_or(1, |p| p.as_str().len()));
+    pseudo + parts.headers.iter().map(|(name, value)| field(name.as_str(), value.len())).sum::<usize>()
 }
 
 /// The most of a refused HTTP/2 body read and thrown away after answering.

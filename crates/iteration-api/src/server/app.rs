@@ -438,6 +438,11 @@ impl Handler for App {
                 codes::INVALID_REQUEST,
                 "the request target (path and query) is too long",
             ),
+            Rejection::HeadersTimeout { timeout } => ApiError::new(
+                status,
+                codes::INVALID_REQUEST,
+                format!("the request headers did not arrive within {} s", timeout.as_secs()),
+            ),
             Rejection::HeadersTooLarge => {
                 ApiError::new(status, codes::INVALID_REQUEST, "the request headers are too many or too large")
             }

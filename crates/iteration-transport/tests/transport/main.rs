@@ -3,5 +3,6 @@
 
 mod client_server;
 mod common;
+mod head_limits;
 mod proxy;
 mod retry_policy;

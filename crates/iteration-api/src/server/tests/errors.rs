@@ -169,6 +169,11 @@ async fn answers_the_http_layer_gives_are_json_in_the_error_format() {
         (Rejection::Malformed, StatusCode::BAD_REQUEST, "invalid_request"),
         (Rejection::UriTooLong, StatusCode::URI_TOO_LONG, "invalid_request"),
         (Rejection::HeadersTooLarge, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request"),
+        (
+            Rejection::HeadersTimeout { timeout: std::time::Duration::from_secs(10) },
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request",
+        ),
     ] {
         let response = t.app.reject(rejection);
         assert_eq!(response.headers()["content-type"], "application/json");
