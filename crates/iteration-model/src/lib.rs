@@ -85,6 +85,7 @@ mod catalog_change;
 mod error_rep;
 mod expand;
 mod experiment;
+pub mod experiment_patch;
 mod flag;
 mod flag_parts;
 mod flag_patch;

@@ -18,7 +18,6 @@ use crate::server::world::Project;
 
 mod catalog;
 mod experiment;
-mod fields;
 mod holdouts;
 mod layers;
 mod list;
