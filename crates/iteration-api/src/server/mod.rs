@@ -21,6 +21,7 @@ mod rate_limit;
 mod response;
 mod route;
 mod seed;
+mod state;
 
 pub use app::{App, AppConfig, SUPPORTED_API_VERSIONS};
 pub use clock::{Clock, ManualClock, SystemClock};
