@@ -18,6 +18,7 @@ mod ids;
 mod journal;
 mod openapi;
 mod rate_limit;
+mod record;
 mod response;
 mod route;
 mod seed;
