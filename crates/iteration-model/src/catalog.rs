@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::ExperimentType;
+use crate::experiment::{Experiment, ExperimentType};
 use crate::iteration::CovariateInfoRep;
 use crate::metric::{MetricKind, UnitAggregationType};
 
@@ -179,6 +179,18 @@ pub struct ExperimentContext {
     /// Whether the experiment is archived (it then gets no new iteration).
     #[serde(default)]
     pub archived: bool,
+}
+
+impl From<&Experiment> for ExperimentContext {
+    /// What resolution needs to know about a stored experiment; one with
+    /// no `type` is a plain experiment.
+    fn from(experiment: &Experiment) -> ExperimentContext {
+        ExperimentContext {
+            key: experiment.key.clone(),
+            experiment_type: experiment.r#type.clone().unwrap_or(ExperimentType::Experiment),
+            archived: crate::lifecycle::is_archived(experiment),
+        }
+    }
 }
 
 impl Catalog {

@@ -142,7 +142,7 @@ pub(crate) fn read_iteration_input(r: &mut Reader, value: &Value, path: &str) ->
     })
 }
 
-fn read_metric(r: &mut Reader, value: &Value, path: &str) -> Option<MetricInput> {
+pub(crate) fn read_metric(r: &mut Reader, value: &Value, path: &str) -> Option<MetricInput> {
     let obj = r.object(value, path)?;
     let key = r.req(obj, path, "key", Reader::string);
     let is_group = r.opt(obj, path, "isGroup", Reader::boolean);
@@ -150,7 +150,7 @@ fn read_metric(r: &mut Reader, value: &Value, path: &str) -> Option<MetricInput>
     Some(MetricInput { key: key?, is_group: is_group?, primary: primary? })
 }
 
-fn read_treatment(r: &mut Reader, value: &Value, path: &str) -> Option<TreatmentInput> {
+pub(crate) fn read_treatment(r: &mut Reader, value: &Value, path: &str) -> Option<TreatmentInput> {
     let obj = r.object(value, path)?;
     let name = r.req(obj, path, "name", Reader::string);
     let baseline = r.req(obj, path, "baseline", Reader::boolean);
@@ -164,7 +164,7 @@ fn read_treatment(r: &mut Reader, value: &Value, path: &str) -> Option<Treatment
     })
 }
 
-fn read_allocation(r: &mut Reader, value: &Value, path: &str) -> Option<AllocationPercent> {
+pub(crate) fn read_allocation(r: &mut Reader, value: &Value, path: &str) -> Option<AllocationPercent> {
     match AllocationPercent::from_json_value(value) {
         Ok(percent) => Some(percent),
         Err(err) => {
@@ -185,7 +185,7 @@ fn read_parameter(r: &mut Reader, value: &Value, path: &str) -> Option<Treatment
     Some(TreatmentParameterInput { flag_key: flag_key?, variation_id: variation_id? })
 }
 
-fn read_flags(r: &mut Reader, value: &Value, path: &str) -> Option<BTreeMap<String, FlagInput>> {
+pub(crate) fn read_flags(r: &mut Reader, value: &Value, path: &str) -> Option<BTreeMap<String, FlagInput>> {
     // The API's documentation sends `flags` as a string holding the JSON
     // object; accept that form and read it as the object.
     let parsed;
@@ -224,7 +224,7 @@ fn read_flags(r: &mut Reader, value: &Value, path: &str) -> Option<BTreeMap<Stri
     ok.then_some(flags)
 }
 
-fn read_flag(r: &mut Reader, value: &Value, path: &str) -> Option<FlagInput> {
+pub(crate) fn read_flag(r: &mut Reader, value: &Value, path: &str) -> Option<FlagInput> {
     let obj = r.object(value, path)?;
     let rule_id = r.req(obj, path, "ruleId", Reader::string);
     let flag_config_version = r.req(obj, path, "flagConfigVersion", Reader::integer);

@@ -85,6 +85,7 @@ mod catalog_change;
 mod error_rep;
 mod expand;
 mod experiment;
+pub mod experiment_patch;
 mod flag;
 mod flag_parts;
 mod flag_patch;
@@ -93,6 +94,7 @@ mod ids;
 mod input;
 mod input_bytes;
 mod iteration;
+mod iteration_fields;
 mod json;
 mod json_patch;
 mod json_pointer;
@@ -149,6 +151,7 @@ pub use input_bytes::InputError;
 pub use iteration::{
     CovariateInfoRep, FlagRep, IterationRep, IterationStatus, LayerSnapshotRep, ParameterRep, TreatmentRep,
 };
+pub use iteration_fields::FieldUpdateError;
 pub use json::{WriteJson, to_json_vec};
 pub use json_patch::{JsonPatch, PATCH_OPS, PatchForm, PatchOperation};
 pub use json_pointer::{InvalidPointer, JsonPointer};

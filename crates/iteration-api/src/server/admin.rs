@@ -16,12 +16,12 @@ use iteration_model::{FieldErrorRep, codes};
 use serde_json::{Value, json};
 
 use crate::admin::RequestFilter;
-use crate::server::app::Inner;
 use crate::server::faults;
 use crate::server::handlers::store_error;
 use crate::server::journal;
 use crate::server::response::{ApiError, json, json_bytes};
 use crate::server::route::percent_decode;
+use crate::server::state::Shared;
 use crate::server::store::StoreError;
 use crate::server::world::{World, WorldError};
 
@@ -104,7 +104,7 @@ impl AdminRoute {
 
 /// Answers `route`; the caller has checked the token and the role.
 pub(crate) async fn dispatch(
-    app: &Inner,
+    app: &Shared,
     route: AdminRoute,
     request: &Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
@@ -161,7 +161,7 @@ pub(crate) async fn dispatch(
 }
 
 /// 200 once the store answers, else 503 with `Retry-After`.
-async fn ready(app: &Inner) -> Result<Response<Bytes>, ApiError> {
+async fn ready(app: &Shared) -> Result<Response<Bytes>, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await {
         Ok(Ok(())) => Ok(json(StatusCode::OK, &json!({"status": "ready"}))),
         Ok(Err(err)) => {
@@ -175,7 +175,7 @@ async fn ready(app: &Inner) -> Result<Response<Bytes>, ApiError> {
 /// The whole state as a world: the live world's tokens and projects, each
 /// with its live catalog and experiments. Each project is read as it is at
 /// the moment it is read; a write racing the export may or may not be in it.
-pub(crate) async fn export(app: &Inner) -> Result<World, StoreError> {
+pub(crate) async fn export(app: &Shared) -> Result<World, StoreError> {
     let world = app.world();
     let mut catalogs = Vec::new();
     let mut experiments = Vec::new();
@@ -191,7 +191,7 @@ pub(crate) async fn export(app: &Inner) -> Result<World, StoreError> {
 }
 
 /// Makes `world` the whole state, durably, then the world requests are answered in.
-pub(crate) async fn replace(app: &Inner, world: std::sync::Arc<World>) -> Result<(), ApiError> {
+pub(crate) async fn replace(app: &Shared, world: std::sync::Arc<World>) -> Result<(), ApiError> {
     app.store.replace_all(&world).await.map_err(store_error)?;
     app.set_world(world);
     Ok(())

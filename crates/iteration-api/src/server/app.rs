@@ -18,7 +18,7 @@
 //! CORS headers, and every answer but those of the server's own endpoints
 //! is journaled.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -30,7 +30,6 @@ use iteration_transport::{Handler, Rejection, RemoteAddr};
 use crate::server::admin::{self, AdminRoute, AdminRouteError};
 use crate::server::clock::{Clock, SystemClock};
 use crate::server::cors;
-use crate::server::faults::Faults;
 use crate::server::fixed_body;
 use crate::server::handlers::{self, Context};
 use crate::server::ids::IdGenerator;
@@ -38,6 +37,7 @@ use crate::server::journal::{self, Journal};
 use crate::server::rate_limit::{RateLimiter, RateLimits};
 use crate::server::response::ApiError;
 use crate::server::route::{Route, RouteError};
+use crate::server::state::Shared;
 use crate::server::store::Store;
 use crate::server::world::{Token, World};
 
@@ -128,38 +128,7 @@ impl AppConfig {
 /// callable directly with [`App::handle`] (no socket needed). Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) store: Arc<dyn Store>,
-    /// The world requests are answered in; `PUT /_iteration/state` replaces it.
-    world: RwLock<Arc<World>>,
-    /// The world the app started in, which `POST /_iteration/reset` restores.
-    seed: Arc<World>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) ids: IdGenerator,
-    pub(crate) journal: Journal,
-    pub(crate) faults: Faults,
-    limiter: RateLimiter,
-    bench_baseline: bool,
-}
-
-impl Inner {
-    /// The world as it is now.
-    pub(crate) fn world(&self) -> Arc<World> {
-        // Replacing an `Arc` cannot leave the lock's value half-written.
-        Arc::clone(&self.world.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub(crate) fn set_world(&self, world: Arc<World>) {
-        *self.world.write().unwrap_or_else(PoisonError::into_inner) = world;
-    }
-
-    /// The world the app started in.
-    pub(crate) fn seed(&self) -> Arc<World> {
-        Arc::clone(&self.seed)
-    }
+    inner: Arc<Shared>,
 }
 
 /// How a request was answered, for the journal and the log.
@@ -188,21 +157,20 @@ impl App {
     /// An app answering from `store`, in `world`.
     pub fn new(store: Arc<dyn Store>, world: Arc<World>, config: AppConfig) -> App {
         App {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Shared::new(
                 store,
-                world: RwLock::new(Arc::clone(&world)),
-                seed: world,
-                clock: config.clock,
-                ids: IdGenerator::new(config.id_seed),
-                journal: Journal::new(config.journal_capacity),
-                faults: Faults::default(),
-                limiter: RateLimiter::new(config.rate_limits),
-                bench_baseline: config.bench_baseline,
-            }),
+                world,
+                config.clock,
+                IdGenerator::new(config.id_seed),
+                Journal::new(config.journal_capacity),
+                RateLimiter::new(config.rate_limits),
+                config.bench_baseline,
+            )),
         }
     }
 
-    pub(crate) fn inner(&self) -> &Inner {
+    /// The state the app shares with its handlers.
+    pub(crate) fn inner(&self) -> &Shared {
         &self.inner
     }
 

@@ -18,9 +18,11 @@ mod ids;
 mod journal;
 mod openapi;
 mod rate_limit;
+mod record;
 mod response;
 mod route;
 mod seed;
+mod state;
 
 pub use crate::admin::{FaultRule, RecordedRequest, RequestFilter};
 pub use app::{App, AppConfig, SUPPORTED_API_VERSIONS};

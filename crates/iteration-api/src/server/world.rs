@@ -8,7 +8,7 @@
 use iteration_model::{Experiment, ProjectCatalog, links};
 use serde::Serialize;
 
-use crate::server::store::ExperimentRecord;
+use crate::server::record::ExperimentRecord;
 
 mod catalog;
 mod document;

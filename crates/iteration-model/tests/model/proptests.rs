@@ -4,9 +4,10 @@
 use std::fmt::Debug;
 
 use iteration_model::{
-    AllocationPercent, ExperimentPatchInput, ExperimentPost, IterationInput, IterationRep, JsonPatch,
-    JsonPointer, LAYER_CAPACITY, MetricInput, PatchForm, PatchOperation, ResolveError, SequentialIds,
-    UnixMillis, ViolationCode, Violations, WriteJson, resolve_iteration, to_json_vec,
+    AllocationPercent, ExperimentPatchInput, ExperimentPost, FieldOperation, FieldUpdate, IterationInput,
+    IterationRep, JsonPatch, JsonPointer, LAYER_CAPACITY, MetricInput, PatchForm, PatchOperation,
+    ResolveError, SequentialIds, UnixMillis, ViolationCode, Violations, WriteJson, resolve_iteration,
+    to_json_vec,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -489,6 +490,47 @@ proptest! {
             }
             other => return Err(TestCaseError::fail(format!("expected a conflict, got {other:?}"))),
         }
+    }
+
+    /// A stored iteration converts back to the input that creates it again
+    /// (what field updates start from): that input resolves to the same
+    /// iteration, and converts back to itself.
+    #[test]
+    fn a_resolved_iteration_converts_back_to_an_input_that_resolves_the_same(
+        (experiment, input) in strategies::valid_request(),
+    ) {
+        let rep = resolve(&experiment, &input).map_err(|e| TestCaseError::fail(format!("{e}: {input:?}")))?;
+        let again = rep.to_input().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(again.validate(), Ok(()));
+        let same = resolve(&experiment, &again).map_err(|e| TestCaseError::fail(format!("{e}: {again:?}")))?;
+        prop_assert_eq!(&same, &rep);
+        prop_assert_eq!(same.to_input(), Ok(again));
+    }
+
+    /// An `update` of every field with another input's values, and a
+    /// `remove` of the fields it leaves out, makes that input: field
+    /// updates read values exactly as a Create iteration body is read.
+    #[test]
+    fn updating_every_field_makes_the_other_input(
+        (_experiment, input) in strategies::valid_request(),
+        (_other_experiment, other) in strategies::valid_request(),
+    ) {
+        let body = serde_json::to_value(&other).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let updates: Vec<(&str, FieldUpdate)> = iteration_model::ITERATION_FIELDS
+            .iter()
+            .map(|field| {
+                let update = match body.get(*field) {
+                    Some(value) => FieldUpdate { operation: FieldOperation::Update, value: Some(value.clone()) },
+                    None => FieldUpdate { operation: FieldOperation::Remove, value: None },
+                };
+                (*field, update)
+            })
+            .collect();
+        let mut updated = input.clone();
+        updated
+            .apply_field_updates(updates.iter().map(|(field, update)| (*field, update)))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(updated, other);
     }
 
     #[test]

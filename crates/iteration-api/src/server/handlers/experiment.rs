@@ -15,7 +15,6 @@ use super::{Context, store_error};
 use crate::server::response::{ApiError, json, json_bytes};
 use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError};
 use iteration_model::Expand;
-use iteration_model::lifecycle::is_archived;
 
 /// What a create answers with: everything, since the caller just made it,
 /// but not the table of mutable fields, which it did not ask for.
@@ -197,7 +196,7 @@ fn analysis_config(input: &iteration_model::AnalysisConfigInput) -> iteration_mo
 
 /// Checks `input` against the world and `experiment`, and builds the
 /// iteration: 400 listing every violation, or 409 for a stale flag version.
-pub(crate) fn resolve(
+fn resolve(
     ctx: &Context<'_>,
     catalog: &CatalogRecord,
     environment: &str,
@@ -212,8 +211,8 @@ pub(crate) fn resolve(
     })
 }
 
-/// [`resolve`] with the model's error, for callers that re-path violations.
-pub(crate) fn resolve_raw(
+/// [`resolve`] with the model's error, for a caller that re-paths violations.
+fn resolve_raw(
     ctx: &Context<'_>,
     catalog: &CatalogRecord,
     environment: &str,
@@ -227,11 +226,12 @@ pub(crate) fn resolve_raw(
         violations.push("", iteration_model::ViolationCode::NotAllowed, "the environment does not exist");
         return Err(ResolveError::Invalid(violations));
     };
-    let context = ExperimentContext {
-        key: experiment.key.clone(),
-        experiment_type: experiment.r#type.clone().unwrap_or(ExperimentType::Experiment),
-        archived: is_archived(experiment),
-    };
     let mut ids: &crate::server::ids::IdGenerator = &ctx.app.ids;
-    resolve_iteration(catalog.as_ref(), &context, input, now, &mut ids as &mut dyn IdSource)
+    resolve_iteration(
+        catalog.as_ref(),
+        &ExperimentContext::from(experiment),
+        input,
+        now,
+        &mut ids as &mut dyn IdSource,
+    )
 }

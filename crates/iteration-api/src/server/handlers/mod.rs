@@ -10,15 +10,14 @@ use http::{Request, Response, StatusCode};
 use iteration_model::{Experiment, InputError, IterationInput, codes};
 use serde_json::Value;
 
-use crate::server::app::Inner;
 use crate::server::response::{ApiError, json};
 use crate::server::route::{Route, percent_decode};
+use crate::server::state::Shared;
 use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError, Versioned};
 use crate::server::world::Project;
 
 mod catalog;
 mod experiment;
-mod fields;
 mod holdouts;
 mod layers;
 mod list;
@@ -31,7 +30,7 @@ pub(super) const MAX_WRITE_ATTEMPTS: usize = 128;
 
 /// What every handler gets.
 pub(crate) struct Context<'a> {
-    pub(crate) app: &'a Inner,
+    pub(crate) app: &'a Shared,
     pub(crate) request: &'a Request<Bytes>,
     /// The world as it was when the request arrived.
     pub(crate) world: &'a crate::server::world::World,

@@ -1,23 +1,19 @@
-//! `PATCH .../experiments/{x}`: semantic patches. The instructions apply in
-//! order to a copy of the experiment; the copy is stored only when all of
-//! them succeeded, so a patch changes everything it asks for or nothing.
+//! `PATCH .../experiments/{x}`: semantic patches. What the instructions do
+//! is the model's `experiment_patch::apply`; this reads the body, applies
+//! it to a copy of the stored experiment against the project's catalog, and
+//! stores the copy only when every instruction succeeded, so a patch
+//! changes everything it asks for or nothing.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use iteration_model::{
-    Experiment, ExperimentPatchInput, ExperimentType, FieldOperation, FieldUpdate, Instruction, UnixMillis,
-    ViolationCode, Violations, pointer,
-};
-use serde_json::Value;
+use iteration_model::experiment_patch::{self, PatchContext, PatchError};
+use iteration_model::{Expand, Experiment, ExperimentPatchInput, ExperimentType, IdSource, Instruction};
 
 use super::Context;
-use super::fields;
+use crate::server::ids::IdGenerator;
 use crate::server::response::{ApiError, json};
-use iteration_model::Expand;
-use iteration_model::lifecycle::{self, FlagState, Refusal};
-
 use crate::server::store::{CatalogExpectation, CatalogRecord, ExperimentRecord, StoreError, Versioned};
 
 pub(super) async fn patch(
@@ -32,10 +28,20 @@ pub(super) async fn patch(
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     let now = ctx.app.clock.now();
     let run = |experiment: &mut Experiment, catalog: &CatalogRecord, others: &[&Experiment]| {
-        for (i, instruction) in patch.instructions.iter().enumerate() {
-            apply(ctx, catalog, environment, experiment, instruction, others, now)
-                .map_err(|refusal| refusal.into_error(&pointer("/instructions", i), instruction.kind()))?;
-        }
+        // The environment was found in the world, whose catalogs have the same environments.
+        let view = catalog.view(environment).ok_or_else(|| {
+            ApiError::not_found(format!("environment `{environment}` not found in project `{project}`"))
+        })?;
+        let context = PatchContext { project: catalog.catalog(), catalog: view, others };
+        let mut ids: &IdGenerator = &ctx.app.ids;
+        experiment_patch::apply(
+            experiment,
+            &patch.instructions,
+            &context,
+            now,
+            &mut ids as &mut dyn IdSource,
+        )
+        .map_err(patch_error)?;
         Ok(experiment.clone())
     };
     let starts = patch.instructions.iter().any(|i| {
@@ -90,169 +96,11 @@ async fn start_bandit(
     Err(super::kept_changing(key))
 }
 
-/// Why one instruction failed: a precondition, or the fields it sets.
-pub(crate) enum InstructionError {
-    Refused(Refusal),
-    Invalid(Violations),
-    Conflict(ApiError),
-}
-
-impl From<Refusal> for InstructionError {
-    fn from(refusal: Refusal) -> Self {
-        InstructionError::Refused(refusal)
+/// A refused patch as the API answers it.
+fn patch_error(error: PatchError) -> ApiError {
+    match error {
+        PatchError::Invalid(violations) => ApiError::violations(&violations),
+        PatchError::VersionConflict(conflict) => ApiError::conflict(conflict.to_string()),
+        other => ApiError::invalid(other.to_string()),
     }
-}
-
-impl InstructionError {
-    fn into_error(self, path: &str, kind: &str) -> ApiError {
-        match self {
-            InstructionError::Refused(Refusal(reason)) => {
-                let mut violations = Violations::default();
-                violations.push(path, ViolationCode::NotAllowed, format!("{kind}: {reason}"));
-                ApiError::violations(&violations)
-            }
-            InstructionError::Invalid(inner) => {
-                // Paths inside the iteration become paths inside the instruction.
-                let violations = inner
-                    .into_iter()
-                    .map(|mut v| {
-                        v.message = format!("{kind}: {}", v.message);
-                        v.path = format!("{path}/value{}", v.path);
-                        v
-                    })
-                    .collect();
-                ApiError::violations(&violations)
-            }
-            InstructionError::Conflict(error) => error,
-        }
-    }
-}
-
-fn apply(
-    ctx: &Context<'_>,
-    catalog: &CatalogRecord,
-    environment: &str,
-    experiment: &mut Experiment,
-    instruction: &Instruction,
-    others: &[&Experiment],
-    now: UnixMillis,
-) -> Result<(), InstructionError> {
-    match instruction {
-        Instruction::UpdateName { value } => lifecycle::update_name(experiment, value)?,
-        Instruction::UpdateDescription { value } => lifecycle::update_description(experiment, value),
-        Instruction::StartIteration { change_justification } => {
-            catalog.catalog().layer_allows_start(environment, &experiment.key).map_err(Refusal)?;
-            if let Some(draft) = experiment.draft_iteration.as_ref() {
-                lifecycle::one_running_bandit_per_rule(experiment, draft, others.iter().copied())?;
-            }
-            let flag_state = |flag: &str| flag_state(catalog, environment, flag);
-            let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
-            lifecycle::start_iteration(experiment, change_justification.as_deref(), &flag_state, layer, now)?;
-        }
-        Instruction::StopIteration { winning_treatment_id, winning_reason } => {
-            // The live layer, read with the catalog this write is checked against.
-            let layer = catalog.catalog().layer_snapshot(environment, &experiment.key);
-            lifecycle::stop_iteration(
-                experiment,
-                winning_treatment_id,
-                winning_reason.as_deref(),
-                layer,
-                now,
-            )?;
-        }
-        Instruction::ArchiveExperiment => lifecycle::archive(experiment, now)?,
-        Instruction::RestoreExperiment => lifecycle::restore(experiment)?,
-        Instruction::UpdateExperimentFields { value } => {
-            fields::update_fields(ctx, catalog, environment, experiment, value, now)?;
-        }
-        Instruction::SaveAndStartNewIteration { change_justification, value } => {
-            fields::save_and_start_new_iteration(
-                ctx,
-                catalog,
-                environment,
-                experiment,
-                change_justification.as_deref(),
-                value.as_ref(),
-                now,
-            )?;
-            // The patch is stored only if every instruction succeeds, so the
-            // new iteration can be checked once it runs.
-            if let Some(started) = experiment.current_iteration.as_ref() {
-                lifecycle::one_running_bandit_per_rule(experiment, started, others.iter().copied())?;
-            }
-        }
-        other => {
-            // `validate` reports unknown kinds first; this keeps a kind the
-            // model learns later from being applied as a no-op.
-            return Err(Refusal(format!("instruction kind `{}` is not supported", other.kind())).into());
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn flag_state(catalog: &CatalogRecord, environment: &str, flag: &str) -> Option<FlagState> {
-    let flag = catalog.catalog().flags.get(flag)?;
-    Some(FlagState { on: flag.environment(environment)?.on, archived: flag.archived })
-}
-
-/// Applies an experiment-level field (`name`, `description`, `tags`);
-/// `false` when `field` is not one.
-pub(crate) fn update_experiment_field(
-    experiment: &mut Experiment,
-    field: &str,
-    update: &FieldUpdate,
-) -> Result<bool, Refusal> {
-    let text = |value: &Option<Value>| -> Result<String, Refusal> {
-        match value {
-            Some(Value::String(s)) => Ok(s.clone()),
-            _ => Err(Refusal(format!("{field} needs a string value"))),
-        }
-    };
-    let strings = |value: &Option<Value>| -> Result<Vec<String>, Refusal> {
-        match value {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| Refusal(format!("{field} needs a list of strings")))
-                })
-                .collect(),
-            Some(Value::String(s)) => Ok(vec![s.clone()]),
-            _ => Err(Refusal(format!("{field} needs a list of strings"))),
-        }
-    };
-    match (field, &update.operation) {
-        ("name", FieldOperation::Update | FieldOperation::Add) => {
-            lifecycle::update_name(experiment, &text(&update.value)?)?
-        }
-        ("name", _) => return Err(Refusal("name cannot be removed".to_owned())),
-        ("description", FieldOperation::Update | FieldOperation::Add) => {
-            experiment.description = Some(text(&update.value)?)
-        }
-        ("description", _) => experiment.description = None,
-        ("tags", FieldOperation::Update) => experiment.tags = Some(strings(&update.value)?),
-        ("tags", FieldOperation::Add) => {
-            let tags = experiment.tags.get_or_insert_with(Vec::new);
-            for tag in strings(&update.value)? {
-                if !tags.contains(&tag) {
-                    tags.push(tag);
-                }
-            }
-        }
-        ("tags", FieldOperation::Remove) => match &update.value {
-            None => experiment.tags = None,
-            value => {
-                let gone = strings(value)?;
-                if let Some(tags) = experiment.tags.as_mut() {
-                    tags.retain(|t| !gone.contains(t));
-                }
-            }
-        },
-        ("tags", other) => {
-            return Err(Refusal(format!("operation `{other}` is not one of add, update, remove")));
-        }
-        _ => return Ok(false),
-    }
-    Ok(true)
 }

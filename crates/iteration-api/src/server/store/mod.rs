@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::collections::HashMap;
 
 use iteration_model::{Catalog, Experiment, IterationRep, ProjectCatalog};
-use serde::{Deserialize, Serialize};
 
 use crate::server::world::World;
 
@@ -34,6 +33,7 @@ mod sqlite;
 #[cfg(test)]
 mod conformance;
 
+pub use crate::server::record::ExperimentRecord;
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -45,41 +45,6 @@ pub struct Versioned<T> {
     pub version: u64,
     /// The value.
     pub value: T,
-}
-
-/// One experiment and where it lives.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExperimentRecord {
-    /// The project key.
-    pub project_key: String,
-    /// The environment key.
-    pub environment_key: String,
-    /// The full experiment: every iteration with its treatments, the
-    /// analysis configuration and so on. Handlers trim it per `expand` when
-    /// they answer.
-    pub experiment: iteration_model::Experiment,
-}
-
-impl ExperimentRecord {
-    /// The experiment key.
-    pub fn key(&self) -> &str {
-        &self.experiment.key
-    }
-}
-
-/// The bytes `serde_json` writes for the record (its derive above), written
-/// directly: `SqliteStore` writes one on every change.
-impl iteration_model::WriteJson for ExperimentRecord {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"projectKey\":");
-        self.project_key.write_json(out);
-        out.extend_from_slice(b",\"environmentKey\":");
-        self.environment_key.write_json(out);
-        out.extend_from_slice(b",\"experiment\":");
-        self.experiment.write_json(out);
-        out.push(b'}');
-    }
 }
 
 /// The live catalog of one project (flags, metrics, metric groups, context
