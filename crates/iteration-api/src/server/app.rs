@@ -124,7 +124,7 @@ pub(crate) struct Inner {
     /// The world the app started in, which `POST /_iteration/reset` restores.
     seed: Arc<World>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) ids: IdGenerator,
+    pub(crate) ids: Arc<IdGenerator>,
     pub(crate) journal: Journal,
     pub(crate) faults: Faults,
     limiter: RateLimiter,
@@ -179,7 +179,7 @@ impl App {
                 world: RwLock::new(Arc::clone(&world)),
                 seed: world,
                 clock: config.clock,
-                ids: IdGenerator::new(config.id_seed),
+                ids: Arc::new(IdGenerator::new(config.id_seed)),
                 journal: Journal::default(),
                 faults: Faults::default(),
                 limiter: RateLimiter::new(config.rate_limits),

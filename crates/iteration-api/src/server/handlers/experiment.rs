@@ -43,8 +43,11 @@ pub(super) async fn create_iteration(
     ctx.environment(project, environment)?;
     let input = ctx.iteration_input_body()?;
     let now = ctx.app.clock.now();
-    ctx.apply(project, environment, key, |experiment, catalog| {
-        let iteration = resolve(ctx, catalog, environment, experiment, &input, now)?;
+    let ids = Arc::clone(&ctx.app.ids);
+    let in_environment = environment.to_owned();
+    ctx.change(project, environment, key, move |experiment, catalog| {
+        let iteration =
+            resolve_with(&ids, catalog, &in_environment, experiment, &input, now).map_err(resolve_error)?;
         // The draft is written as JSON once, for the answer and for a store that keeps JSON.
         let (edit, body) = Edit::replace_draft(iteration);
         Ok((edit, json_bytes(StatusCode::OK, body)))
@@ -195,26 +198,31 @@ fn analysis_config(input: &iteration_model::AnalysisConfigInput) -> iteration_mo
     }
 }
 
-/// Checks `input` against the world and `experiment`, and builds the
-/// iteration: 400 listing every violation, or 409 for a stale flag version.
-pub(crate) fn resolve(
+/// A resolution's error as the API answers it: 400 listing every
+/// violation, or 409 for a stale flag version.
+pub(crate) fn resolve_error(error: ResolveError) -> ApiError {
+    match error {
+        ResolveError::Invalid(violations) => ApiError::violations(&violations),
+        ResolveError::VersionConflict(conflict) => ApiError::conflict(conflict.to_string()),
+        other => ApiError::invalid(other.to_string()),
+    }
+}
+
+/// [`resolve`] with the model's error, for callers that re-path violations.
+pub(crate) fn resolve_raw(
     ctx: &Context<'_>,
     catalog: &CatalogRecord,
     environment: &str,
     experiment: &Experiment,
     input: &IterationInput,
     now: UnixMillis,
-) -> Result<IterationRep, ApiError> {
-    resolve_raw(ctx, catalog, environment, experiment, input, now).map_err(|error| match error {
-        ResolveError::Invalid(violations) => ApiError::violations(&violations),
-        ResolveError::VersionConflict(conflict) => ApiError::conflict(conflict.to_string()),
-        other => ApiError::invalid(other.to_string()),
-    })
+) -> Result<IterationRep, ResolveError> {
+    resolve_with(&ctx.app.ids, catalog, environment, experiment, input, now)
 }
 
-/// [`resolve`] with the model's error, for callers that re-path violations.
-pub(crate) fn resolve_raw(
-    ctx: &Context<'_>,
+/// [`resolve_raw`] with ids from `ids`, for a change decided away from the request.
+pub(crate) fn resolve_with(
+    ids: &crate::server::ids::IdGenerator,
     catalog: &CatalogRecord,
     environment: &str,
     experiment: &Experiment,
@@ -232,6 +240,6 @@ pub(crate) fn resolve_raw(
         experiment_type: experiment.r#type.clone().unwrap_or(ExperimentType::Experiment),
         archived: is_archived(experiment),
     };
-    let mut ids: &crate::server::ids::IdGenerator = &ctx.app.ids;
+    let mut ids: &crate::server::ids::IdGenerator = ids;
     resolve_iteration(catalog.as_ref(), &context, input, now, &mut ids as &mut dyn IdSource)
 }
