@@ -11,9 +11,9 @@ use iteration_model::{
 
 use serde_json::Value;
 
-use super::{Context, store_error};
+use super::Context;
 use crate::server::response::{ApiError, json, json_bytes};
-use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError};
+use crate::server::store::{CatalogRecord, Edit, ExperimentRecord};
 use iteration_model::Expand;
 use iteration_model::lifecycle::is_archived;
 
@@ -69,7 +69,10 @@ pub(super) async fn create(
     let Some(post) = post else { return Err(ApiError::violations(&violations)) };
     let now = ctx.app.clock.now();
     let own_violations = violations;
-    for _ in 0..super::MAX_WRITE_ATTEMPTS {
+    let kept_changing = || format!("the catalog of project `{project}` kept changing; retry");
+    let mut attempts = super::Attempts::default();
+    let stored = loop {
+        attempts.next(kept_changing)?;
         let catalog = ctx.catalog(project).await?;
         // The holdout is checked against the catalog the insert is guarded by.
         let mut violations = own_violations.clone();
@@ -99,17 +102,13 @@ pub(super) async fn create(
             environment_key: environment.to_owned(),
             experiment,
         };
-        match ctx.app.store.insert(record, Some(catalog.version)).await {
-            Ok(stored) => {
-                let experiment = Arc::unwrap_or_clone(stored.value).experiment;
-                return Ok(json(StatusCode::CREATED, &WRITE_ANSWER.apply(experiment)));
-            }
-            // The catalog changed since it was read: check again against the new one.
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(err) => return Err(store_error(err)),
+        // A catalog that changed since it was read: check again against the new one.
+        if let Some(stored) = super::raced(ctx.app.store.insert(record, Some(catalog.version)).await)? {
+            break stored;
         }
-    }
-    Err(ApiError::conflict(format!("the catalog of project `{project}` kept changing; retry")))
+    };
+    let experiment = Arc::unwrap_or_clone(stored.value).experiment;
+    Ok(json(StatusCode::CREATED, &WRITE_ANSWER.apply(experiment)))
 }
 
 /// Reads an `ExperimentPost` and checks its own fields. The iteration's

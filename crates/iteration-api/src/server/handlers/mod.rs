@@ -269,6 +269,38 @@ fn decision<T: Send + 'static>(decided: Result<(Edit, T), ApiError>) -> Decision
     }
 }
 
+/// The server's one retry policy, for writes guarded by a version they
+/// read (a catalog write, an insert checked against the catalog, a bandit
+/// start's claim): a write that lost its race (its guard failed, so it
+/// wrote nothing) runs again on the new state, at most
+/// [`MAX_WRITE_ATTEMPTS`] times, then 409. Each such write is a loop that
+/// begins with [`Attempts::next`] and goes round on [`raced`]'s `None`. A
+/// change to one experiment does not loop: the store settles it (see
+/// [`Context::change`]).
+#[derive(Debug, Default)]
+pub(crate) struct Attempts(usize);
+
+impl Attempts {
+    /// Counts an attempt; 409 with `kept_changing`'s message once there
+    /// have been [`MAX_WRITE_ATTEMPTS`].
+    pub(crate) fn next(&mut self, kept_changing: impl FnOnce() -> String) -> Result<(), ApiError> {
+        if self.0 == MAX_WRITE_ATTEMPTS {
+            return Err(ApiError::conflict(kept_changing()));
+        }
+        self.0 += 1;
+        Ok(())
+    }
+}
+
+/// `Ok(None)` for a write that lost its race; other errors as the API answers them.
+pub(crate) fn raced<T>(result: Result<T, StoreError>) -> Result<Option<T>, ApiError> {
+    match result {
+        Ok(written) => Ok(Some(written)),
+        Err(StoreError::Conflict { .. }) => Ok(None),
+        Err(err) => Err(store_error(err)),
+    }
+}
+
 /// A failed write as the API answers it.
 fn write_error(err: StoreError, project: &str, environment: &str, key: &str) -> ApiError {
     match err {
