@@ -65,6 +65,9 @@ pub(crate) struct ServeArgs {
     /// Keep nothing after the server stops
     #[arg(long, help_heading = "Data")]
     in_memory: bool,
+    /// How many experiment records the SQLite store caches in memory (0: none; the rest are read from disk when asked for)
+    #[arg(long, value_name = "N", default_value_t = SqliteStore::DEFAULT_CACHE_RECORDS, conflicts_with = "in_memory", help_heading = "Data")]
+    cache_records: usize,
     /// Host name or address, and port (port 0 picks one; the first line printed names it)
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080", value_parser = listen_address, help_heading = "Network")]
     listen: SocketAddr,
@@ -167,9 +170,11 @@ async fn serve(options: ServeArgs) -> anyhow::Result<()> {
     } else {
         let dir = options.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let open_dir = dir.clone();
-        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&open_dir))
-            .await?
-            .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+        let cache_records = options.cache_records;
+        let store =
+            tokio::task::spawn_blocking(move || SqliteStore::open_with_cache(&open_dir, cache_records))
+                .await?
+                .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
         (Arc::new(store), format!("in {}", dir.display()))
     };
     let world = if options.demo {

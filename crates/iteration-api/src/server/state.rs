@@ -24,7 +24,8 @@ pub(crate) struct Shared {
     /// The world the app started in, which `POST /_iteration/reset` restores.
     seed: Arc<World>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) ids: IdGenerator,
+    /// Shared with changes the store decides away from their request.
+    pub(crate) ids: Arc<IdGenerator>,
     pub(crate) journal: Journal,
     pub(crate) faults: Faults,
     pub(crate) limiter: RateLimiter,
@@ -49,7 +50,7 @@ impl Shared {
             world: RwLock::new(Arc::clone(&world)),
             seed: world,
             clock,
-            ids,
+            ids: Arc::new(ids),
             journal,
             faults: Faults::default(),
             limiter,

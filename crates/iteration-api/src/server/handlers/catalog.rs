@@ -16,9 +16,9 @@ use iteration_model::{
 use serde_json::{Value, json};
 
 use super::list::{page_links, page_window};
-use super::{Context, MAX_WRITE_ATTEMPTS, store_error};
+use super::{Attempts, Context, MAX_WRITE_ATTEMPTS, raced, store_error};
 use crate::server::response::{ApiError, json};
-use crate::server::store::{CatalogExpectation, ExperimentRecord, StoreError};
+use crate::server::store::{CatalogExpectation, ExperimentRecord};
 
 /// What a catalog change may read besides the catalog.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,7 +46,14 @@ impl Context<'_> {
         ) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let store = &self.app.store;
-        for _ in 0..MAX_WRITE_ATTEMPTS {
+        let kept_changing = || {
+            format!(
+                "the catalog of project `{project}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry"
+            )
+        };
+        let mut attempts = Attempts::default();
+        loop {
+            attempts.next(kept_changing)?;
             let (generation, experiments) = match reads {
                 Reads::Catalog => (None, Vec::new()),
                 Reads::Experiments => {
@@ -61,15 +68,10 @@ impl Context<'_> {
             let mut ids: &crate::server::ids::IdGenerator = &self.app.ids;
             let outcome = change(&mut catalog, &experiments, &mut ids)?;
             let expected = CatalogExpectation { version: current.version, generation };
-            match store.put_catalog(expected, catalog).await {
-                Ok(_) => return Ok(outcome),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(err) => return Err(store_error(err)),
+            if raced(store.put_catalog(expected, catalog).await)?.is_some() {
+                return Ok(outcome);
             }
         }
-        Err(ApiError::conflict(format!(
-            "the catalog of project `{project}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry"
-        )))
     }
 
     /// The project's catalog as it is now, for a read.

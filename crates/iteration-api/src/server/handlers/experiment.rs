@@ -11,9 +11,9 @@ use iteration_model::{
 
 use serde_json::Value;
 
-use super::{Context, store_error};
+use super::Context;
 use crate::server::response::{ApiError, json, json_bytes};
-use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError};
+use crate::server::store::{CatalogRecord, Edit, ExperimentRecord};
 use iteration_model::Expand;
 
 /// What a create answers with: everything, since the caller just made it,
@@ -42,8 +42,11 @@ pub(super) async fn create_iteration(
     ctx.environment(project, environment)?;
     let input = ctx.iteration_input_body()?;
     let now = ctx.app.clock.now();
-    ctx.apply(project, environment, key, |experiment, catalog| {
-        let iteration = resolve(ctx, catalog, environment, experiment, &input, now)?;
+    let ids = Arc::clone(&ctx.app.ids);
+    let in_environment = environment.to_owned();
+    ctx.change(project, environment, key, move |experiment, catalog| {
+        let iteration =
+            resolve_with(&ids, catalog, &in_environment, experiment, &input, now).map_err(resolve_error)?;
         // The draft is written as JSON once, for the answer and for a store that keeps JSON.
         let (edit, body) = Edit::replace_draft(iteration);
         Ok((edit, json_bytes(StatusCode::OK, body)))
@@ -65,7 +68,10 @@ pub(super) async fn create(
     let Some(post) = post else { return Err(ApiError::violations(&violations)) };
     let now = ctx.app.clock.now();
     let own_violations = violations;
-    for _ in 0..super::MAX_WRITE_ATTEMPTS {
+    let kept_changing = || format!("the catalog of project `{project}` kept changing; retry");
+    let mut attempts = super::Attempts::default();
+    let stored = loop {
+        attempts.next(kept_changing)?;
         let catalog = ctx.catalog(project).await?;
         // The holdout is checked against the catalog the insert is guarded by.
         let mut violations = own_violations.clone();
@@ -95,17 +101,13 @@ pub(super) async fn create(
             environment_key: environment.to_owned(),
             experiment,
         };
-        match ctx.app.store.insert(record, Some(catalog.version)).await {
-            Ok(stored) => {
-                let experiment = Arc::unwrap_or_clone(stored.value).experiment;
-                return Ok(json(StatusCode::CREATED, &WRITE_ANSWER.apply(experiment)));
-            }
-            // The catalog changed since it was read: check again against the new one.
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(err) => return Err(store_error(err)),
+        // A catalog that changed since it was read: check again against the new one.
+        if let Some(stored) = super::raced(ctx.app.store.insert(record, Some(catalog.version)).await)? {
+            break stored;
         }
-    }
-    Err(ApiError::conflict(format!("the catalog of project `{project}` kept changing; retry")))
+    };
+    let experiment = Arc::unwrap_or_clone(stored.value).experiment;
+    Ok(json(StatusCode::CREATED, &WRITE_ANSWER.apply(experiment)))
 }
 
 /// Reads an `ExperimentPost` and checks its own fields. The iteration's
@@ -194,26 +196,32 @@ fn analysis_config(input: &iteration_model::AnalysisConfigInput) -> iteration_mo
     }
 }
 
+/// A resolution's error as the API answers it: 400 listing every
+/// violation, or 409 for a stale flag version.
+fn resolve_error(error: ResolveError) -> ApiError {
+    match error {
+        ResolveError::Invalid(violations) => ApiError::violations(&violations),
+        ResolveError::VersionConflict(conflict) => ApiError::conflict(conflict.to_string()),
+        other => ApiError::invalid(other.to_string()),
+    }
+}
+
 /// Checks `input` against the world and `experiment`, and builds the
-/// iteration: 400 listing every violation, or 409 for a stale flag version.
-fn resolve(
+/// iteration; the model's error, for a caller that re-paths violations.
+fn resolve_raw(
     ctx: &Context<'_>,
     catalog: &CatalogRecord,
     environment: &str,
     experiment: &Experiment,
     input: &IterationInput,
     now: UnixMillis,
-) -> Result<IterationRep, ApiError> {
-    resolve_raw(ctx, catalog, environment, experiment, input, now).map_err(|error| match error {
-        ResolveError::Invalid(violations) => ApiError::violations(&violations),
-        ResolveError::VersionConflict(conflict) => ApiError::conflict(conflict.to_string()),
-        other => ApiError::invalid(other.to_string()),
-    })
+) -> Result<IterationRep, ResolveError> {
+    resolve_with(&ctx.app.ids, catalog, environment, experiment, input, now)
 }
 
-/// [`resolve`] with the model's error, for a caller that re-paths violations.
-fn resolve_raw(
-    ctx: &Context<'_>,
+/// [`resolve_raw`] with ids from `ids`, for a change decided away from the request.
+fn resolve_with(
+    ids: &crate::server::ids::IdGenerator,
     catalog: &CatalogRecord,
     environment: &str,
     experiment: &Experiment,
@@ -226,7 +234,7 @@ fn resolve_raw(
         violations.push("", iteration_model::ViolationCode::NotAllowed, "the environment does not exist");
         return Err(ResolveError::Invalid(violations));
     };
-    let mut ids: &crate::server::ids::IdGenerator = &ctx.app.ids;
+    let mut ids: &crate::server::ids::IdGenerator = ids;
     resolve_iteration(
         catalog.as_ref(),
         &ExperimentContext::from(experiment),

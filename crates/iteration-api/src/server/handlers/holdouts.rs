@@ -153,8 +153,10 @@ pub(super) async fn create(
     let body = ctx.json_body()?;
     let post = HoldoutPost::from_json(&body).map_err(|v| ApiError::violations(&v))?;
     let now = ctx.app.clock.now();
-    let mut created = None;
-    for _ in 0..super::MAX_WRITE_ATTEMPTS {
+    let kept_changing = || format!("the catalog of project `{project}` kept changing; retry");
+    let mut attempts = super::Attempts::default();
+    let holdout = loop {
+        attempts.next(kept_changing)?;
         let current = ctx.catalog(project).await?;
         let mut catalog = current.value.catalog().clone();
         let mut ids: &crate::server::ids::IdGenerator = &ctx.app.ids;
@@ -195,12 +197,8 @@ pub(super) async fn create(
             }
             Err(err) => return Err(store_error(err)),
         }
-        created = Some(holdout);
-        break;
-    }
-    let holdout = created.ok_or_else(|| {
-        ApiError::conflict(format!("the catalog of project `{project}` kept changing; retry"))
-    })?;
+        break holdout;
+    };
     let records = environment_experiments(ctx, project, environment).await?;
     Ok(json(StatusCode::CREATED, &holdout_rep(&holdout, &records, Expand::ALL, None)))
 }

@@ -4,10 +4,12 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Link, Links};
 
+use std::sync::Arc;
+
 use super::{Context, store_error};
 use crate::server::response::{ApiError, json};
+use crate::server::store::{PageQuery, Status};
 use iteration_model::Expand;
-use iteration_model::lifecycle::is_archived;
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 50;
@@ -17,7 +19,7 @@ const MAX_LIMIT: usize = 50;
 struct Filter {
     flag_key: Option<String>,
     metric_key: Option<String>,
-    status: Option<String>,
+    status: Option<Status>,
 }
 
 impl Filter {
@@ -32,9 +34,7 @@ impl Filter {
             match field.trim() {
                 "flagKey" => filter.flag_key = Some(value),
                 "metricKey" => filter.metric_key = Some(value),
-                "status" if ["not_started", "running", "stopped"].contains(&value.as_str()) => {
-                    filter.status = Some(value)
-                }
+                "status" if Status::parse(&value).is_some() => filter.status = Status::parse(&value),
                 "status" => {
                     return Err(ApiError::invalid(format!(
                         "filter status `{value}` is not one of not_started, running, stopped"
@@ -50,6 +50,12 @@ impl Filter {
         Ok(filter)
     }
 
+    /// Whether the filter needs more of an experiment than its summary.
+    fn reads_experiments(&self) -> bool {
+        self.flag_key.is_some() || self.metric_key.is_some()
+    }
+
+    /// The part of the filter a summary cannot answer.
     fn keeps(&self, experiment: &Experiment) -> bool {
         let iterations = || iterations(experiment);
         self.flag_key.as_ref().is_none_or(|flag| {
@@ -60,7 +66,7 @@ impl Filter {
                     m.key == *metric || m.metrics.iter().flatten().any(|member| member.key == *metric)
                 })
             })
-        }) && self.status.as_deref().is_none_or(|status| status == experiment_status(experiment))
+        })
     }
 }
 
@@ -70,20 +76,6 @@ fn iterations(experiment: &Experiment) -> impl Iterator<Item = &IterationRep> {
         .iter()
         .chain(experiment.draft_iteration.iter())
         .chain(experiment.previous_iterations.iter().flatten())
-}
-
-/// `running` while an iteration runs; `stopped` when the last one stopped
-/// and no draft waits; `not_started` otherwise.
-fn experiment_status(experiment: &Experiment) -> &'static str {
-    if experiment.current_iteration.is_some() {
-        "running"
-    } else if experiment.draft_iteration.is_none()
-        && experiment.previous_iterations.iter().flatten().count() > 0
-    {
-        "stopped"
-    } else {
-        "not_started"
-    }
 }
 
 /// `lifecycleState`: `active` (default), `archived`, or both.
@@ -127,18 +119,22 @@ pub(super) async fn list(
     let (active, archived) = lifecycle_states(ctx.query("lifecycleState").as_deref())?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
 
-    let records = ctx.app.store.list(project, environment).await.map_err(store_error)?;
-    let matching: Vec<&Experiment> = records
-        .iter()
-        .map(|r| &r.value.experiment)
-        .filter(|e| if is_archived(e) { archived } else { active })
+    let keep = |experiment: &Experiment| filter.keeps(experiment);
+    let query = PageQuery {
+        environment,
+        active,
+        archived,
         // A holdout's base experiment is listed with its holdout, not here (chosen).
-        .filter(|e| e.r#type != Some(iteration_model::ExperimentType::Holdout))
-        .filter(|e| filter.keeps(e))
-        .collect();
-    let total = matching.len();
-    // Only the page is copied out of the store.
-    let items = matching.into_iter().skip(offset).take(limit).map(|e| expand.apply(e.clone())).collect();
+        holdouts: false,
+        status: filter.status,
+        keep: filter.reads_experiments().then_some(&keep as &(dyn Fn(&Experiment) -> bool + Sync)),
+        offset,
+        limit,
+    };
+    let page = ctx.app.store.page(project, query).await.map_err(store_error)?;
+    let total = page.total;
+    let items =
+        page.items.into_iter().map(|r| expand.apply(Arc::unwrap_or_clone(r.value).experiment)).collect();
 
     let base = match environment {
         Some(environment) => format!("/api/v2/projects/{project}/environments/{environment}/experiments"),
@@ -220,7 +216,7 @@ mod tests {
             Ok(Filter {
                 flag_key: Some("f".into()),
                 metric_key: Some("m".into()),
-                status: Some("running".into())
+                status: Some(Status::Running)
             })
         );
         assert_eq!(

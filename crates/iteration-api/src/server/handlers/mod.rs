@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::server::response::{ApiError, json};
 use crate::server::route::{Route, percent_decode};
 use crate::server::state::Shared;
-use crate::server::store::{CatalogRecord, Edit, ExperimentRecord, StoreError, Versioned};
+use crate::server::store::{CatalogRecord, Change, Decision, Edit, ExperimentRecord, StoreError, Versioned};
 use crate::server::world::Project;
 
 mod catalog;
@@ -220,32 +220,83 @@ impl Context<'_> {
         Err(kept_changing(key))
     }
 
-    /// Like [`Context::update`], for a change that can be decided on from
-    /// the stored experiment and then applied without failing: `prepare`
-    /// reads the experiment and returns the [`Edit`] and the answer; the
-    /// store applies the edit in place, so the experiment is never copied.
-    pub(crate) async fn apply<T>(
+    /// Changes the experiment with `decide`, which decides on the
+    /// experiment and the project's catalog as they are, and returns the
+    /// [`Edit`] and the answer, or the error to answer with. It decides
+    /// here first, on what this request read; the store takes that decision
+    /// while neither has changed since, and otherwise has `decide` decide
+    /// again on what is current when it writes (so writes to one experiment
+    /// queue instead of failing and retrying). The experiment is never
+    /// copied: the store applies the edit in place.
+    pub(crate) async fn change<T: Send + 'static>(
         &self,
         project: &str,
         environment: &str,
         key: &str,
-        mut prepare: impl FnMut(&Experiment, &CatalogRecord) -> Result<(Edit, T), ApiError>,
+        mut decide: impl FnMut(&Experiment, &CatalogRecord) -> Result<(Edit, T), ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let catalog = self.catalog(project).await?;
-            let Versioned { version, value } = self.load(project, environment, key).await?;
-            let (edit, outcome) = prepare(&value.experiment, &catalog.value)?;
-            // Let go of the record, so that the store need not copy it to
-            // edit it while this request still holds it.
-            drop(value);
-            let guard = Some(catalog.version);
-            match self.app.store.apply(project, environment, key, version, edit, guard).await {
-                Ok(_) => return Ok(outcome),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(err) => return Err(write_error(err, project, environment, key)),
-            }
+        let catalog = self.catalog(project).await?;
+        let Versioned { version, value } = self.load(project, environment, key).await?;
+        let first = decision(decide(&value.experiment, &catalog.value));
+        // Let go of the record, so that the store need not copy it to
+        // edit it while this request still holds it.
+        drop(value);
+        let change = Change::new(move |experiment, catalog| decision(decide(experiment, catalog)))
+            .decided_on(version, catalog.version, first);
+        let settled = self
+            .app
+            .store
+            .update(project, environment, key, change)
+            .await
+            .map_err(|err| write_error(err, project, environment, key))?;
+        let answer = if settled.written {
+            settled.answer.downcast::<T>().map(|answer| Ok(*answer))
+        } else {
+            settled.answer.downcast::<ApiError>().map(|error| Err(*error))
+        };
+        answer.unwrap_or_else(|_| {
+            unreachable!("`decision` hands back a T when it writes and an ApiError when it refuses")
+        })
+    }
+}
+
+/// A handler's decision as the store carries it.
+fn decision<T: Send + 'static>(decided: Result<(Edit, T), ApiError>) -> Decision {
+    match decided {
+        Ok((edit, answer)) => Decision::Write { edit, answer: Box::new(answer) },
+        Err(error) => Decision::Refuse(Box::new(error)),
+    }
+}
+
+/// The server's one retry policy, for writes guarded by a version they
+/// read (a catalog write, an insert checked against the catalog, a bandit
+/// start's claim): a write that lost its race (its guard failed, so it
+/// wrote nothing) runs again on the new state, at most
+/// [`MAX_WRITE_ATTEMPTS`] times, then 409. Each such write is a loop that
+/// begins with [`Attempts::next`] and goes round on [`raced`]'s `None`. A
+/// change to one experiment does not loop: the store settles it (see
+/// [`Context::change`]).
+#[derive(Debug, Default)]
+pub(crate) struct Attempts(usize);
+
+impl Attempts {
+    /// Counts an attempt; 409 with `kept_changing`'s message once there
+    /// have been [`MAX_WRITE_ATTEMPTS`].
+    pub(crate) fn next(&mut self, kept_changing: impl FnOnce() -> String) -> Result<(), ApiError> {
+        if self.0 == MAX_WRITE_ATTEMPTS {
+            return Err(ApiError::conflict(kept_changing()));
         }
-        Err(kept_changing(key))
+        self.0 += 1;
+        Ok(())
+    }
+}
+
+/// `Ok(None)` for a write that lost its race; other errors as the API answers them.
+pub(crate) fn raced<T>(result: Result<T, StoreError>) -> Result<Option<T>, ApiError> {
+    match result {
+        Ok(written) => Ok(Some(written)),
+        Err(StoreError::Conflict { .. }) => Ok(None),
+        Err(err) => Err(store_error(err)),
     }
 }
 

@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(feature = "sqlite")]
 use super::SqliteStore;
-use super::{CatalogExpectation, Edit, ExperimentRecord, MemoryStore, Store, StoreError, Versioned};
+use super::{
+    CatalogExpectation, CatalogRecord, Change, Decision, Edit, ExperimentRecord, MemoryStore, Page,
+    PageQuery, Settled, Store, StoreError, Versioned,
+};
 use crate::server::world::World;
 
 /// A directory removed when dropped.
@@ -88,6 +91,18 @@ macro_rules! conformance {
                 }
             )*
         }
+        /// Every read misses the cache and goes to the database.
+        #[cfg(feature = "sqlite")]
+        mod sqlite_uncached {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $property() {
+                    let dir = super::TempDir::new();
+                    let store = super::SqliteStore::open_with_cache(dir.path(), 0).expect("the store opens");
+                    super::$property(std::sync::Arc::new(store)).await;
+                }
+            )*
+        }
     };
 }
 
@@ -103,12 +118,15 @@ conformance!(
     world_is_saved_and_loaded,
     exactly_one_of_concurrent_swaps_from_one_version_wins,
     concurrent_retry_loops_all_land,
-    apply_edits_and_increments_the_version,
-    apply_with_a_stale_version_is_a_conflict_and_does_not_edit,
-    apply_to_a_missing_experiment_is_not_found,
-    apply_leaves_a_record_already_read_unchanged,
-    apply_replace_draft_changes_only_the_draft,
-    concurrent_apply_loops_all_land,
+    update_edits_and_increments_the_version,
+    a_refused_change_writes_nothing,
+    a_decision_on_a_stale_version_is_made_again_on_the_current_one,
+    a_decision_on_a_replaced_catalog_is_made_again_on_the_current_one,
+    update_of_a_missing_experiment_is_not_found,
+    update_leaves_a_record_already_read_unchanged,
+    update_replace_draft_changes_only_the_draft,
+    concurrent_updates_all_land_in_order_without_retrying,
+    a_page_selects_as_the_whole_list_would,
     catalog_is_put_at_version_1_and_swapped_by_version,
     an_experiment_write_checked_against_a_replaced_catalog_fails,
     a_catalog_write_that_read_the_experiments_fails_after_an_experiment_write,
@@ -159,10 +177,6 @@ async fn an_experiment_write_checked_against_a_replaced_catalog_fails(store: Arc
             .compare_and_swap(1, renamed(record("my-project", "production", "x"), "Stale"), Some(1))
             .await
             .map(|_| ()),
-        store
-            .apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Stale".to_owned()), Some(1))
-            .await
-            .map(|_| ()),
     ];
     for result in stale {
         assert!(matches!(result, Err(StoreError::Conflict { expected: 1, actual: 2 })), "{result:?}");
@@ -172,7 +186,7 @@ async fn an_experiment_write_checked_against_a_replaced_catalog_fails(store: Arc
     assert_eq!(store.get("my-project", "production", "y").await.unwrap(), None);
     // Against the current catalog, the same writes land.
     store
-        .apply("my-project", "production", "x", 1, Edit::with(|e| e.name = "Fresh".to_owned()), Some(2))
+        .compare_and_swap(1, renamed(record("my-project", "production", "x"), "Fresh"), Some(2))
         .await
         .unwrap();
 }
@@ -223,10 +237,8 @@ async fn a_flag_change_and_a_write_on_its_old_version_never_both_win(store: Arc<
         let flag_change = tokio::spawn(async move { flag_store.put_catalog(expected, changed).await });
         let write_store = Arc::clone(&store);
         let write = tokio::spawn(async move {
-            let edit = Edit::with(move |e| e.name = format!("Round {round}"));
-            write_store
-                .apply("my-project", "production", "x", experiment.version, edit, Some(catalog.version))
-                .await
+            let record = renamed(Arc::unwrap_or_clone(experiment.value), &format!("Round {round}"));
+            write_store.compare_and_swap(experiment.version, record, Some(catalog.version)).await
         });
         let (flag_change, write) = (flag_change.await.unwrap(), write.await.unwrap());
         assert!(!(flag_change.is_ok() && write.is_ok()), "round {round}: both won");
@@ -423,12 +435,32 @@ fn rename(name: &str) -> Edit {
     Edit::with(move |experiment| experiment.name = name)
 }
 
-async fn apply_edits_and_increments_the_version(store: Arc<dyn Store>) {
+/// A change that renames the experiment, whatever it finds, and answers
+/// the name it found.
+fn renaming(name: &str) -> Change {
+    let name = name.to_owned();
+    Change::new(move |experiment, _| Decision::Write {
+        edit: rename(&name),
+        answer: Box::new(experiment.name.clone()),
+    })
+}
+
+/// What a written change answered.
+fn answered<T: 'static>(settled: Settled) -> T {
+    assert!(settled.written, "the change was refused");
+    *settled.answer.downcast::<T>().expect("the answer's type")
+}
+
+async fn update_edits_and_increments_the_version(store: Arc<dyn Store>) {
     store.insert(record("p", "production", "x"), None).await.unwrap();
     store.insert(record("p", "production", "y"), None).await.unwrap();
 
-    assert_eq!(store.apply("p", "production", "x", 1, rename("Second"), None).await.unwrap(), 2);
-    assert_eq!(store.apply("p", "production", "x", 2, rename("Third"), None).await.unwrap(), 3);
+    let first = store.update("p", "production", "x", renaming("Second")).await.unwrap();
+    assert_eq!(first.version, 2);
+    assert_eq!(answered::<String>(first), "Experiment x");
+    let second = store.update("p", "production", "x", renaming("Third")).await.unwrap();
+    assert_eq!(second.version, 3);
+    assert_eq!(answered::<String>(second), "Second");
 
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!(
@@ -440,47 +472,201 @@ async fn apply_edits_and_increments_the_version(store: Arc<dyn Store>) {
     assert_eq!(other, Versioned { version: 1, value: Arc::new(record("p", "production", "y")) });
 }
 
-async fn apply_with_a_stale_version_is_a_conflict_and_does_not_edit(store: Arc<dyn Store>) {
+async fn a_refused_change_writes_nothing(store: Arc<dyn Store>) {
     store.insert(record("p", "production", "x"), None).await.unwrap();
-    store.apply("p", "production", "x", 1, rename("Winner"), None).await.unwrap();
+    let generation = store.generation("p").await.unwrap();
 
-    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let edit: Edit = {
-        let ran = Arc::clone(&ran);
-        Edit::with(move |experiment| {
-            ran.store(true, std::sync::atomic::Ordering::SeqCst);
-            experiment.name = "Loser".to_owned();
-        })
-    };
-    let err = store.apply("p", "production", "x", 1, edit, None).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2 }), "{err:?}");
-    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst), "a refused edit must not run");
+    let refusing = Change::new(|experiment, _| Decision::Refuse(Box::new(experiment.key.clone())));
+    let settled = store.update("p", "production", "x", refusing).await.unwrap();
+    assert!(!settled.written);
+    assert_eq!(settled.version, 1);
+    assert_eq!(*settled.answer.downcast::<String>().unwrap(), "x");
+
     let got = store.get("p", "production", "x").await.unwrap().unwrap();
-    assert_eq!((got.version, got.value.experiment.name.as_str()), (2, "Winner"));
+    assert_eq!(got, Versioned { version: 1, value: Arc::new(record("p", "production", "x")) });
+    assert_eq!(store.generation("p").await.unwrap(), generation);
 }
 
-async fn apply_to_a_missing_experiment_is_not_found(store: Arc<dyn Store>) {
+/// A decision made on version 1 after another write made it 2 is not
+/// taken: the change decides again, on version 2, so the other write is
+/// not lost.
+async fn a_decision_on_a_stale_version_is_made_again_on_the_current_one(store: Arc<dyn Store>) {
+    store.put_catalog(absent(), demo_catalog()).await.unwrap();
+    store.insert(record("my-project", "production", "x"), None).await.unwrap();
+    let stale = Decision::Write { edit: rename("Decided on version 1"), answer: Box::new(1_u64) };
+    store.update("my-project", "production", "x", renaming("Winner")).await.unwrap();
+
+    let appending = Change::new(|experiment, _| {
+        let name = format!("{}, then the late change", experiment.name);
+        Decision::Write { edit: rename(&name), answer: Box::new(2_u64) }
+    })
+    .decided_on(1, 1, stale);
+    let settled = store.update("my-project", "production", "x", appending).await.unwrap();
+    assert_eq!(settled.version, 3);
+    assert_eq!(answered::<u64>(settled), 2, "the stale decision was taken");
+    let got = store.get("my-project", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.value.experiment.name, "Winner, then the late change");
+
+    // A decision made on the current versions is taken as it is.
+    let current = Decision::Write { edit: rename("As decided"), answer: Box::new(3_u64) };
+    let never = Change::new(|_, _| unreachable!("decided already")).decided_on(3, 1, current);
+    assert_eq!(answered::<u64>(store.update("my-project", "production", "x", never).await.unwrap()), 3);
+}
+
+/// The consistency rule through `update`: a change decided against a flag
+/// that has since changed is decided again against the flag as it is.
+async fn a_decision_on_a_replaced_catalog_is_made_again_on_the_current_one(store: Arc<dyn Store>) {
+    store.put_catalog(absent(), demo_catalog()).await.unwrap();
+    store.insert(record("my-project", "production", "x"), None).await.unwrap();
+    let flag_name = |catalog: &CatalogRecord| catalog.catalog().flags["example-flag-key"].name.clone();
+    let read = store.catalog("my-project").await.unwrap().unwrap();
+    let decided = Decision::Write { edit: rename(&flag_name(&read.value)), answer: Box::new(()) };
+
+    let mut changed = read.value.catalog().clone();
+    changed.flags.get_mut("example-flag-key").unwrap().name = "Changed flag".to_owned();
+    store.put_catalog(at(read.version), changed).await.unwrap();
+
+    let change = Change::new(move |_, catalog| Decision::Write {
+        edit: rename(&flag_name(catalog)),
+        answer: Box::new(()),
+    })
+    .decided_on(1, read.version, decided);
+    store.update("my-project", "production", "x", change).await.unwrap();
+    let got = store.get("my-project", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.value.experiment.name, "Changed flag");
+}
+
+async fn update_of_a_missing_experiment_is_not_found(store: Arc<dyn Store>) {
     store.insert(record("p", "production", "x"), None).await.unwrap();
 
     for (project, environment, key) in
         [("p", "production", "y"), ("p", "test", "x"), ("q", "production", "x")]
     {
-        let err = store.apply(project, environment, key, 1, rename("Nobody"), None).await.unwrap_err();
+        let err = store.update(project, environment, key, renaming("Nobody")).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
     }
     assert_eq!(store.list("p", None).await.unwrap().len(), 1);
 }
 
-async fn apply_leaves_a_record_already_read_unchanged(store: Arc<dyn Store>) {
+async fn update_leaves_a_record_already_read_unchanged(store: Arc<dyn Store>) {
     store.insert(record("p", "production", "x"), None).await.unwrap();
     let before = store.get("p", "production", "x").await.unwrap().unwrap();
 
-    store.apply("p", "production", "x", 1, rename("After"), None).await.unwrap();
+    store.update("p", "production", "x", renaming("After")).await.unwrap();
 
     // A reader never sees a record change under it.
     assert_eq!(before, Versioned { version: 1, value: Arc::new(record("p", "production", "x")) });
     let after = store.get("p", "production", "x").await.unwrap().unwrap();
     assert_eq!((after.version, after.value.experiment.name.as_str()), (2, "After"));
+}
+
+/// 64 changes to one experiment at once, none retried by its caller: each
+/// lands exactly once, none is lost, and the versions count them.
+async fn concurrent_updates_all_land_in_order_without_retrying(store: Arc<dyn Store>) {
+    store.insert(record("p", "production", "x"), None).await.unwrap();
+
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let change = Change::new(move |experiment, _| {
+                    let tag = format!("writer-{i}");
+                    let seen = experiment.tags.iter().flatten().count();
+                    Decision::Write {
+                        edit: Edit::with(move |e| e.tags.get_or_insert_default().push(tag)),
+                        answer: Box::new(seen),
+                    }
+                });
+                store.update("p", "production", "x", change).await
+            })
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for task in tasks {
+        let settled = task.await.unwrap().unwrap();
+        let version = settled.version;
+        // Each change saw exactly the changes ordered before it.
+        assert_eq!(answered::<usize>(settled) as u64, version - 2);
+        versions.push(version);
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (2..=65).collect::<Vec<u64>>());
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.version, 65);
+    let mut tags = got.value.experiment.tags.clone().unwrap();
+    tags.sort();
+    let mut expected: Vec<String> = (0..64).map(|i| format!("writer-{i}")).collect();
+    expected.sort();
+    assert_eq!(tags, expected);
+}
+
+/// Every page of every query is the slice of the whole list the query
+/// selects, also after writes that change what it selects by.
+async fn a_page_selects_as_the_whole_list_would(store: Arc<dyn Store>) {
+    for i in 0..12 {
+        let environment = if i % 3 == 0 { "test" } else { "production" };
+        store.insert(record("p", environment, &format!("x{i}")), None).await.unwrap();
+    }
+    store.insert(record("q", "production", "other"), None).await.unwrap();
+    let archive = |key: &str| {
+        let key = key.to_owned();
+        let environment = if key == "x3" { "test" } else { "production" };
+        (environment, key)
+    };
+    let check = |store: Arc<dyn Store>| async move {
+        let keep_even =
+            |e: &iteration_model::Experiment| e.key.trim_start_matches('x').parse::<u32>().unwrap() % 2 == 0;
+        let all = store.list("p", None).await.unwrap();
+        for environment in [None, Some("production"), Some("test")] {
+            for (active, archived) in [(true, false), (false, true), (true, true)] {
+                for keep in [None, Some(&keep_even as &(dyn Fn(&iteration_model::Experiment) -> bool + Sync))]
+                {
+                    for (offset, limit) in [(0, 50), (0, 3), (2, 4), (11, 5), (40, 5)] {
+                        let query = PageQuery {
+                            environment,
+                            active,
+                            archived,
+                            holdouts: false,
+                            status: None,
+                            keep,
+                            offset,
+                            limit,
+                        };
+                        let page = store.page("p", query).await.unwrap();
+                        assert_eq!(page, Page::of(all.clone(), &query), "{query:?}");
+                    }
+                }
+            }
+        }
+    };
+    check(Arc::clone(&store)).await;
+    for key in ["x1", "x3", "x8"] {
+        let (environment, key) = archive(key);
+        let change = Change::new(|_, _| Decision::Write {
+            edit: Edit::with(|e| e.archived_date = Some(iteration_model::UnixMillis(1))),
+            answer: Box::new(()),
+        });
+        store.update("p", environment, &key, change).await.unwrap();
+    }
+    store.insert(record("p", "production", "x12"), None).await.unwrap();
+    check(Arc::clone(&store)).await;
+    let archived_page = store
+        .page(
+            "p",
+            PageQuery {
+                environment: None,
+                active: false,
+                archived: true,
+                holdouts: false,
+                status: None,
+                keep: None,
+                offset: 0,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(keys(&archived_page.items), [("production", "x1"), ("test", "x3"), ("production", "x8")]);
 }
 
 /// The spec's example experiment, which has every field (iterations current,
@@ -529,59 +715,25 @@ fn records_are_written_as_serde_writes_them() {
     }
 }
 
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_writes_a_new_draft_into_the_record_json_as_serde_would() {
-    let mut record = full_record();
-    let (edit, draft_json) = Edit::replace_draft(new_draft(&record));
-    let Edit::ReplaceDraft(replacement) = edit else { unreachable!() };
-    let (draft, _) = replacement.into_parts();
-    record.experiment.draft_iteration = None;
-    let spliced = super::sqlite::record_json_with_draft(&record, &draft_json).unwrap();
-    record.experiment.draft_iteration = Some(draft);
-
-    let read: ExperimentRecord = serde_json::from_str(&spliced).unwrap();
-    assert_eq!(read, record);
-    let as_serde: serde_json::Value =
-        serde_json::from_str(&super::sqlite::record_json(&record).unwrap()).unwrap();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&spliced).unwrap(), as_serde);
-}
-
-async fn apply_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
+async fn update_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
     let record = full_record();
     let key = record.key().to_owned();
     store.insert(record.clone(), None).await.unwrap();
 
     let draft = new_draft(&record);
-    store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0, None).await.unwrap();
+    let replacing = {
+        let draft = draft.clone();
+        Change::new(move |_, _| Decision::Write {
+            edit: Edit::replace_draft(draft.clone()).0,
+            answer: Box::new(()),
+        })
+    };
+    store.update("p", "production", &key, replacing).await.unwrap();
 
     let mut expected = record;
     expected.experiment.draft_iteration = Some(draft);
     let got = store.get("p", "production", &key).await.unwrap().unwrap();
     assert_eq!(got, Versioned { version: 2, value: Arc::new(expected) });
-}
-
-async fn concurrent_apply_loops_all_land(store: Arc<dyn Store>) {
-    store.insert(record("p", "production", "x"), None).await.unwrap();
-
-    let tasks: Vec<_> = (0..64)
-        .map(|i| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move {
-                loop {
-                    let version = store.get("p", "production", "x").await?.unwrap().version;
-                    let tag = format!("writer-{i}");
-                    let edit = Edit::with(move |e| e.tags.get_or_insert_default().push(tag));
-                    match store.apply("p", "production", "x", version, edit, None).await {
-                        Ok(_) => return Ok::<(), StoreError>(()),
-                        Err(StoreError::Conflict { .. }) => continue,
-                        Err(other) => return Err(other),
-                    }
-                }
-            })
-        })
-        .collect();
-    every_writer_landed(store, tasks).await;
 }
 
 #[cfg(feature = "sqlite")]
@@ -623,8 +775,15 @@ async fn sqlite_applied_edits_survive_reopening() {
     {
         let store = SqliteStore::open(dir.path()).unwrap();
         store.insert(record.clone(), None).await.unwrap();
-        store.apply("p", "production", &key, 1, Edit::replace_draft(draft.clone()).0, None).await.unwrap();
-        store.apply("p", "production", &key, 2, rename("Renamed"), None).await.unwrap();
+        let replacing = {
+            let draft = draft.clone();
+            Change::new(move |_, _| Decision::Write {
+                edit: Edit::replace_draft(draft.clone()).0,
+                answer: Box::new(()),
+            })
+        };
+        store.update("p", "production", &key, replacing).await.unwrap();
+        store.update("p", "production", &key, renaming("Renamed")).await.unwrap();
     }
 
     let store = SqliteStore::open(dir.path()).unwrap();
@@ -688,14 +847,14 @@ async fn sqlite_refuses_a_newer_schema() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.path()).unwrap());
     let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
-    connection.pragma_update(None, "user_version", 3).unwrap();
+    connection.pragma_update(None, "user_version", 4).unwrap();
     drop(connection);
 
     let err = SqliteStore::open(dir.path()).unwrap_err();
     let StoreError::Unavailable(source) = err else { panic!("not Unavailable: {err:?}") };
     assert_eq!(
         source.to_string(),
-        "the database has schema version 3, newer than this program's 2; use a newer version of the program"
+        "the database has schema version 4, newer than this program's 3; use a newer version of the program"
     );
 }
 
@@ -709,7 +868,7 @@ async fn sqlite_refuses_a_data_directory_open_elsewhere() {
     // Another store would serve its own copy of the records and overwrite this one's writes.
     let err = SqliteStore::open(dir.path()).unwrap_err();
     let StoreError::Unavailable(source) = err else { panic!("not Unavailable: {err:?}") };
-    assert_eq!(source.to_string(), "database is locked");
+    assert!(source.to_string().ends_with("is in use by another server (database is locked)"), "{source}");
 
     drop(first);
     let reopened = SqliteStore::open(dir.path()).unwrap();
@@ -842,4 +1001,94 @@ async fn sqlite_marks_its_database_and_opens_it_again() {
     assert_eq!(id, 0x6954_6572);
     drop(connection);
     drop(SqliteStore::open(dir.path()).expect("its own database opens again"));
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_changes_to_one_experiment_queued_together_share_one_commit() {
+    let dir = TempDir::new();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    store.insert(record("p", "production", "x"), None).await.unwrap();
+    let commits = store.commits();
+
+    let held = store.hold_writer();
+    // Every change decided on version 1: all but the first decide again.
+    let changes: Vec<_> = (0..32_usize)
+        .map(|i| {
+            let decided = Decision::Write { edit: rename("stale"), answer: Box::new(usize::MAX) };
+            let change = Change::new(move |experiment, _| {
+                let name = format!("{} {i}", experiment.name);
+                Decision::Write { edit: rename(&name), answer: Box::new(i) }
+            })
+            .decided_on(1, 0, decided);
+            store.update("p", "production", "x", change)
+        })
+        .collect();
+    drop(held);
+    for (i, change) in changes.into_iter().enumerate() {
+        let settled = change.await.unwrap();
+        assert_eq!(settled.version, i as u64 + 2);
+        let answer = answered::<usize>(settled);
+        assert!(answer == i || (i == 0 && answer == usize::MAX), "change {i} answered {answer}");
+    }
+    assert_eq!(store.commits(), commits + 1);
+    drop(store);
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let got = store.get("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.version, 33);
+    let expected = (1..32).fold("stale".to_owned(), |name, i| format!("{name} {i}"));
+    assert_eq!(got.value.experiment.name, expected);
+}
+
+/// A database of schema version 2 (before summaries) moves to version 3 on
+/// opening: its records get their summaries, so a list selects them.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_moves_a_version_2_database_to_version_3() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE experiments (
+                created_order INTEGER PRIMARY KEY, project TEXT NOT NULL, environment TEXT NOT NULL,
+                key TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1), record TEXT NOT NULL,
+                UNIQUE (project, environment, key));
+             CREATE TABLE world (id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL);
+             CREATE TABLE catalogs (project TEXT PRIMARY KEY, version INTEGER NOT NULL, document TEXT NOT NULL);
+             PRAGMA user_version = 2;
+             PRAGMA application_id = 1767138674;",
+        )
+        .unwrap();
+    let mut archived = record("p", "production", "archived");
+    archived.experiment.archived_date = Some(iteration_model::UnixMillis(1));
+    for record in [record("p", "production", "active"), archived] {
+        connection
+            .execute(
+                "INSERT INTO experiments (project, environment, key, version, record) VALUES (?1, ?2, ?3, 1, ?4)",
+                rusqlite::params![
+                    record.project_key,
+                    record.environment_key,
+                    record.key(),
+                    serde_json::to_string(&record).unwrap()
+                ],
+            )
+            .unwrap();
+    }
+    drop(connection);
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let query = PageQuery {
+        environment: None,
+        active: false,
+        archived: true,
+        holdouts: false,
+        status: None,
+        keep: None,
+        offset: 0,
+        limit: 20,
+    };
+    let page = store.page("p", query).await.unwrap();
+    assert_eq!((keys(&page.items), page.total), (vec![("production", "archived")], 1));
 }

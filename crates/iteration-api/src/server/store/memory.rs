@@ -6,7 +6,8 @@ use iteration_model::ProjectCatalog;
 
 use super::records::{Catalogs, Records, check_catalog_guard, check_catalog_put, record_key};
 use super::{
-    CatalogExpectation, CatalogRecord, Edit, ExperimentRecord, Store, StoreError, StoreFuture, Versioned,
+    CatalogExpectation, CatalogRecord, Change, ExperimentRecord, Settled, Store, StoreError, StoreFuture,
+    Versioned,
 };
 use crate::server::world::World;
 
@@ -101,25 +102,30 @@ impl Store for MemoryStore {
         ready(next)
     }
 
-    fn apply<'a>(
+    /// Decides and applies under the store's lock, so nothing else writes
+    /// between the decision and the write.
+    fn update<'a>(
         &'a self,
         project: &'a str,
         environment: &'a str,
         key: &'a str,
-        expected: u64,
-        edit: Edit,
-        catalog: Option<u64>,
-    ) -> StoreFuture<'a, u64> {
+        mut change: Change,
+    ) -> StoreFuture<'a, Settled> {
         let mut state = self.state();
-        if let Err(err) = check_catalog_guard(state.catalogs.version(project), catalog) {
-            return ready(Err(err));
-        }
         let key = (project.to_owned(), environment.to_owned(), key.to_owned());
-        let applied = state.records.apply(&key, expected, edit);
-        if applied.is_ok() {
+        let catalog = state.catalogs.get(project);
+        let (catalog_version, catalog) = match &catalog {
+            Some(catalog) => (catalog.version, Arc::clone(&catalog.value)),
+            None => (0, Arc::new(CatalogRecord::empty(project))),
+        };
+        let settled = state.records.update(&key, |version, experiment| {
+            change.decide(version, experiment, catalog_version, &catalog)
+        });
+        if settled.as_ref().is_ok_and(|s| s.written) {
             state.catalogs.bump(project);
         }
-        ready(applied)
+        drop(state);
+        ready(settled)
     }
 
     fn catalog(&self, project: &str) -> StoreFuture<'_, Option<Versioned<Arc<CatalogRecord>>>> {

@@ -15,6 +15,7 @@
 //! `Ok` is never lost (for SQLite: it is committed to disk), and nothing
 //! half-written is ever visible.
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -66,6 +67,24 @@ impl CatalogRecord {
             .filter_map(|e| Some((e.key.clone(), Arc::new(catalog.view(&e.key)?))))
             .collect();
         CatalogRecord { catalog, views }
+    }
+
+    /// The record of a project without a catalog: nothing in it.
+    pub fn empty(project: &str) -> CatalogRecord {
+        CatalogRecord::new(ProjectCatalog {
+            key: project.to_owned(),
+            id: String::new(),
+            creation_date: iteration_model::UnixMillis(0),
+            environments: Vec::new(),
+            context_kinds: Vec::new(),
+            randomization_units: Vec::new(),
+            flags: Default::default(),
+            metrics: Default::default(),
+            metric_groups: Default::default(),
+            covariates: Default::default(),
+            layers: Default::default(),
+            holdouts: Vec::new(),
+        })
     }
 
     /// The catalog.
@@ -276,6 +295,233 @@ fn with_draft(experiment: &Experiment, draft: IterationRep) -> Experiment {
     }
 }
 
+/// What a [`Change`] hands back to its caller: whatever the caller's
+/// decision needs to answer with (a response, an error). The store only
+/// carries it.
+pub type Answer = Box<dyn Any + Send>;
+
+/// What a [`Change`] decided on the experiment as it found it.
+pub enum Decision {
+    /// Apply `edit`, then hand `answer` back.
+    Write {
+        /// The change.
+        edit: Edit,
+        /// For the caller.
+        answer: Answer,
+    },
+    /// Write nothing, and hand this back (the reason).
+    Refuse(Answer),
+}
+
+impl std::fmt::Debug for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Decision::Write { edit, .. } => {
+                f.debug_struct("Write").field("edit", edit).finish_non_exhaustive()
+            }
+            Decision::Refuse(_) => f.write_str("Refuse(..)"),
+        }
+    }
+}
+
+/// How a [`Change`] decides: from the experiment and its project's catalog
+/// as they are when the store applies it.
+pub type Decide = Box<dyn FnMut(&Experiment, &CatalogRecord) -> Decision + Send>;
+
+/// A change to one experiment, for [`Store::update`]: a way to decide on
+/// the current experiment and catalog, and possibly a decision its caller
+/// already made on versions it read, which the store takes as it is while
+/// both versions are still current (the common case, so deciding costs
+/// the store nothing) and makes again otherwise.
+pub struct Change {
+    decided: Option<(u64, u64, Decision)>,
+    decide: Decide,
+}
+
+impl Change {
+    /// A change that `decide` decides on.
+    pub fn new(decide: impl FnMut(&Experiment, &CatalogRecord) -> Decision + Send + 'static) -> Change {
+        Change { decided: None, decide: Box::new(decide) }
+    }
+
+    /// The change with `decision` already made on the experiment at
+    /// `version` and the catalog at `catalog`.
+    pub fn decided_on(mut self, version: u64, catalog: u64, decision: Decision) -> Change {
+        self.decided = Some((version, catalog, decision));
+        self
+    }
+
+    /// The decision for the experiment at `version` and the catalog at
+    /// `catalog_version`: the one made already if it was made on these,
+    /// a new one otherwise.
+    pub fn decide(
+        &mut self,
+        version: u64,
+        experiment: &Experiment,
+        catalog_version: u64,
+        catalog: &CatalogRecord,
+    ) -> Decision {
+        match self.decided.take() {
+            Some((v, c, decision)) if v == version && c == catalog_version => decision,
+            _ => (self.decide)(experiment, catalog),
+        }
+    }
+}
+
+impl std::fmt::Debug for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Change").field("decided", &self.decided).finish_non_exhaustive()
+    }
+}
+
+/// How [`Store::update`] settled a change.
+#[derive(Debug)]
+pub struct Settled {
+    /// The experiment's version after the change: the new version when it
+    /// was written, the current one when it was refused.
+    pub version: u64,
+    /// Whether the change was written (`false`: it was refused).
+    pub written: bool,
+    /// What the decision handed back.
+    pub answer: Answer,
+}
+
+/// The facts about an experiment that a list selects by, which a store can
+/// keep beside the record to answer a [`PageQuery`] without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Summary {
+    /// Whether it is archived.
+    pub archived: bool,
+    /// Whether it is a holdout's base experiment.
+    pub holdout: bool,
+    /// Its status.
+    pub status: Status,
+}
+
+/// An experiment's status as a list filter names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// No iteration has run yet, or a draft waits.
+    NotStarted,
+    /// An iteration runs.
+    Running,
+    /// The last iteration stopped and no draft waits.
+    Stopped,
+}
+
+impl Status {
+    /// The status as the API names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not_started",
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+        }
+    }
+
+    /// The status named `name`.
+    pub fn parse(name: &str) -> Option<Status> {
+        [Status::NotStarted, Status::Running, Status::Stopped].into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl Summary {
+    /// The summary of `experiment`.
+    pub fn of(experiment: &Experiment) -> Summary {
+        let status = if experiment.current_iteration.is_some() {
+            Status::Running
+        } else if experiment.draft_iteration.is_none()
+            && experiment.previous_iterations.iter().flatten().next().is_some()
+        {
+            Status::Stopped
+        } else {
+            Status::NotStarted
+        };
+        Summary {
+            archived: iteration_model::lifecycle::is_archived(experiment),
+            holdout: experiment.r#type == Some(iteration_model::ExperimentType::Holdout),
+            status,
+        }
+    }
+}
+
+/// Which experiments a [`Store::page`] selects, and which page of them.
+#[derive(Clone, Copy)]
+pub struct PageQuery<'a> {
+    /// Only this environment's, when given.
+    pub environment: Option<&'a str>,
+    /// Whether experiments that are not archived are selected.
+    pub active: bool,
+    /// Whether archived experiments are selected.
+    pub archived: bool,
+    /// Whether holdouts' base experiments are selected.
+    pub holdouts: bool,
+    /// Only experiments with this status, when given.
+    pub status: Option<Status>,
+    /// A further test on the whole experiment, when given; a store must
+    /// then read every candidate.
+    pub keep: Option<&'a (dyn Fn(&Experiment) -> bool + Sync)>,
+    /// How many selected experiments to skip.
+    pub offset: usize,
+    /// How many to answer at most.
+    pub limit: usize,
+}
+
+impl PageQuery<'_> {
+    /// Whether an experiment with `summary` in `environment` may be
+    /// selected (before [`PageQuery::keep`]).
+    pub fn admits(&self, environment: &str, summary: Summary) -> bool {
+        self.environment.is_none_or(|e| e == environment)
+            && (if summary.archived { self.archived } else { self.active })
+            && (self.holdouts || !summary.holdout)
+            && self.status.is_none_or(|s| s == summary.status)
+    }
+}
+
+impl std::fmt::Debug for PageQuery<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageQuery")
+            .field("environment", &self.environment)
+            .field("active", &self.active)
+            .field("archived", &self.archived)
+            .field("holdouts", &self.holdouts)
+            .field("status", &self.status)
+            .field("keep", &self.keep.map(|_| ".."))
+            .field("offset", &self.offset)
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+/// One page of a [`Store::page`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The page's experiments, in creation order.
+    pub items: Vec<Versioned<Arc<ExperimentRecord>>>,
+    /// How many experiments the query selects, on every page.
+    pub total: usize,
+}
+
+impl Page {
+    /// The page of `listed` (every experiment of a project, in creation
+    /// order) that `query` asks for.
+    pub fn of(listed: Vec<Versioned<Arc<ExperimentRecord>>>, query: &PageQuery<'_>) -> Page {
+        let mut total = 0;
+        let mut items = Vec::with_capacity(query.limit.min(listed.len()));
+        for record in listed {
+            let selected = query.admits(&record.value.environment_key, Summary::of(&record.value.experiment))
+                && query.keep.is_none_or(|keep| keep(&record.value.experiment));
+            if selected {
+                if total >= query.offset && items.len() < query.limit {
+                    items.push(record);
+                }
+                total += 1;
+            }
+        }
+        Page { items, total }
+    }
+}
+
 /// What every [`Store`] operation returns: a boxed future, so that the trait
 /// stays usable as `Arc<dyn Store>`.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -319,31 +565,37 @@ pub trait Store: Send + Sync + 'static {
         catalog: Option<u64>,
     ) -> StoreFuture<'_, u64>;
 
-    /// Applies `edit` to experiment `key` only if it is still at version
-    /// `expected` (and the catalog at `catalog`, when given), and returns the new version (`expected + 1`); fails as
-    /// [`Store::compare_and_swap`] does, and then `edit` has not run.
+    /// Settles `change` on experiment `key`: the store takes the change's
+    /// decision if it was made on the experiment and catalog versions that
+    /// are current, or has the change decide again on what is current, and
+    /// writes what it decided; so writes to one record are applied in order
+    /// and none is lost or wins on a stale read, without the caller
+    /// retrying. [`StoreError::NotFound`] when the experiment does not
+    /// exist; a [`Decision::Refuse`] writes nothing and is
+    /// [`Settled::written`] `false`.
     ///
-    /// The default reads the record, builds the edited record with
-    /// [`Edit::applied`] and swaps it in. A store that can edit its record in
-    /// place overrides this and saves the copy, which for a record with many
-    /// iterations is most of the work.
-    fn apply<'a>(
+    /// Writes to one record are serialized (by a lock or a writer) and,
+    /// where the store commits, share the commit: a batch of changes to one
+    /// experiment writes the record once.
+    fn update<'a>(
         &'a self,
         project: &'a str,
         environment: &'a str,
         key: &'a str,
-        expected: u64,
-        edit: Edit,
-        catalog: Option<u64>,
-    ) -> StoreFuture<'a, u64> {
+        change: Change,
+    ) -> StoreFuture<'a, Settled>;
+
+    /// A page of the experiments of `project` that `query` selects, in
+    /// creation order, with how many it selects in all.
+    ///
+    /// The default reads every experiment of the project with
+    /// [`Store::list`]; a store that indexes the facts of a [`Summary`]
+    /// answers a query without a [`PageQuery::keep`] from its index and
+    /// reads only the page.
+    fn page<'a>(&'a self, project: &'a str, query: PageQuery<'a>) -> StoreFuture<'a, Page> {
         Box::pin(async move {
-            let current = self.get(project, environment, key).await?.ok_or(StoreError::NotFound)?;
-            if current.version != expected {
-                return Err(StoreError::Conflict { expected, actual: current.version });
-            }
-            let record = edit.applied(&current.value);
-            drop(current);
-            self.compare_and_swap(expected, record, catalog).await
+            let listed = self.list(project, query.environment).await?;
+            Ok(Page::of(listed, &query))
         })
     }
 

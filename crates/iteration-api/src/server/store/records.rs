@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{CatalogExpectation, CatalogRecord, Edit, ExperimentRecord, StoreError, Versioned};
+use iteration_model::Experiment;
+
+use super::{CatalogExpectation, CatalogRecord, Decision, ExperimentRecord, Settled, StoreError, Versioned};
 
 /// (project, environment, key) of an experiment.
 pub(crate) type RecordKey = (String, String, String);
@@ -121,22 +123,32 @@ impl Records {
         next
     }
 
-    /// Applies `edit` to the record at `key` in place if it is at version
-    /// `expected`, and returns its new version. The record is copied first
-    /// only while a reader still holds it, so that readers never see a
-    /// change.
-    pub(crate) fn apply(&mut self, key: &RecordKey, expected: u64, edit: Edit) -> Result<u64, StoreError> {
-        let (at, next) = self.checked_swap(key, expected)?;
+    /// Has `decide` decide on the record at `key` as it is, and applies the
+    /// edit it decides on in place. The record is copied first only while a
+    /// reader still holds it, so that readers never see a change.
+    pub(crate) fn update(
+        &mut self,
+        key: &RecordKey,
+        decide: impl FnOnce(u64, &Experiment) -> Decision,
+    ) -> Result<Settled, StoreError> {
+        let (at, version) = self.version_of(key).ok_or(StoreError::NotFound)?;
         let stored = &mut self.records[at];
-        edit.apply_to(&mut Arc::make_mut(&mut stored.value).experiment);
-        stored.version = next;
-        Ok(next)
+        match decide(version, &stored.value.experiment) {
+            Decision::Refuse(answer) => Ok(Settled { version, written: false, answer }),
+            Decision::Write { edit, answer } => {
+                let next =
+                    version.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
+                edit.apply_to(&mut Arc::make_mut(&mut stored.value).experiment);
+                stored.version = next;
+                Ok(Settled { version: next, written: true, answer })
+            }
+        }
     }
 }
 
 /// Every project's live catalog with its version, and how many experiment
 /// writes each project has seen (its generation).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Catalogs {
     catalogs: HashMap<String, Versioned<Arc<CatalogRecord>>>,
     generations: HashMap<String, u64>,
@@ -156,6 +168,24 @@ impl Catalogs {
     /// How many experiment writes `project` has seen.
     pub(crate) fn generation(&self, project: &str) -> u64 {
         self.generations.get(project).copied().unwrap_or(0)
+    }
+
+    /// Sets the generation of `project`.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn set_generation(&mut self, project: &str, generation: u64) {
+        self.generations.insert(project.to_owned(), generation);
+    }
+
+    /// Every project's catalog.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Versioned<Arc<CatalogRecord>>)> {
+        self.catalogs.iter()
+    }
+
+    /// Every project's generation.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) fn generations(&self) -> impl Iterator<Item = (&String, u64)> {
+        self.generations.iter().map(|(project, generation)| (project, *generation))
     }
 
     /// Counts one more experiment write in `project`.

@@ -10,7 +10,8 @@ use super::*;
 use iteration_model::ProjectCatalog;
 
 use crate::server::store::{
-    CatalogExpectation, CatalogRecord, ExperimentRecord, Store, StoreError, StoreFuture, Versioned,
+    CatalogExpectation, CatalogRecord, Change, ExperimentRecord, Settled, Store, StoreError, StoreFuture,
+    Versioned,
 };
 
 const HEALTHY: u8 = 0;
@@ -78,6 +79,24 @@ impl Store for FaultyStore {
         match self.failure() {
             Some(err) => Box::pin(async move { Err(err) }),
             None => self.inner.compare_and_swap(expected, record, catalog),
+        }
+    }
+
+    /// Beaten, it answers as a networked store that gave up on a
+    /// serialization failure would.
+    fn update<'a>(
+        &'a self,
+        project: &'a str,
+        environment: &'a str,
+        key: &'a str,
+        change: Change,
+    ) -> StoreFuture<'a, Settled> {
+        if self.mode.load(Ordering::SeqCst) == ALWAYS_BEATEN {
+            return Box::pin(async move { Err(StoreError::Conflict { expected: 1, actual: 2 }) });
+        }
+        match self.failure() {
+            Some(err) => Box::pin(async move { Err(err) }),
+            None => self.inner.update(project, environment, key, change),
         }
     }
 
