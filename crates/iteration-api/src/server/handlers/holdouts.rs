@@ -19,7 +19,7 @@ use super::catalog::{Reads, catalog_error, experiments};
 use super::list::{page_links, page_window};
 use super::{Context, store_error};
 use crate::server::response::{ApiError, json};
-use crate::server::store::{CatalogExpectation, ExperimentRecord, StoreError};
+use crate::server::store::{CatalogExpectation, Edit, ExperimentRecord, StoreError};
 
 /// The experiments of one environment, as stored now.
 async fn environment_experiments(
@@ -273,14 +273,18 @@ pub(super) async fn patch(
         }
         let path = iteration_model::pointer(&iteration_model::pointer("/instructions", i), "value");
         let holdout_id = holdout.id.clone();
-        ctx.update(project, environment, value, |experiment, _| {
+        ctx.change(project, environment, value, move |experiment, _| {
             let still_in = experiment.holdout_id.as_deref() == Some(holdout_id.as_str());
             if still_in {
                 iteration_model::leaves_only_when_not_running(experiment, &path)
                     .map_err(|v| ApiError::violations(&iteration_model::Violations(vec![v])))?;
-                experiment.holdout_id = None;
             }
-            Ok(())
+            let edit = Edit::with(move |experiment| {
+                if still_in {
+                    experiment.holdout_id = None;
+                }
+            });
+            Ok((edit, ()))
         })
         .await?;
     }

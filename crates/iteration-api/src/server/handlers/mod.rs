@@ -192,34 +192,6 @@ impl Context<'_> {
             .ok_or_else(|| experiment_not_found(project, environment, key))
     }
 
-    /// Reads the experiment and the project's catalog, applies `change` and
-    /// stores the result only if neither changed in between; otherwise does
-    /// it again on the new state. So no write wins on a stale read (of the
-    /// experiment or of a flag, metric or setting it was checked against)
-    /// and none is lost. Answers what the winning `change` returned: it sees
-    /// the changed experiment, so it can take from it what the response
-    /// needs without copying all of it.
-    pub(crate) async fn update<T>(
-        &self,
-        project: &str,
-        environment: &str,
-        key: &str,
-        mut change: impl FnMut(&mut Experiment, &CatalogRecord) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let catalog = self.catalog(project).await?;
-            let Versioned { version, value } = self.load(project, environment, key).await?;
-            let mut record = Arc::unwrap_or_clone(value);
-            let outcome = change(&mut record.experiment, &catalog.value)?;
-            match self.app.store.compare_and_swap(version, record, Some(catalog.version)).await {
-                Ok(_) => return Ok(outcome),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(err) => return Err(write_error(err, project, environment, key)),
-            }
-        }
-        Err(kept_changing(key))
-    }
-
     /// Changes the experiment with `decide`, which decides on the
     /// experiment and the project's catalog as they are, and returns the
     /// [`Edit`] and the answer, or the error to answer with. It decides
@@ -301,17 +273,16 @@ pub(crate) fn raced<T>(result: Result<T, StoreError>) -> Result<Option<T>, ApiEr
 }
 
 /// A failed write as the API answers it.
-fn write_error(err: StoreError, project: &str, environment: &str, key: &str) -> ApiError {
+pub(crate) fn write_error(err: StoreError, project: &str, environment: &str, key: &str) -> ApiError {
     match err {
         StoreError::NotFound => experiment_not_found(project, environment, key),
         other => store_error(other),
     }
 }
 
-fn kept_changing(key: &str) -> ApiError {
-    ApiError::conflict(format!(
-        "experiment `{key}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry"
-    ))
+/// The message of a 409 for a write to experiment `key` that kept losing its race.
+pub(crate) fn kept_changing(key: &str) -> String {
+    format!("experiment `{key}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry")
 }
 
 fn experiment_not_found(project: &str, environment: &str, key: &str) -> ApiError {

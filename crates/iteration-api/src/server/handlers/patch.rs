@@ -11,10 +11,12 @@ use http::{Response, StatusCode};
 use iteration_model::experiment_patch::{self, PatchContext, PatchError};
 use iteration_model::{Expand, Experiment, ExperimentPatchInput, ExperimentType, IdSource, Instruction};
 
-use super::Context;
+use super::{Attempts, Context, kept_changing, raced, store_error, write_error};
 use crate::server::ids::IdGenerator;
 use crate::server::response::{ApiError, json};
-use crate::server::store::{CatalogExpectation, CatalogRecord, ExperimentRecord, StoreError, Versioned};
+use crate::server::store::{
+    CatalogExpectation, CatalogRecord, Edit, ExperimentRecord, StoreError, Versioned,
+};
 
 pub(super) async fn patch(
     ctx: &Context<'_>,
@@ -27,31 +29,36 @@ pub(super) async fn patch(
     patch.validate().map_err(|v| ApiError::violations(&v))?;
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     let now = ctx.app.clock.now();
-    let run = |experiment: &mut Experiment, catalog: &CatalogRecord, others: &[&Experiment]| {
-        // The environment was found in the world, whose catalogs have the same environments.
-        let view = catalog.view(environment).ok_or_else(|| {
-            ApiError::not_found(format!("environment `{environment}` not found in project `{project}`"))
-        })?;
-        let context = PatchContext { project: catalog.catalog(), catalog: view, others };
-        let mut ids: &IdGenerator = &ctx.app.ids;
-        experiment_patch::apply(
-            experiment,
-            &patch.instructions,
-            &context,
-            now,
-            &mut ids as &mut dyn IdSource,
-        )
-        .map_err(patch_error)?;
-        Ok(experiment.clone())
-    };
     let starts = patch.instructions.iter().any(|i| {
         matches!(i, Instruction::StartIteration { .. } | Instruction::SaveAndStartNewIteration { .. })
     });
+    let ids = Arc::clone(&ctx.app.ids);
+    let (project_key, environment_key) = (project.to_owned(), environment.to_owned());
+    let run = move |experiment: &mut Experiment, catalog: &CatalogRecord, others: &[&Experiment]| {
+        // The environment was found in the world, whose catalogs have the same environments.
+        let view = catalog.view(&environment_key).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "environment `{environment_key}` not found in project `{project_key}`"
+            ))
+        })?;
+        let context = PatchContext { project: catalog.catalog(), catalog: view, others };
+        let mut ids: &IdGenerator = &ids;
+        experiment_patch::apply(experiment, &patch.instructions, &context, now, &mut ids as &mut dyn IdSource)
+            .map_err(patch_error)
+    };
     let is_bandit = |record: &ExperimentRecord| record.experiment.r#type == Some(ExperimentType::Mab);
     let experiment = if starts && is_bandit(&ctx.load(project, environment, key).await?.value) {
         start_bandit(ctx, project, environment, key, run).await?
     } else {
-        ctx.update(project, environment, key, |experiment, catalog| run(experiment, catalog, &[])).await?
+        // The patch runs on a copy, so that a refused instruction leaves
+        // nothing half-done; the copy becomes the experiment.
+        ctx.change(project, environment, key, move |experiment, catalog| {
+            let mut changed = experiment.clone();
+            run(&mut changed, catalog, &[])?;
+            let answer = changed.clone();
+            Ok((Edit::with(move |experiment| *experiment = changed), answer))
+        })
+        .await?
     };
     Ok(json(StatusCode::OK, &expand.apply(experiment)))
 }
@@ -70,30 +77,30 @@ async fn start_bandit(
     project: &str,
     environment: &str,
     key: &str,
-    mut run: impl FnMut(&mut Experiment, &CatalogRecord, &[&Experiment]) -> Result<Experiment, ApiError>,
+    mut run: impl FnMut(&mut Experiment, &CatalogRecord, &[&Experiment]) -> Result<(), ApiError>,
 ) -> Result<Experiment, ApiError> {
     let store = &ctx.app.store;
-    for _ in 0..super::MAX_WRITE_ATTEMPTS {
-        let generation = store.generation(project).await.map_err(super::store_error)?;
-        let listed = store.list(project, Some(environment)).await.map_err(super::store_error)?;
+    let mut attempts = Attempts::default();
+    loop {
+        attempts.next(|| kept_changing(key))?;
+        let generation = store.generation(project).await.map_err(store_error)?;
+        let listed = store.list(project, Some(environment)).await.map_err(store_error)?;
         let catalog = ctx.catalog(project).await?;
         let expected = CatalogExpectation { version: catalog.version, generation: Some(generation) };
-        let claimed = match store.put_catalog(expected, catalog.value.catalog().clone()).await {
-            Ok(claimed) => claimed,
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(err) => return Err(super::store_error(err)),
+        let Some(claimed) = raced(store.put_catalog(expected, catalog.value.catalog().clone()).await)? else {
+            continue;
         };
         let Versioned { version, value } = ctx.load(project, environment, key).await?;
         let mut record = Arc::unwrap_or_clone(value);
         let others: Vec<&Experiment> = listed.iter().map(|r| &r.value.experiment).collect();
-        let outcome = run(&mut record.experiment, &catalog.value, &others)?;
+        run(&mut record.experiment, &catalog.value, &others)?;
+        let outcome = record.experiment.clone();
         match store.compare_and_swap(version, record, Some(claimed)).await {
             Ok(_) => return Ok(outcome),
             Err(StoreError::Conflict { .. }) => continue,
-            Err(err) => return Err(super::write_error(err, project, environment, key)),
+            Err(err) => return Err(write_error(err, project, environment, key)),
         }
     }
-    Err(super::kept_changing(key))
 }
 
 /// A refused patch as the API answers it.
