@@ -6,6 +6,7 @@ use std::ops::{BitOr, BitOrAssign};
 
 use crate::experiment::{Experiment, MutableFieldsByStatusRep};
 use crate::iteration::IterationRep;
+use crate::json::WriteJson;
 
 /// The optional parts of an experiment a response should carry
 /// (`expand=...`). Combine with `|`: `Expand::DRAFT_ITERATION | Expand::TREATMENTS`.
@@ -113,6 +114,62 @@ impl Expand {
         experiment
     }
 
+    /// Writes `experiment` as [`Expand::apply`] would leave it (the same
+    /// bytes as serde_json writes for `self.apply(experiment.clone())`),
+    /// without copying it: the parts left out are taken out for the writing
+    /// and put back after, so `experiment` is as it was when this returns.
+    pub fn write_applied(self, experiment: &mut Experiment, out: &mut Vec<u8>) {
+        let draft =
+            if self.contains(Expand::DRAFT_ITERATION) { None } else { experiment.draft_iteration.take() };
+        let previous = if !self.contains(Expand::PREVIOUS_ITERATIONS)
+            || experiment.previous_iterations.as_ref().is_some_and(Vec::is_empty)
+        {
+            experiment.previous_iterations.take()
+        } else {
+            None
+        };
+        let analysis =
+            if self.contains(Expand::ANALYSIS_CONFIG) { None } else { experiment.analysis_config.take() };
+        let mutable = std::mem::replace(
+            &mut experiment.mutable_fields_by_status,
+            self.contains(Expand::MUTABLE_FIELDS_BY_STATUS).then(MutableFieldsByStatusRep::enforced),
+        );
+        let trimmed: Vec<_> = iterations_mut(experiment)
+            .map(|iteration| {
+                let treatments =
+                    if self.contains(Expand::TREATMENTS) { None } else { iteration.treatments.take() };
+                let secondary = if self.contains(Expand::SECONDARY_METRICS) {
+                    None
+                } else {
+                    iteration.secondary_metrics.take()
+                };
+                (treatments, secondary)
+            })
+            .collect();
+
+        experiment.write_json(out);
+
+        // Put back exactly what was taken, into the same iterations.
+        for (iteration, (treatments, secondary)) in iterations_mut(experiment).zip(trimmed) {
+            if treatments.is_some() {
+                iteration.treatments = treatments;
+            }
+            if secondary.is_some() {
+                iteration.secondary_metrics = secondary;
+            }
+        }
+        experiment.mutable_fields_by_status = mutable;
+        if analysis.is_some() {
+            experiment.analysis_config = analysis;
+        }
+        if previous.is_some() {
+            experiment.previous_iterations = previous;
+        }
+        if draft.is_some() {
+            experiment.draft_iteration = draft;
+        }
+    }
+
     fn trim_iteration(self, iteration: &mut IterationRep) {
         if !self.contains(Expand::TREATMENTS) {
             iteration.treatments = None;
@@ -121,6 +178,15 @@ impl Expand {
             iteration.secondary_metrics = None;
         }
     }
+}
+
+/// Every iteration an experiment holds: current, draft, previous.
+fn iterations_mut(experiment: &mut Experiment) -> impl Iterator<Item = &mut IterationRep> {
+    experiment
+        .current_iteration
+        .iter_mut()
+        .chain(experiment.draft_iteration.iter_mut())
+        .chain(experiment.previous_iterations.iter_mut().flatten())
 }
 
 impl BitOr for Expand {

@@ -4,10 +4,10 @@
 use std::fmt::Debug;
 
 use iteration_model::{
-    AllocationPercent, ExperimentPatchInput, ExperimentPost, FieldOperation, FieldUpdate, IterationInput,
-    IterationRep, JsonPatch, JsonPointer, LAYER_CAPACITY, MetricInput, PatchForm, PatchOperation,
-    ResolveError, SequentialIds, UnixMillis, ViolationCode, Violations, WriteJson, resolve_iteration,
-    to_json_vec,
+    AllocationPercent, Expand, ExperimentPatchInput, ExperimentPost, FieldOperation, FieldUpdate,
+    IterationInput, IterationRep, JsonPatch, JsonPointer, LAYER_CAPACITY, MetricInput, PatchForm,
+    PatchOperation, ResolveError, SequentialIds, UnixMillis, ViolationCode, Violations, WriteJson,
+    resolve_iteration, to_json_vec,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -131,6 +131,26 @@ write_json_properties! {
 
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    /// `write_applied` writes what `apply` on a copy would serialize to,
+    /// for every combination of expands, and leaves the experiment as it was.
+    #[test]
+    fn expand_write_applied_writes_apply_without_copying(
+        experiment in strategies::experiment(),
+        bits in 0_u8..64,
+    ) {
+        let expand = (0..6)
+            .filter(|bit| bits & (1 << bit) != 0)
+            .map(|bit| Expand::parse(["draftIteration", "previousIterations", "treatments", "secondaryMetrics", "analysisConfig", "mutableFieldsByStatus"][bit]))
+            .fold(Expand::NONE, |a, b| a | b);
+        let expected = serde_json::to_vec(&expand.apply(experiment.clone())).unwrap();
+        let mut written = experiment.clone();
+        let mut out = Vec::new();
+        expand.write_applied(&mut written, &mut out);
+        prop_assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
+        prop_assert_eq!(written, experiment);
+    }
 
     #[test]
     fn any_string_writes_like_serde_json(text in any::<String>(), ascii in "[\\x00-\\x7f]{0,40}") {

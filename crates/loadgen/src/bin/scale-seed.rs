@@ -7,7 +7,7 @@
 //! created (so its record is in the server's own format); each copy is that
 //! record with the template's key replaced by `scale-{i}`, `i` from 0 to
 //! N - 1, with the template's summary columns (archived, holdout, status),
-//! which a list selects by. It relies only on the `experiments` table's
+//! which a list selects by, and its `plain` answer, with the key replaced too. It relies only on the `experiments` table's
 //! columns; if those change, the scale check (`cargo xtask bench
 //! --scale-check`) fails loudly.
 //!
@@ -41,27 +41,36 @@ fn main() -> Result<()> {
         .with_context(|| format!("open {} (is the server stopped?)", path.display()))?;
     // A lost seed is simply run again: no need to wait for the disk.
     connection.pragma_update(None, "synchronous", "OFF")?;
-    let (project, environment, record, archived, holdout, status): (String, String, String, i64, i64, i64) =
-        connection
-            .query_row(
-                "SELECT project, environment, record, archived, holdout, status FROM experiments WHERE key = ?1",
-                params![template],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)),
-            )
+    type Template = (String, String, String, i64, i64, i64, String);
+    let (project, environment, record, archived, holdout, status, plain): Template = connection
+        .query_row(
+            "SELECT project, environment, record, archived, holdout, status, plain FROM experiments WHERE key = ?1",
+            params![template],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)),
+        )
         .with_context(|| format!("no template experiment {template:?} in {}", path.display()))?;
     let mut written = 0;
     while written < count {
         let transaction = connection.transaction()?;
         {
             let mut insert = transaction.prepare(
-                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)",
+                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status, plain) \
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8)",
             )?;
             let end = (written + ROWS_PER_COMMIT).min(count);
             for i in written..end {
                 let key = format!("scale-{i}");
-                let record = record.replace(&template, &key);
-                insert.execute(params![project, environment, key, record, archived, holdout, status])?;
+                let (record, plain) = (record.replace(&template, &key), plain.replace(&template, &key));
+                insert.execute(params![
+                    project,
+                    environment,
+                    key,
+                    record,
+                    archived,
+                    holdout,
+                    status,
+                    plain
+                ])?;
             }
             written = end;
         }

@@ -2,12 +2,12 @@
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Link, Links};
+use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Link, Links, WriteJson};
 
 use std::sync::Arc;
 
 use super::{Context, store_error};
-use crate::server::response::{ApiError, json};
+use crate::server::response::{ApiError, json, json_bytes};
 use crate::server::store::{PageQuery, Status};
 use iteration_model::Expand;
 
@@ -131,22 +131,48 @@ pub(super) async fn list(
         offset,
         limit,
     };
-    let page = ctx.app.store.page(project, query).await.map_err(store_error)?;
-    let total = page.total;
-    let items =
-        page.items.into_iter().map(|r| expand.apply(Arc::unwrap_or_clone(r.value).experiment)).collect();
-
     let base = match environment {
         Some(environment) => format!("/api/v2/projects/{project}/environments/{environment}/experiments"),
         None => format!("/api/v2/projects/{project}/experiments"),
     };
+    let kept = ["filter", "expand", "lifecycleState"];
+    if expand.is_empty() {
+        // The common list: the store may hand out each item's bytes as
+        // they are, without reading the records.
+        let page = ctx.app.store.page_plain(project, query).await.map_err(store_error)?;
+        let links = page_links(ctx, &base, &kept, limit, offset, page.total);
+        return Ok(json_bytes(StatusCode::OK, collection_json(&page.items, page.total, &links)));
+    }
+    let page = ctx.app.store.page(project, query).await.map_err(store_error)?;
+    let total = page.total;
+    let items =
+        page.items.into_iter().map(|r| expand.apply(Arc::unwrap_or_clone(r.value).experiment)).collect();
     let body = ExperimentCollectionRep {
         items,
         total_count: Some(i64::try_from(total).unwrap_or(i64::MAX)),
-        links: Some(page_links(ctx, &base, &["filter", "expand", "lifecycleState"], limit, offset, total)),
+        links: Some(page_links(ctx, &base, &kept, limit, offset, total)),
         extra: Default::default(),
     };
     Ok(json(StatusCode::OK, &body))
+}
+
+/// The bytes serde_json writes for an [`ExperimentCollectionRep`] of
+/// `items` (each the JSON of one experiment), `total` and `links`.
+fn collection_json(items: &[Bytes], total: usize, links: &Links) -> Bytes {
+    let mut out = Vec::with_capacity(64 + items.iter().map(Bytes::len).sum::<usize>() + 512);
+    out.extend_from_slice(b"{\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.extend_from_slice(b"],\"total_count\":");
+    out.extend_from_slice(i64::try_from(total).unwrap_or(i64::MAX).to_string().as_bytes());
+    out.extend_from_slice(b",\"_links\":");
+    links.write_json(&mut out);
+    out.push(b'}');
+    Bytes::from(out)
 }
 
 /// `limit` (default `default`, 1 to `max`) and `offset` (default 0) of a list.
@@ -208,6 +234,31 @@ fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_collection_of_plain_items_is_written_as_serde_writes_the_collection() {
+        let experiment: Experiment = serde_json::from_str(
+            r#"{"_id":"i","key":"k\"q","name":"N","_maintainerId":"m","_creationDate":1,"environmentKey":"e","_links":{}}"#,
+        )
+        .unwrap();
+        let mut links = Links::new();
+        links.insert("self".to_owned(), Link::json("/api/v2/x?limit=20&offset=0"));
+        links.insert("next".to_owned(), Link::json("/api/v2/x?limit=20&offset=20"));
+        for count in [0, 1, 3] {
+            let items = vec![experiment.clone(); count];
+            let plain: Vec<Bytes> = items.iter().map(crate::server::store::plain_json).collect();
+            let expected = ExperimentCollectionRep {
+                items,
+                total_count: Some(42),
+                links: Some(links.clone()),
+                extra: Default::default(),
+            };
+            assert_eq!(
+                String::from_utf8(collection_json(&plain, 42, &links).to_vec()).unwrap(),
+                serde_json::to_string(&expected).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn filters_read_every_field_and_refuse_unknown_ones() {

@@ -285,7 +285,7 @@ pub(crate) fn kept_changing(key: &str) -> String {
     format!("experiment `{key}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry")
 }
 
-fn experiment_not_found(project: &str, environment: &str, key: &str) -> ApiError {
+pub(crate) fn experiment_not_found(project: &str, environment: &str, key: &str) -> ApiError {
     ApiError::not_found(format!(
         "experiment `{key}` not found in project `{project}`, environment `{environment}`"
     ))

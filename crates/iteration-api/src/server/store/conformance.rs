@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::SqliteStore;
 use super::{
     CatalogExpectation, CatalogRecord, Change, Decision, Edit, ExperimentRecord, MemoryStore, Page,
-    PageQuery, Settled, Store, StoreError, Versioned,
+    PageQuery, Settled, Store, StoreError, Versioned, plain_json,
 };
 use crate::server::world::World;
 
@@ -127,6 +127,7 @@ conformance!(
     update_replace_draft_changes_only_the_draft,
     concurrent_updates_all_land_in_order_without_retrying,
     a_page_selects_as_the_whole_list_would,
+    a_plain_read_is_the_record_as_a_read_without_expand_answers_it,
     catalog_is_put_at_version_1_and_swapped_by_version,
     an_experiment_write_checked_against_a_replaced_catalog_fails,
     a_catalog_write_that_read_the_experiments_fails_after_an_experiment_write,
@@ -600,6 +601,22 @@ async fn concurrent_updates_all_land_in_order_without_retrying(store: Arc<dyn St
     assert_eq!(tags, expected);
 }
 
+async fn a_plain_read_is_the_record_as_a_read_without_expand_answers_it(store: Arc<dyn Store>) {
+    let record = full_record();
+    let key = record.key().to_owned();
+    store.insert(record.clone(), None).await.unwrap();
+    let plain = |record: &ExperimentRecord| {
+        serde_json::to_vec(&iteration_model::Expand::NONE.apply(record.experiment.clone())).unwrap()
+    };
+    let got = store.get_plain("p", "production", &key).await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.to_vec()), (1, plain(&record)));
+
+    store.update("p", "production", &key, renaming("Renamed")).await.unwrap();
+    let got = store.get_plain("p", "production", &key).await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.to_vec()), (2, plain(&renamed(record, "Renamed"))));
+    assert_eq!(store.get_plain("p", "production", "missing").await.unwrap(), None);
+}
+
 /// Every page of every query is the slice of the whole list the query
 /// selects, also after writes that change what it selects by.
 async fn a_page_selects_as_the_whole_list_would(store: Arc<dyn Store>) {
@@ -634,6 +651,10 @@ async fn a_page_selects_as_the_whole_list_would(store: Arc<dyn Store>) {
                         };
                         let page = store.page("p", query).await.unwrap();
                         assert_eq!(page, Page::of(all.clone(), &query), "{query:?}");
+                        let plain = store.page_plain("p", query).await.unwrap();
+                        let expected: Vec<_> =
+                            page.items.iter().map(|r| plain_json(&r.value.experiment)).collect();
+                        assert_eq!((plain.items, plain.total), (expected, page.total), "{query:?}");
                     }
                 }
             }

@@ -16,12 +16,12 @@
 //! half-written is ever visible.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use std::collections::HashMap;
-
+use bytes::Bytes;
 use iteration_model::{Catalog, Experiment, IterationRep, ProjectCatalog};
 
 use crate::server::world::World;
@@ -493,13 +493,31 @@ impl std::fmt::Debug for PageQuery<'_> {
     }
 }
 
-/// One page of a [`Store::page`].
+/// One page of a [`Store::page`] (whole records) or a
+/// [`Store::page_plain`] (each experiment's [`plain_json`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Page {
+pub struct Page<T = Versioned<Arc<ExperimentRecord>>> {
     /// The page's experiments, in creation order.
-    pub items: Vec<Versioned<Arc<ExperimentRecord>>>,
+    pub items: Vec<T>,
     /// How many experiments the query selects, on every page.
     pub total: usize,
+}
+
+/// The JSON of `experiment` as a read without `expand` answers it (see
+/// [`Expand::apply`](iteration_model::Expand::apply)): what
+/// [`Store::get_plain`] and [`Store::page_plain`] hand out, which a store
+/// may keep beside the record instead of making it per read.
+pub fn plain_json(experiment: &Experiment) -> Bytes {
+    let mut copy = experiment.clone();
+    plain_json_of(&mut copy)
+}
+
+/// [`plain_json`] of an experiment the caller may change for a moment,
+/// which saves the copy.
+pub fn plain_json_of(experiment: &mut Experiment) -> Bytes {
+    let mut out = Vec::with_capacity(4096);
+    iteration_model::Expand::NONE.write_applied(experiment, &mut out);
+    Bytes::from(out)
 }
 
 impl Page {
@@ -596,6 +614,33 @@ pub trait Store: Send + Sync + 'static {
         Box::pin(async move {
             let listed = self.list(project, query.environment).await?;
             Ok(Page::of(listed, &query))
+        })
+    }
+
+    /// The experiment `key` as a read without `expand` answers it
+    /// ([`plain_json`]), if it exists. The default makes it from
+    /// [`Store::get`]; a store that keeps it beside the record hands that
+    /// out without reading the record.
+    fn get_plain<'a>(
+        &'a self,
+        project: &'a str,
+        environment: &'a str,
+        key: &'a str,
+    ) -> StoreFuture<'a, Option<Versioned<Bytes>>> {
+        Box::pin(async move {
+            let found = self.get(project, environment, key).await?;
+            Ok(found.map(|r| Versioned { version: r.version, value: plain_json(&r.value.experiment) }))
+        })
+    }
+
+    /// [`Store::page`] with each experiment as [`plain_json`].
+    fn page_plain<'a>(&'a self, project: &'a str, query: PageQuery<'a>) -> StoreFuture<'a, Page<Bytes>> {
+        Box::pin(async move {
+            let page = self.page(project, query).await?;
+            Ok(Page {
+                items: page.items.iter().map(|r| plain_json(&r.value.experiment)).collect(),
+                total: page.total,
+            })
         })
     }
 

@@ -48,12 +48,12 @@
 //! serve stale reads, not lose writes.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread::JoinHandle;
 
+use bytes::Bytes;
 use iteration_model::{ProjectCatalog, WriteJson};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -93,8 +93,9 @@ pub struct SqliteStore {
     requests: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
-    /// Held locked while the store is open.
-    _lock: File,
+    /// Holds the data directory's lock while the store is open (in a mutex
+    /// only so that the store is `Sync`; nothing uses it).
+    _lock: Mutex<Connection>,
     /// Held by a test to make the writer wait before it takes its next batch.
     #[cfg(test)]
     gate: Arc<Mutex<()>>,
@@ -271,7 +272,7 @@ impl SqliteStore {
             requests: Some(requests),
             writer: Some(writer),
             shared,
-            _lock: lock_file,
+            _lock: Mutex::new(lock_file),
             #[cfg(test)]
             gate,
         })
@@ -346,6 +347,32 @@ impl SqliteStore {
         Ok(Some(record))
     }
 
+    /// The `plain` column of experiment `key`.
+    fn get_plain_now(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<Option<Versioned<Bytes>>, StoreError> {
+        let row: Option<(i64, String)> = self.shared.read(|connection| {
+            connection
+                .prepare_cached(
+                    "SELECT version, plain FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
+                )
+                .and_then(|mut statement| {
+                    statement.query_row(params![project, environment, key], |row| Ok((row.get(0)?, row.get(1)?))).optional()
+                })
+                .map_err(StoreError::unavailable)
+        })?;
+        row.map(|(version, plain)| {
+            Ok(Versioned {
+                version: u64::try_from(version).map_err(StoreError::unavailable)?,
+                value: Bytes::from(plain),
+            })
+        })
+        .transpose()
+    }
+
     /// Every experiment of `project` (of `environment` when given), read
     /// from the database, in creation order.
     fn list_now(
@@ -375,7 +402,13 @@ impl SqliteStore {
 
     /// The page `query` selects, from the project's listing index (built
     /// now if this is the project's first list) and the page's rows.
-    fn page_now(&self, project: &str, query: &PageQuery<'_>) -> Result<Page, StoreError> {
+    fn page_now<T>(
+        &self,
+        project: &str,
+        query: &PageQuery<'_>,
+        column: &str,
+        item: impl Fn(i64, String) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
         let (orders, total) = {
             let mut listings = lock(&self.shared.listings);
             if !listings.contains_key(project) {
@@ -390,7 +423,9 @@ impl SqliteStore {
         };
         let items = self.shared.read(|connection| {
             let mut statement = connection
-                .prepare_cached("SELECT version, record FROM experiments WHERE created_order = ?1")
+                .prepare_cached(&format!(
+                    "SELECT version, {column} FROM experiments WHERE created_order = ?1"
+                ))
                 .map_err(StoreError::unavailable)?;
             let mut items = Vec::with_capacity(orders.len());
             for order in orders {
@@ -400,7 +435,7 @@ impl SqliteStore {
                     .optional()
                     .map_err(StoreError::unavailable)?;
                 if let Some((version, json)) = row {
-                    items.push(parse_row(version, &json)?);
+                    items.push(item(version, json)?);
                 }
             }
             Ok(items)
@@ -444,22 +479,26 @@ fn build_listing(connection: &Connection, project: &str) -> Result<Listing, Stor
 }
 
 /// Takes the data directory's lock, or fails when another store holds it.
-fn lock_directory(dir: &Path) -> Result<File, StoreError> {
-    let path = dir.join(LOCK_FILE_NAME);
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(StoreError::unavailable)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::unavailable(format!(
-            "the data directory {} is in use by another server (database is locked)",
-            dir.display()
-        ))),
-        Err(std::fs::TryLockError::Error(err)) => Err(StoreError::unavailable(err)),
-    }
+///
+/// The lock is a small SQLite database of its own, held by a connection in
+/// exclusive locking mode, which keeps the exclusive lock its first write
+/// transaction took until the connection closes (when the store is dropped,
+/// or the process ends however it ends). A second store's attempt fails at
+/// once.
+fn lock_directory(dir: &Path) -> Result<Connection, StoreError> {
+    let held = |err: rusqlite::Error| {
+        if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+            return StoreError::unavailable(format!(
+                "the data directory {} is in use by another server (database is locked)",
+                dir.display()
+            ));
+        }
+        StoreError::unavailable(err)
+    };
+    let connection = Connection::open(dir.join(LOCK_FILE_NAME)).map_err(held)?;
+    connection.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(held)?;
+    connection.execute_batch("BEGIN EXCLUSIVE; COMMIT;").map_err(held)?;
+    Ok(connection)
 }
 
 impl Drop for SqliteStore {
@@ -514,7 +553,27 @@ impl Store for SqliteStore {
         if query.keep.is_some() {
             return ready(self.list_now(project, query.environment).map(|listed| Page::of(listed, &query)));
         }
-        ready(self.page_now(project, &query))
+        ready(self.page_now(project, &query, "record", |version, json| parse_row(version, &json)))
+    }
+
+    fn get_plain<'a>(
+        &'a self,
+        project: &'a str,
+        environment: &'a str,
+        key: &'a str,
+    ) -> StoreFuture<'a, Option<Versioned<Bytes>>> {
+        ready(self.get_plain_now(project, environment, key))
+    }
+
+    fn page_plain<'a>(&'a self, project: &'a str, query: PageQuery<'a>) -> StoreFuture<'a, Page<Bytes>> {
+        if query.keep.is_some() {
+            let page = self.list_now(project, query.environment).map(|listed| Page::of(listed, &query));
+            return ready(page.map(|page| Page {
+                items: page.items.iter().map(|r| super::plain_json(&r.value.experiment)).collect(),
+                total: page.total,
+            }));
+        }
+        ready(self.page_now(project, &query, "plain", |_, plain| Ok(Bytes::from(plain))))
     }
 
     fn insert(

@@ -7,7 +7,7 @@ use iteration_model::ProjectCatalog;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::super::records::Catalogs;
-use super::super::{CatalogRecord, ExperimentRecord, Status, StoreError, Summary};
+use super::super::{CatalogRecord, ExperimentRecord, Status, StoreError, Summary, plain_json_of};
 use crate::server::world::World;
 
 /// The schema version this code reads and writes (`PRAGMA user_version`).
@@ -163,13 +163,16 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 
 /// Schema version 3: each experiment's [`Summary`] in columns of its own,
 /// indexed with the creation order, so that a list is answered from the
-/// index and reads only its page; and each project's generation.
+/// index and reads only its page; the experiment as a plain read answers
+/// it (`plain`, see [`plain_json`]), so that such a read does not parse
+/// the record; and each project's generation.
 fn add_summaries(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     transaction
         .execute_batch(
             "ALTER TABLE experiments ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE experiments ADD COLUMN holdout INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE experiments ADD COLUMN status INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE experiments ADD COLUMN plain TEXT NOT NULL DEFAULT '';
              CREATE INDEX experiments_listing
                  ON experiments (project, created_order, environment, archived, holdout, status);
              CREATE TABLE generations (
@@ -186,15 +189,23 @@ fn add_summaries(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreErr
         .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
         .map_err(StoreError::unavailable)?;
     let mut update = transaction
-        .prepare("UPDATE experiments SET archived = ?2, holdout = ?3, status = ?4 WHERE created_order = ?1")
+        .prepare(
+            "UPDATE experiments SET archived = ?2, holdout = ?3, status = ?4, plain = ?5 WHERE created_order = ?1",
+        )
         .map_err(StoreError::unavailable)?;
     for row in rows {
         let (order, record) = row.map_err(StoreError::unavailable)?;
-        let record: ExperimentRecord = serde_json::from_str(&record).map_err(StoreError::unavailable)?;
+        let mut record: ExperimentRecord = serde_json::from_str(&record).map_err(StoreError::unavailable)?;
         let (archived, holdout, status) = summary_columns(Summary::of(&record.experiment));
-        update.execute(params![order, archived, holdout, status]).map_err(StoreError::unavailable)?;
+        let plain = plain_text(&mut record.experiment)?;
+        update.execute(params![order, archived, holdout, status, plain]).map_err(StoreError::unavailable)?;
     }
     Ok(())
+}
+
+/// The `plain` column of `experiment` (see [`plain_json_of`]).
+pub(super) fn plain_text(experiment: &mut iteration_model::Experiment) -> Result<String, StoreError> {
+    String::from_utf8(plain_json_of(experiment).to_vec()).map_err(StoreError::unavailable)
 }
 
 /// A summary as its three columns.

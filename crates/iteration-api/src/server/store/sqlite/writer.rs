@@ -16,7 +16,7 @@ use super::super::{
     Versioned,
 };
 use super::cache::cache_key;
-use super::schema::{save_world, stored_version, summary_columns};
+use super::schema::{plain_text, save_world, stored_version, summary_columns};
 use super::{Shared, record_json};
 use crate::server::world::World;
 
@@ -390,7 +390,7 @@ impl<'a> Batch<'a> {
 
     fn insert(
         &mut self,
-        record: ExperimentRecord,
+        mut record: ExperimentRecord,
         catalog: Option<u64>,
     ) -> Result<Versioned<Arc<ExperimentRecord>>, StoreError> {
         let key = cache_key(&record.project_key, &record.environment_key, record.key());
@@ -404,10 +404,11 @@ impl<'a> Batch<'a> {
         check_catalog_guard(self.catalog(&record.project_key)?.version, catalog)?;
         let json = record_json(&record)?;
         let (archived, holdout, status) = summary_columns(Summary::of(&record.experiment));
+        let plain = plain_text(&mut record.experiment)?;
         self.connection
             .prepare_cached(
-                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)",
+                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status, plain) \
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -417,7 +418,8 @@ impl<'a> Batch<'a> {
                     json,
                     archived,
                     holdout,
-                    status
+                    status,
+                    plain
                 ])
             })
             .map_err(StoreError::unavailable)?;
@@ -513,7 +515,7 @@ impl<'a> Batch<'a> {
     /// generation one further, so that no write checked against the old
     /// state wins. The request is alone in its transaction.
     fn replace_all(&mut self, replacement: Replacement) -> Result<(), StoreError> {
-        let Replacement { world, document, catalogs, experiments } = replacement;
+        let Replacement { world, document, catalogs, mut experiments } = replacement;
         let mut versions: HashMap<String, u64> = HashMap::new();
         {
             let mut statement = self
@@ -540,14 +542,15 @@ impl<'a> Batch<'a> {
         self.connection
             .execute_batch("DELETE FROM experiments; DELETE FROM catalogs; DELETE FROM generations;")
             .map_err(StoreError::unavailable)?;
-        for (record, json) in &experiments {
+        for (record, json) in &mut experiments {
             let key = cache_key(&record.project_key, &record.environment_key, record.key());
             let version = stored_version(versions.get(&key).map_or(1, |v| v.saturating_add(1)))?;
             let (archived, holdout, status) = summary_columns(Summary::of(&record.experiment));
+            let plain = plain_text(&mut record.experiment)?;
             self.connection
                 .prepare_cached(
-                    "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status, plain) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .and_then(|mut statement| {
                     statement.execute(params![
@@ -555,10 +558,11 @@ impl<'a> Batch<'a> {
                         record.environment_key,
                         record.key(),
                         version,
-                        json,
+                        &*json,
                         archived,
                         holdout,
-                        status
+                        status,
+                        plain
                     ])
                 })
                 .map_err(StoreError::unavailable)?;
@@ -587,21 +591,26 @@ impl<'a> Batch<'a> {
     /// Writes each record changed in the batch, once, and each generation
     /// that moved.
     fn flush(&mut self) -> rusqlite::Result<()> {
-        for working in self.working.values().filter(|w| w.dirty) {
-            let record = working.held.record();
-            let json = record_json(record).map_err(|err| {
-                rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(err.to_string())))
-            })?;
-            let (archived, holdout, status) = summary_columns(Summary::of(&record.experiment));
+        let conversion = |err: StoreError| {
+            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(err.to_string())))
+        };
+        for working in self.working.values_mut().filter(|w| w.dirty) {
+            let json = record_json(working.held.record()).map_err(conversion)?;
+            let (archived, holdout, status) = summary_columns(Summary::of(&working.held.record().experiment));
+            let plain = match &mut working.held {
+                Held::Owned(record) => plain_text(&mut record.experiment),
+                Held::Shared(record) => plain_text(&mut record.experiment.clone()),
+            }
+            .map_err(conversion)?;
             let version = i64::try_from(working.version)
                 .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
             let changed = self
                 .connection
                 .prepare_cached(
-                    "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6 \
-                     WHERE created_order = ?1",
+                    "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6, \
+                     plain = ?7 WHERE created_order = ?1",
                 )?
-                .execute(params![working.order, version, json, archived, holdout, status])?;
+                .execute(params![working.order, version, json, archived, holdout, status, plain])?;
             if changed != 1 {
                 return Err(rusqlite::Error::QueryReturnedNoRows);
             }
