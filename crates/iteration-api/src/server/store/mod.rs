@@ -1,19 +1,29 @@
-//! Storage of experiments.
+//! Storage of experiments and of each project's live catalog.
 //!
-//! The server keeps one [`ExperimentRecord`] per experiment, each with a
-//! version that every write increases by one. Reads hand out the stored
-//! record itself behind an [`Arc`], never a copy. Writers use optimistic
-//! locking: read a [`Versioned`] record, decide on a change, and either
-//! [`Store::compare_and_swap`] a whole new record or [`Store::apply`] an
-//! [`Edit`] in place, against the version they read; a writer that lost the
-//! race gets [`StoreError::Conflict`] and retries against the new state. So
-//! two requests that change one experiment at once never both win on a stale
-//! read.
+//! The server keeps one [`ExperimentRecord`] per experiment and one
+//! [`CatalogRecord`] per project, each with a version that every write
+//! increases by one. Reads hand out the stored record itself behind an
+//! [`Arc`], never a copy.
+//!
+//! A change to an experiment is settled by the store ([`Store::update`]):
+//! the caller hands over a [`Change`], its decision made on the versions it
+//! read and the way to decide again; the store applies the decision while
+//! those versions are current and otherwise has the change decide again on
+//! what is current, serialized with every other write to the record. So
+//! concurrent writes to one experiment queue instead of failing, none is
+//! lost and none wins on a stale read (of the experiment, or of a flag,
+//! metric or setting it was checked against). Whole-record writes
+//! ([`Store::compare_and_swap`], [`Store::put_catalog`]) are optimistic: a
+//! writer that lost the race gets [`StoreError::Conflict`] and tries again
+//! on the new state.
 //!
 //! Two implementations: [`MemoryStore`] for tests and throwaway servers, and
 //! `SqliteStore` (feature `sqlite`), which is durable. For both, a write whose future resolved
 //! `Ok` is never lost (for SQLite: it is committed to disk), and nothing
-//! half-written is ever visible.
+//! half-written is ever visible. The trait asks nothing that needs one
+//! process to hold every record or to be the only writer: each guard is a
+//! version compared inside the write, as a networked database's transaction
+//! (`SELECT ... FOR UPDATE`) compares it.
 
 use std::any::Any;
 use std::collections::HashMap;
