@@ -55,6 +55,9 @@ pub(crate) struct Options {
     scale: u32,
     /// Only check the scale phase's load, restart and read-back (`--scale-check`).
     scale_check: bool,
+    /// An `iteration` binary of an earlier version to compare create
+    /// iteration with, phase for phase (`--before BINARY`).
+    before: Option<PathBuf>,
 }
 
 /// Experiments in the scale phase of a full run, of `--quick`, and of `--scale-check`.
@@ -64,8 +67,15 @@ const SCALE_CHECK: u32 = 300;
 
 impl Options {
     pub(crate) fn parse(options: &[String]) -> Result<Options> {
-        let mut parsed =
-            Options { seconds: 6, connections: 32, write: true, quick: false, scale: 0, scale_check: false };
+        let mut parsed = Options {
+            seconds: 6,
+            connections: 32,
+            write: true,
+            quick: false,
+            scale: 0,
+            scale_check: false,
+            before: None,
+        };
         let (mut seconds, mut scale) = (None, None);
         let mut rest = Vec::new();
         let mut options = options.iter();
@@ -84,6 +94,11 @@ impl Options {
                 "--no-write" => parsed.write = false,
                 "--quick" => parsed.quick = true,
                 "--scale-check" => parsed.scale_check = true,
+                "--before" => {
+                    let binary =
+                        options.next().context("--before needs the path of an `iteration` binary")?;
+                    parsed.before = Some(PathBuf::from(binary));
+                }
                 _ => rest.push(option.clone()),
             }
         }
@@ -414,6 +429,8 @@ struct Round {
     route: LoadResult,
     many: LoadResult,
     hot: LoadResult,
+    /// Create iteration, one experiment per connection, on the `--before` binary.
+    before: Option<LoadResult>,
 }
 
 /// Picks one phase's figures out of a round.
@@ -473,6 +490,24 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
         );
         let first = run_load(&binaries.loadgen, &server.addr, &many, options)?;
         check_create(store, &first)?;
+        // The earlier version, on its own data directory, set up the same way.
+        let before_dir = work.join("data-before");
+        let before_dir_arg = before_dir.to_string_lossy().into_owned();
+        let before = match &options.before {
+            Some(binary) => {
+                let store_args = if store == "SQLite" {
+                    vec!["--data-dir", before_dir_arg.as_str()]
+                } else {
+                    store_args.clone()
+                };
+                let mut args = serve_args(&store_args);
+                args.extend(["--listen", "127.0.0.1:0"]);
+                let before = ServerProcess::start(binary, &args)?;
+                check_create(store, &run_load(&binaries.loadgen, &before.addr, &many, options)?)?;
+                Some(before)
+            }
+            None => None,
+        };
         let size = first.response_bytes;
         if bare.is_none() {
             // The outside baseline answers exactly as many bytes as create
@@ -493,13 +528,23 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
                     0 => run_load(&binaries.loadgen, &bare_addr, &bare_load, options),
                     1 => run_load(&binaries.loadgen, &server.addr, &route, options),
                     2 => run_load(&binaries.loadgen, &server.addr, &many, options),
-                    _ => run_load(&binaries.loadgen, &server.addr, &hot, options),
+                    3 => run_load(&binaries.loadgen, &server.addr, &hot, options),
+                    _ => {
+                        let before = before.as_ref().context("no --before server")?;
+                        run_load(&binaries.loadgen, &before.addr, &many, options)
+                    }
                 }
             };
             // Round 0 starts with the create phase above; odd rounds run in
-            // the reverse order of even ones.
-            let order: &[usize] = if round % 2 == 1 { &[3, 2, 1, 0] } else { &[0, 1, 2, 3] };
-            let mut results: [Option<LoadResult>; 4] = Default::default();
+            // the reverse order of even ones. The earlier version's phase
+            // sits next to this version's.
+            let order: &[usize] = match (round % 2 == 1, before.is_some()) {
+                (false, false) => &[0, 1, 2, 3],
+                (true, false) => &[3, 2, 1, 0],
+                (false, true) => &[0, 1, 4, 2, 3],
+                (true, true) => &[3, 2, 4, 1, 0],
+            };
+            let mut results: [Option<LoadResult>; 5] = Default::default();
             if round == 0 {
                 results[2] = Some(first.clone());
             }
@@ -508,7 +553,7 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
                     results[which] = Some(phase(which)?);
                 }
             }
-            let [Some(bare), Some(route), Some(many), Some(hot)] = results else {
+            let [Some(bare), Some(route), Some(many), Some(hot), earlier] = results else {
                 bail!("a phase of round {round} did not run");
             };
             check_create(store, &many)?;
@@ -517,10 +562,29 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
                     "create iteration on one hot experiment ({store}) never succeeded; see the failure above"
                 );
             }
-            rounds.push(Round { bare, route, many, hot });
+            rounds.push(Round { bare, route, many, hot, before: earlier });
         }
         let rss = server.peak_rss_kib();
         server.stop()?;
+        if let Some(before) = before {
+            before.stop()?;
+            let (round, ratio, all) =
+                median_round(&rounds, |r| r.many.rps / r.before.as_ref().map_or(f64::NAN, |b| b.rps));
+            rows.push(Row {
+                section: "server",
+                name: format!(
+                    "{store}: create iteration, one experiment per connection, to the `--before` binary"
+                ),
+                figure: format!(
+                    "{:.0} to {:.0} req/s; median of rounds {}",
+                    round.many.rps,
+                    round.before.as_ref().map_or(0.0, |b| b.rps),
+                    all.join(", ")
+                ),
+                ratio: Some(ratio),
+                target: Some(Target::AtLeast(0.9)),
+            });
+        }
 
         let to_bare = |m: fn(&Round) -> &LoadResult| move |r: &Round| m(r).rps / r.bare.rps;
         let (bare_median, _, _) = median_round(&rounds, |r| r.bare.rps);

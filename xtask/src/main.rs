@@ -23,7 +23,8 @@ const TASKS: &[(&str, &str)] = &[
         "run every benchmark, print one table of ratios and write it to BENCHMARKS.md; \
          `--quick` (shorter phases, 20,000 experiments at scale), `--seconds N` (default 6, quick 3) \
          per load phase, `--connections N` (default 32), `--scale N` (experiments in the scale phase, \
-         default 1,000,000), `--no-write`; `--scale-check` only loads N (default 300) experiments, \
+         default 1,000,000), `--no-write`, `--before BINARY` (create iteration against an earlier \
+         version's `iteration`, phase for phase); `--scale-check` only loads N (default 300) experiments, \
          restarts and reads each back, with no timing (for CI)",
     ),
     (
