@@ -601,6 +601,20 @@ async fn concurrent_updates_all_land_in_order_without_retrying(store: Arc<dyn St
     assert_eq!(tags, expected);
 }
 
+/// The query for every experiment of the project, active and archived, in one page.
+fn everything() -> PageQuery<'static> {
+    PageQuery {
+        environment: None,
+        active: true,
+        archived: true,
+        holdouts: false,
+        status: None,
+        keep: None,
+        offset: 0,
+        limit: 50,
+    }
+}
+
 async fn a_plain_read_is_the_record_as_a_read_without_expand_answers_it(store: Arc<dyn Store>) {
     let record = full_record();
     let key = record.key().to_owned();
@@ -639,16 +653,8 @@ async fn a_page_selects_as_the_whole_list_would(store: Arc<dyn Store>) {
                 for keep in [None, Some(&keep_even as &(dyn Fn(&iteration_model::Experiment) -> bool + Sync))]
                 {
                     for (offset, limit) in [(0, 50), (0, 3), (2, 4), (11, 5), (40, 5)] {
-                        let query = PageQuery {
-                            environment,
-                            active,
-                            archived,
-                            holdouts: false,
-                            status: None,
-                            keep,
-                            offset,
-                            limit,
-                        };
+                        let query =
+                            PageQuery { environment, active, archived, keep, offset, limit, ..everything() };
                         let page = store.page("p", query).await.unwrap();
                         assert_eq!(page, Page::of(all.clone(), &query), "{query:?}");
                         let plain = store.page_plain("p", query).await.unwrap();
@@ -671,22 +677,7 @@ async fn a_page_selects_as_the_whole_list_would(store: Arc<dyn Store>) {
     }
     store.insert(record("p", "production", "x12"), None).await.unwrap();
     check(Arc::clone(&store)).await;
-    let archived_page = store
-        .page(
-            "p",
-            PageQuery {
-                environment: None,
-                active: false,
-                archived: true,
-                holdouts: false,
-                status: None,
-                keep: None,
-                offset: 0,
-                limit: 50,
-            },
-        )
-        .await
-        .unwrap();
+    let archived_page = store.page("p", PageQuery { active: false, ..everything() }).await.unwrap();
     assert_eq!(keys(&archived_page.items), [("production", "x1"), ("test", "x3"), ("production", "x8")]);
 }
 
@@ -1100,16 +1091,6 @@ async fn sqlite_moves_a_version_2_database_to_version_3() {
     drop(connection);
 
     let store = SqliteStore::open(dir.path()).unwrap();
-    let query = PageQuery {
-        environment: None,
-        active: false,
-        archived: true,
-        holdouts: false,
-        status: None,
-        keep: None,
-        offset: 0,
-        limit: 20,
-    };
-    let page = store.page("p", query).await.unwrap();
+    let page = store.page("p", PageQuery { active: false, ..everything() }).await.unwrap();
     assert_eq!((keys(&page.items), page.total), (vec![("production", "archived")], 1));
 }

@@ -531,6 +531,14 @@ pub fn plain_json_of(experiment: &mut Experiment) -> Bytes {
 }
 
 impl Page {
+    /// The page with each experiment as [`plain_json`].
+    pub fn plain(&self) -> Page<Bytes> {
+        Page {
+            items: self.items.iter().map(|r| plain_json(&r.value.experiment)).collect(),
+            total: self.total,
+        }
+    }
+
     /// The page of `listed` (every experiment of a project, in creation
     /// order) that `query` asks for.
     pub fn of(listed: Vec<Versioned<Arc<ExperimentRecord>>>, query: &PageQuery<'_>) -> Page {

@@ -568,10 +568,7 @@ impl Store for SqliteStore {
     fn page_plain<'a>(&'a self, project: &'a str, query: PageQuery<'a>) -> StoreFuture<'a, Page<Bytes>> {
         if query.keep.is_some() {
             let page = self.list_now(project, query.environment).map(|listed| Page::of(listed, &query));
-            return ready(page.map(|page| Page {
-                items: page.items.iter().map(|r| super::plain_json(&r.value.experiment)).collect(),
-                total: page.total,
-            }));
+            return ready(page.map(|page| page.plain()));
         }
         ready(self.page_now(project, &query, "plain", |_, plain| Ok(Bytes::from(plain))))
     }
