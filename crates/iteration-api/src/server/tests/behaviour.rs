@@ -554,8 +554,8 @@ async fn lists_page_filter_and_link_exactly() {
     for (query, message) in [
         ("limit=51", "limit 51 must be between 1 and 50"),
         ("limit=0", "limit 0 must be between 1 and 50"),
-        ("limit=ten", "limit `ten` must be a whole number of 0 or more"),
-        ("offset=-1", "offset `-1` must be a whole number of 0 or more"),
+        ("limit=ten", "limit `ten` must be a whole number from 0 to 9223372036854775807"),
+        ("offset=-1", "offset `-1` must be a whole number from 0 to 9223372036854775807"),
         ("lifecycleState=gone", "lifecycleState `gone` is not one of active, archived"),
         ("filter=owner:me", "cannot filter by `owner`; filter by flagKey, metricKey or status"),
     ] {
