@@ -99,3 +99,64 @@ async fn null_for_an_optional_field_reads_as_absent() {
     let refused = t.call(Method::POST, &format!("{EXPERIMENT}/iterations"), Some(body)).await;
     assert_eq!(error_paths(&refused.body), [("/hypothesis".to_owned(), "missing_field".to_owned())]);
 }
+
+#[tokio::test]
+async fn documented_fields_the_server_does_not_use_are_still_checked() {
+    let t = TestApp::new().await;
+    let flag = json!({
+        "key": "unused-fields", "name": "Unused fields",
+        "includeInSnippet": {}, "purpose": "experiment", "maintainerTeamKey": 7,
+        "migrationSettings": {"contextKind": "user"},
+        "initialPrerequisites": [{"key": "example-flag-for-experiment"}],
+        "variations": [{"value": true, "valueHash": 1}, {"value": false}],
+    });
+    let refused = t.call(Method::POST, FLAGS, Some(flag)).await;
+    assert_error(&refused, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        error_paths(&refused.body),
+        [
+            ("/variations/0/valueHash", "wrong_type"),
+            ("/includeInSnippet", "wrong_type"),
+            ("/maintainerTeamKey", "wrong_type"),
+            ("/purpose", "not_allowed"),
+            ("/migrationSettings/stageCount", "missing_field"),
+            ("/initialPrerequisites/0/variationId", "missing_field"),
+        ]
+        .map(|(path, code)| (path.to_owned(), code.to_owned()))
+    );
+    let well_typed = json!({
+        "key": "unused-fields", "name": "Unused fields", "includeInSnippet": true, "purpose": "migration",
+        "migrationSettings": {"stageCount": 2}, "initialPrerequisites": [], "maintainerTeamKey": null,
+    });
+    let created = t.call(Method::POST, FLAGS, Some(well_typed)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+    let metric = json!({
+        "key": "unused-metric-fields", "kind": "custom", "eventKey": "e",
+        "windowStartOffset": "soon", "winsorUpperPercentile": true, "traceQuery": 1,
+        "urls": [{"kind": "somewhere"}],
+        "denominator": {"isNumeric": "yes", "dataSource": {}},
+    });
+    let refused = t.call(Method::POST, "/api/v2/metrics/my-project", Some(metric)).await;
+    assert_error(&refused, StatusCode::BAD_REQUEST, "invalid_request");
+    let mut paths = error_paths(&refused.body);
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            ("/denominator/dataSource", "wrong_type"),
+            ("/denominator/isNumeric", "wrong_type"),
+            ("/traceQuery", "wrong_type"),
+            ("/urls/0/kind", "not_allowed"),
+            ("/windowStartOffset", "wrong_type"),
+            ("/winsorUpperPercentile", "wrong_type"),
+        ]
+        .map(|(path, code)| (path.to_owned(), code.to_owned()))
+    );
+    let holdout = json!({
+        "key": "unused-holdout-fields", "name": "H", "holdoutamount": "10",
+        "metrics": [{"key": "metric-key-123abc", "primary": "yes"}],
+    });
+    let refused = t.call(Method::POST, HOLDOUTS, Some(holdout)).await;
+    assert_eq!(error_paths(&refused.body), [("/metrics/0/primary".to_owned(), "wrong_type".to_owned())]);
+}
