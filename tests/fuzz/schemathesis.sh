@@ -10,10 +10,11 @@
 # The tool is installed from PyPI into a throwaway virtual environment; the
 # server is the given binary, `serve --demo --in-memory`, on a free port of
 # 127.0.0.1. Path keys are fixed to the demo world's, so that requests reach
-# the handlers instead of stopping at a 404. Runs in about 2 to 4 minutes
-# on two cores with the default of 12 examples per operation
-# (FUZZ_MAX_EXAMPLES or the second argument changes it), about 2 700 cases
-# over all 33 operations of the document. The temporary directory (venv,
+# the handlers instead of stopping at a 404. Runs in one to two minutes
+# on two cores (installing the tool included) with the default of 12
+# examples per operation (FUZZ_MAX_EXAMPLES or the second argument changes
+# it), about 2 770 cases over all 33 operations of the document; the seed
+# is fixed (FUZZ_SEED changes it). The temporary directory (venv,
 # logs) and the server are removed on exit, whatever the outcome;
 # FUZZ_REPORT_DIR keeps a copy of the JUnit report.
 #
