@@ -263,6 +263,7 @@ impl FeatureFlagBody {
                 let id = r.opt(object, path, "_id", Reader::string)?;
                 let name = r.opt(object, path, "name", Reader::string)?;
                 let description = r.opt(object, path, "description", Reader::string)?;
+                r.unused(object, path, "valueHash", Reader::string);
                 Some(FlagVariation { id, value: value?, description, name, extra: Map::new() })
             })
         });
@@ -282,6 +283,24 @@ impl FeatureFlagBody {
         let is_flag_on = r.opt(object, "", "isFlagOn", Reader::boolean);
         let client_side_availability = r.opt(object, "", "clientSideAvailability", typed);
         let custom_properties = r.opt(object, "", "customProperties", typed);
+        // Documented, not kept: a new flag here has no prerequisites, no
+        // migration stages and no team.
+        r.unused(object, "", "includeInSnippet", Reader::boolean);
+        r.unused(object, "", "maintainerTeamKey", Reader::string);
+        r.unused(object, "", "purpose", Reader::one_of(&["migration", "holdout"]));
+        r.unused(object, "", "migrationSettings", |r, v, p| {
+            let settings = r.object(v, p)?;
+            r.unused(settings, p, "contextKind", Reader::string);
+            r.req(settings, p, "stageCount", Reader::integer)
+        });
+        r.unused(object, "", "initialPrerequisites", |r, v, p| {
+            r.each(v, p, |r, item, path| {
+                let prerequisite = r.object(item, path)?;
+                let key = r.req(prerequisite, path, "key", Reader::string);
+                let variation = r.req(prerequisite, path, "variationId", Reader::string);
+                key.zip(variation)
+            })
+        });
         let body = (|| {
             Some(FeatureFlagBody {
                 name: name?,

@@ -275,6 +275,8 @@ impl HoldoutPost {
                     let m = r.object(item, path)?;
                     let key = r.req(m, path, "key", Reader::string);
                     let is_group = r.opt(m, path, "isGroup", Reader::boolean);
+                    // A holdout's primary metric is `primarymetrickey`.
+                    r.unused(m, path, "primary", Reader::boolean);
                     Some(HoldoutMetric { key: key?, is_group: is_group?.unwrap_or(false) })
                 })
             });

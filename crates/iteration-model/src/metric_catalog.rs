@@ -189,6 +189,52 @@ impl std::fmt::Debug for MetricContext<'_> {
     }
 }
 
+/// A `UrlPost` of a metric's `urls`, kept as sent.
+fn read_url(r: &mut Reader, value: &Value, path: &str) -> Option<()> {
+    let url = r.object(value, path)?;
+    r.unused(url, path, "kind", Reader::one_of(&["exact", "canonical", "substring", "regex"]));
+    for field in ["url", "substring", "pattern"] {
+        r.unused(url, path, field, Reader::string);
+    }
+    Some(())
+}
+
+/// Reads the `MetricPost` fields (or `DenominatorPost` fields, at `path`)
+/// that a metric keeps as sent, among its unknown fields, without using
+/// them, so that a value the document does not allow is refused.
+fn kept_as_sent(r: &mut Reader, object: &Map<String, Value>) {
+    window_and_winsor(r, object, "");
+    for field in ["traceQuery", "traceValueLocation"] {
+        r.unused(object, "", field, Reader::string);
+    }
+    r.unused(object, "", "denominator", |r, v, p| {
+        let denominator = r.object(v, p)?;
+        window_and_winsor(r, denominator, p);
+        for field in ["eventName", "unitAggregationType"] {
+            r.unused(denominator, p, field, Reader::string);
+        }
+        r.unused(denominator, p, "isNumeric", Reader::boolean);
+        r.unused(denominator, p, "dataSource", crate::flag::typed::<MetricDataSourceRefRep>);
+        r.unused(denominator, p, "filters", crate::flag::typed::<Filter>);
+        Some(())
+    });
+}
+
+/// The fields a metric and its denominator share: the analysis window and
+/// winsorization.
+fn window_and_winsor(r: &mut Reader, object: &Map<String, Value>, path: &str) {
+    for field in ["windowStartOffset", "windowEndOffset"] {
+        r.unused(object, path, field, Reader::integer);
+    }
+    for field in ["winsorLowerPercentile", "winsorUpperPercentile"] {
+        r.unused(object, path, field, Reader::number);
+    }
+    for field in ["winsorExcludeImputed", "winsorIncludeImputed"] {
+        r.unused(object, path, field, Reader::boolean);
+    }
+    r.unused(object, path, "unitAggregationField", Reader::string);
+}
+
 impl MetricRep {
     /// A new metric from a `MetricPost` body, or every problem with it.
     pub fn create(
@@ -237,6 +283,7 @@ impl MetricRep {
             urls: None,
             extra: Map::new(),
         };
+        kept_as_sent(&mut r, object);
         for (field, value) in object {
             if value.is_null() {
                 continue;
@@ -254,7 +301,7 @@ impl MetricRep {
                 "tags" => metric.tags = r.strings(value, &path).unwrap_or_default(),
                 "randomizationUnits" => metric.randomization_units = r.strings(value, &path),
                 "analysisUnits" => metric.analysis_units = r.strings(value, &path),
-                "urls" => metric.urls = r.array(value, &path).cloned(),
+                "urls" => metric.urls = r.each(value, &path, read_url).and(value.as_array().cloned()),
                 "unitAggregationType" => {
                     metric.unit_aggregation_type = r.string(value, &path).map(|s| s.as_str().into())
                 }

@@ -232,6 +232,10 @@ impl ProjectCatalog {
                     let object = r.object(item, path)?;
                     let key = r.req(object, path, "randomizationUnit", Reader::string);
                     let default = r.opt(object, path, "default", Reader::boolean);
+                    // Deprecated and not used, but the document says it is a
+                    // string, so anything else is refused like any mistyped field.
+                    let standard = r.opt(object, path, "standardRandomizationUnit", Reader::string);
+                    standard?;
                     Some(RandomizationUnit { key: key?, default: default?.unwrap_or(false) })
                 })
             })

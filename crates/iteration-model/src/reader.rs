@@ -83,6 +83,33 @@ impl Reader {
         }
     }
 
+    pub(crate) fn number(&mut self, value: &Value, path: &str) -> Option<f64> {
+        match value.as_f64() {
+            Some(n) => Some(n),
+            None => {
+                self.wrong_type(path, "a number", value);
+                None
+            }
+        }
+    }
+
+    /// A reader of a string that must be one of `allowed` (a documented
+    /// `enum`).
+    pub(crate) fn one_of(allowed: &[&str]) -> impl FnOnce(&mut Reader, &Value, &str) -> Option<String> {
+        move |r, value, path| {
+            let text = r.string(value, path)?;
+            if allowed.contains(&text.as_str()) {
+                return Some(text);
+            }
+            r.violations.push(
+                path,
+                ViolationCode::NotAllowed,
+                format!("`{text}` is not allowed; use one of {}", allowed.join(", ")),
+            );
+            None
+        }
+    }
+
     pub(crate) fn boolean(&mut self, value: &Value, path: &str) -> Option<bool> {
         match value {
             Value::Bool(b) => Some(*b),
@@ -170,6 +197,20 @@ impl Reader {
             None => Some(None),
             Some(value) => read(self, value, &pointer(path, field)).map(Some),
         }
+    }
+
+    /// Reads an optional field that the document describes and the caller
+    /// does not use, only so that a value the document does not allow is
+    /// refused like any other (an ignored field of the wrong type would
+    /// otherwise pass unnoticed).
+    pub(crate) fn unused<T>(
+        &mut self,
+        object: &Map<String, Value>,
+        path: &str,
+        field: &str,
+        read: impl FnOnce(&mut Reader, &Value, &str) -> Option<T>,
+    ) {
+        let _ = self.opt(object, path, field, read);
     }
 
     pub(crate) fn finish<T>(self, value: Option<T>) -> Result<T, Violations> {

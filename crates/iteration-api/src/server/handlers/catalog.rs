@@ -131,8 +131,25 @@ fn only_environments(ctx: &Context<'_>, mut flag: FeatureFlag) -> FeatureFlag {
     flag
 }
 
+/// A documented boolean query parameter, read as Go's `strconv.ParseBool`
+/// reads one (`true`, `false`, `1`, `0`, `t`, `f`, any case of the words):
+/// anything else is a 400 naming it, also for the parameters whose value
+/// changes nothing here (`summary`, the deprecated `compare`), since the
+/// document says boolean.
+fn boolean_query(ctx: &Context<'_>, name: &str) -> Result<Option<bool>, ApiError> {
+    let Some(text) = ctx.query(name) else { return Ok(None) };
+    match text.as_str() {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(Some(true)),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(Some(false)),
+        _ => Err(ApiError::invalid(format!("{name} `{text}` must be true or false"))),
+    }
+}
+
 pub(super) async fn list_flags(ctx: &Context<'_>, project: &str) -> Result<Response<Bytes>, ApiError> {
     let catalog = ctx.read_catalog(project).await?;
+    for ignored in ["summary", "compare"] {
+        boolean_query(ctx, ignored)?;
+    }
     let filter = FlagFilter::parse(ctx)?;
     let (limit, offset) = page_window(ctx, 20, 100)?;
     let matching: Vec<&FeatureFlag> = catalog.catalog().flags.values().filter(|f| filter.keeps(f)).collect();
@@ -163,8 +180,8 @@ impl FlagFilter {
         if let Some(tag) = ctx.query("tag") {
             filter.tags.push(tag);
         }
-        if let Some(archived) = ctx.query("archived") {
-            filter.archived = Some(archived == "true");
+        if let Some(archived) = boolean_query(ctx, "archived")? {
+            filter.archived = Some(archived);
         }
         for part in ctx.query("filter").unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
             let (field, value) = part.split_once(':').unwrap_or((part, ""));
@@ -243,6 +260,9 @@ pub(super) async fn patch_flag(
     project: &str,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
+    for ignored in ["ignoreConflicts", "dryRun"] {
+        boolean_query(ctx, ignored)?;
+    }
     let body = ctx.json_body()?;
     let change = if is_semantic(ctx, &body) {
         FlagChange::Semantic(FlagPatch::from_json(&body).map_err(|v| ApiError::violations(&v))?)

@@ -99,9 +99,10 @@ fn lifecycle_states(text: Option<&str>) -> Result<(bool, bool), ApiError> {
 fn number(ctx: &Context<'_>, name: &str, default: usize) -> Result<usize, ApiError> {
     match ctx.query(name) {
         None => Ok(default),
-        Some(text) => text
-            .parse()
-            .map_err(|_| ApiError::invalid(format!("{name} `{text}` must be a whole number of 0 or more"))),
+        // The document says int64: a number beyond it is refused, not read.
+        Some(text) => text.parse::<i64>().ok().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
+            ApiError::invalid(format!("{name} `{text}` must be a whole number from 0 to {}", i64::MAX))
+        }),
     }
 }
 

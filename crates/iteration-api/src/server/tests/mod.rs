@@ -22,6 +22,7 @@ mod errors;
 mod experiment_rules;
 mod faults;
 mod fixed_body;
+mod inputs;
 mod layers_holdouts;
 mod lifecycle;
 
