@@ -114,39 +114,44 @@ impl Cache {
     }
 }
 
-/// One experiment in a [`Listing`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Listed {
-    /// Its row's creation order (the rowid).
-    pub(super) order: i64,
-    /// Its environment, an index into [`Listing::environments`].
-    environment: u32,
-    summary: Summary,
-}
-
-/// Every experiment of one project by creation order, with its
-/// environment and [`Summary`]: about 24 bytes each, so a million fit in a
-/// few tens of MiB, where their records would take several GiB.
+/// Every experiment of one project by creation order, grouped by
+/// environment and [`Summary`]: each group a sorted list of creation
+/// orders, 8 bytes an experiment, so a million fit in a few MiB.
+///
+/// A query selects whole groups, so its total is the sum of their lengths,
+/// and its page is found by binary search, not by walking every
+/// experiment: the page's first order is the smallest order with more than
+/// `offset` selected experiments at or before it.
 #[derive(Debug, Default)]
 pub(super) struct Listing {
     environments: Vec<Box<str>>,
-    listed: Vec<Listed>,
+    groups: HashMap<(u32, Summary), Vec<i64>>,
 }
 
 impl Listing {
-    /// Adds or changes the experiment with creation order `order`.
+    /// Adds the experiment with creation order `order`, or moves it to the
+    /// group of its new environment and summary.
     pub(super) fn set(&mut self, order: i64, environment: &str, summary: Summary) {
-        let environment = self.environment(environment);
-        let listed = Listed { order, environment, summary };
-        // Inserts come with a larger order than any before; so the common
-        // case is a push.
-        match self.listed.last() {
-            Some(last) if last.order < order => self.listed.push(listed),
-            None => self.listed.push(listed),
-            Some(_) => match self.listed.binary_search_by_key(&order, |l| l.order) {
-                Ok(at) => self.listed[at] = listed,
-                Err(at) => self.listed.insert(at, listed),
-            },
+        let group = (self.environment(environment), summary);
+        // A change of summary moves the order; the groups are few, so each
+        // is searched rather than keeping where every order is.
+        for (at_group, orders) in &mut self.groups {
+            if let Ok(at) = orders.binary_search(&order) {
+                if *at_group == group {
+                    return;
+                }
+                orders.remove(at);
+                break;
+            }
+        }
+        let orders = self.groups.entry(group).or_default();
+        // Inserts come with a larger order than any before: a push.
+        match orders.last() {
+            Some(&last) if last > order => {
+                let at = orders.partition_point(|&o| o < order);
+                orders.insert(at, order);
+            }
+            _ => orders.push(order),
         }
     }
 
@@ -163,16 +168,50 @@ impl Listing {
     /// The creation orders of the page `query` asks for (which must have
     /// no [`PageQuery::keep`]), and how many experiments it selects.
     pub(super) fn page(&self, query: &PageQuery<'_>) -> (Vec<i64>, usize) {
-        let mut total = 0;
-        let mut page = Vec::with_capacity(query.limit.min(64));
-        for listed in &self.listed {
-            let environment = &self.environments[listed.environment as usize];
-            if query.admits(environment, listed.summary) {
-                if total >= query.offset && page.len() < query.limit {
-                    page.push(listed.order);
-                }
-                total += 1;
+        let selected: Vec<&[i64]> = self
+            .groups
+            .iter()
+            .filter(|((environment, summary), _)| {
+                query.admits(&self.environments[*environment as usize], *summary)
+            })
+            .map(|(_, orders)| orders.as_slice())
+            .filter(|orders| !orders.is_empty())
+            .collect();
+        let total = selected.iter().map(|orders| orders.len()).sum();
+        if query.offset >= total || query.limit == 0 {
+            return (Vec::new(), total);
+        }
+        // How many selected experiments have an order below `order`.
+        let below =
+            |order: i64| -> usize { selected.iter().map(|o| o.partition_point(|&x| x < order)).sum() };
+        // The page starts at the largest order with at most `offset` below it.
+        let (mut low, mut high) = (
+            selected.iter().map(|o| o[0]).min().unwrap_or(0),
+            selected.iter().map(|o| o[o.len() - 1]).max().unwrap_or(0),
+        );
+        while low < high {
+            let middle = low + (high - low + 1) / 2;
+            if below(middle) <= query.offset {
+                low = middle;
+            } else {
+                high = middle - 1;
             }
+        }
+        // Merge the groups from there.
+        let mut cursors: Vec<&[i64]> =
+            selected.iter().map(|o| &o[o.partition_point(|&x| x < low)..]).collect();
+        let mut page = Vec::with_capacity(query.limit.min(total - query.offset));
+        while page.len() < query.limit {
+            let Some((next, _)) = cursors
+                .iter()
+                .enumerate()
+                .filter_map(|(i, o)| o.first().map(|&x| (i, x)))
+                .min_by_key(|&(_, x)| x)
+            else {
+                break;
+            };
+            page.push(cursors[next][0]);
+            cursors[next] = &cursors[next][1..];
         }
         (page, total)
     }
@@ -225,6 +264,59 @@ mod tests {
         let mut cache = Cache::new(0);
         let _ = cache.publish("k".to_owned(), record("x"));
         assert!(cache.get("k").0.is_none());
+    }
+
+    /// The page a walk over every experiment in order would give.
+    fn walked(all: &[(i64, &str, Summary)], query: &PageQuery<'_>) -> (Vec<i64>, usize) {
+        let selected: Vec<i64> =
+            all.iter().filter(|(_, e, s)| query.admits(e, *s)).map(|(order, _, _)| *order).collect();
+        let page = selected.iter().skip(query.offset).take(query.limit).copied().collect();
+        (page, selected.len())
+    }
+
+    #[test]
+    fn a_page_found_by_search_is_the_page_a_walk_finds() {
+        use super::super::super::Status;
+        let statuses = [Status::NotStarted, Status::Running, Status::Stopped];
+        let mut all = Vec::new();
+        let mut listing = Listing::default();
+        // Orders with gaps, in several groups, some changed after they were added.
+        for i in 0..300_i64 {
+            let order = i * 3 + (i % 2);
+            let environment = ["production", "test", "staging"][(i % 3) as usize];
+            let summary = Summary {
+                archived: i % 7 == 0,
+                holdout: i % 11 == 0,
+                status: statuses[(i % 5 % 3) as usize],
+            };
+            listing.set(order, environment, summary);
+            all.push((order, environment, summary));
+        }
+        for entry in all.iter_mut().filter(|(order, _, _)| order % 4 == 0) {
+            entry.2.archived = !entry.2.archived;
+            listing.set(entry.0, entry.1, entry.2);
+        }
+        for environment in [None, Some("production"), Some("test")] {
+            for (active, archived) in [(true, false), (false, true), (true, true)] {
+                for status in [None, Some(Status::Running)] {
+                    for (offset, limit) in
+                        [(0, 20), (0, 1), (7, 13), (99, 50), (150, 20), (400, 20), (0, 500)]
+                    {
+                        let query = PageQuery {
+                            environment,
+                            active,
+                            archived,
+                            holdouts: environment.is_none(),
+                            status,
+                            keep: None,
+                            offset,
+                            limit,
+                        };
+                        assert_eq!(listing.page(&query), walked(&all, &query), "{query:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
