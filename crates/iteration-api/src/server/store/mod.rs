@@ -361,6 +361,14 @@ impl Change {
         self
     }
 
+    /// The decision made already, with the experiment and catalog versions
+    /// it was made on, taken out: for a store that prepares the write before
+    /// it is serialized with the others (and puts it back with
+    /// [`Change::decided_on`] when it cannot).
+    pub fn take_decided(&mut self) -> Option<(u64, u64, Decision)> {
+        self.decided.take()
+    }
+
     /// The decision for the experiment at `version` and the catalog at
     /// `catalog_version`: the one made already if it was made on these,
     /// a new one otherwise.

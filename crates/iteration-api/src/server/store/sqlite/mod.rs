@@ -60,8 +60,8 @@ use tokio::sync::oneshot;
 
 use super::records::Catalogs;
 use super::{
-    CatalogExpectation, CatalogRecord, Change, ExperimentRecord, Page, PageQuery, Settled, Store, StoreError,
-    StoreFuture, Versioned,
+    CatalogExpectation, CatalogRecord, Change, Decision, ExperimentRecord, Page, PageQuery, Settled, Store,
+    StoreError, StoreFuture, Versioned,
 };
 use crate::server::world::World;
 
@@ -70,7 +70,7 @@ mod schema;
 mod writer;
 
 use cache::{Cache, Listing, cache_key};
-use writer::{Published, Replacement, Request, Writer};
+use writer::{Prepared, Published, Replacement, Request, Writer};
 
 /// The file in the data directory that holds the database.
 const FILE_NAME: &str = "iteration.sqlite3";
@@ -260,6 +260,7 @@ impl SqliteStore {
         let writer = Writer {
             connection,
             shared: Arc::clone(&shared),
+            orders: Default::default(),
             #[cfg(test)]
             gate: Arc::clone(&gate),
         };
@@ -371,6 +372,34 @@ impl SqliteStore {
             })
         })
         .transpose()
+    }
+
+    /// The change's own decision applied to the cached record it was made
+    /// on, with both columns written, when the cache holds that version;
+    /// otherwise the decision stays with the change, for the writer.
+    fn prepare(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+        change: &mut Change,
+    ) -> Option<Box<Prepared>> {
+        let (version, catalog, decision) = change.take_decided()?;
+        let cached =
+            self.shared.cached(&cache_key(project, environment, key)).filter(|c| c.version == version);
+        let (cached, edit, answer) = match (cached, decision) {
+            (Some(cached), Decision::Write { edit, answer }) => (cached, edit, answer),
+            (_, decision) => {
+                // Left with the change for the writer, which reads the record itself.
+                change.decided = Some((version, catalog, decision));
+                return None;
+            }
+        };
+        let mut record = Box::new(edit.applied(&cached.value));
+        drop(cached);
+        let json = record_json(&record).ok()?;
+        let plain = schema::plain_text(&mut record.experiment).ok()?;
+        Some(Box::new(Prepared { version, catalog, record, json, plain, answer }))
     }
 
     /// Every experiment of `project` (of `environment` when given), read
@@ -597,8 +626,10 @@ impl Store for SqliteStore {
         key: &'a str,
         change: Change,
     ) -> StoreFuture<'a, Settled> {
+        let mut change = change;
+        let prepared = self.prepare(project, environment, key, &mut change);
         let (project, environment, key) = (project.to_owned(), environment.to_owned(), key.to_owned());
-        self.submit(|reply| Request::Update { project, environment, key, change, reply })
+        self.submit(|reply| Request::Update { project, environment, key, change, prepared, reply })
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {

@@ -39,6 +39,10 @@ pub(super) enum Request {
         environment: String,
         key: String,
         change: Change,
+        /// The change's own decision, applied and written out already by
+        /// the caller's task, for the writer to take as it is while the
+        /// versions it was made on are current.
+        prepared: Option<Box<Prepared>>,
         reply: oneshot::Sender<Result<Settled, StoreError>>,
     },
     SaveWorld {
@@ -57,6 +61,22 @@ pub(super) enum Request {
     /// Always committed in a transaction of its own (see `Writer::run`), so
     /// that it is checked against nothing but the committed state.
     ReplaceAll { replacement: Box<Replacement>, reply: oneshot::Sender<Result<(), StoreError>> },
+}
+
+/// A change's decision applied to the cached record it was made on, with
+/// the record's two columns written: the work a write needs besides the
+/// database, done on the caller's task rather than in the writer thread,
+/// which every write waits for.
+#[derive(Debug)]
+pub(super) struct Prepared {
+    /// The experiment's version the decision was made on.
+    pub(super) version: u64,
+    /// The catalog's version the decision was made on.
+    pub(super) catalog: u64,
+    pub(super) record: Box<ExperimentRecord>,
+    pub(super) json: String,
+    pub(super) plain: String,
+    pub(super) answer: super::super::Answer,
 }
 
 /// Everything [`Store::replace_all`](super::super::Store::replace_all)
@@ -123,6 +143,9 @@ impl Reply {
 pub(super) struct Writer {
     pub(super) connection: Connection,
     pub(super) shared: Arc<Shared>,
+    /// Where experiments were last found (key to creation order), so that
+    /// a record is found again by rowid rather than through the key index.
+    pub(super) orders: Orders,
     #[cfg(test)]
     pub(super) gate: Arc<std::sync::Mutex<()>>,
 }
@@ -167,7 +190,7 @@ impl Writer {
                 return;
             }
         };
-        let mut batch = Batch::new(&self.shared, &transaction);
+        let mut batch = Batch::new(&self.shared, &transaction, &mut self.orders);
         let count = requests.len() as u64;
         let replies: Vec<Reply> = requests.into_iter().map(|request| batch.apply(request)).collect();
         let flushed = batch.flush();
@@ -186,6 +209,32 @@ impl Writer {
                 replies.into_iter().for_each(|reply| reply.fail(&cause));
             }
         }
+    }
+}
+
+/// Where the writer last found experiments: key to creation order, at
+/// most [`Orders::CAPACITY`] of them (forgotten all at once beyond). Only a
+/// hint: a row found at the order is used only if it still holds the key.
+#[derive(Debug, Default)]
+pub(super) struct Orders(HashMap<String, i64>);
+
+impl Orders {
+    /// How many keys are remembered at most (about 5 MiB).
+    const CAPACITY: usize = 65_536;
+
+    fn get(&self, key: &str) -> Option<i64> {
+        self.0.get(key).copied()
+    }
+
+    fn remember(&mut self, key: &str, order: i64) {
+        if self.0.len() >= Orders::CAPACITY && !self.0.contains_key(key) {
+            self.0.clear();
+        }
+        self.0.insert(key.to_owned(), order);
+    }
+
+    fn forget_all(&mut self) {
+        self.0.clear();
     }
 }
 
@@ -230,6 +279,11 @@ struct Working {
     dirty: bool,
     /// Written in this batch (to publish once committed).
     written: bool,
+    /// The record's `record` and `plain` columns, when written out already.
+    columns: Option<(String, String)>,
+    /// The summary the row's columns hold: they are written only when it
+    /// changes, which spares the listing index an update per write.
+    stored: Summary,
 }
 
 /// The requests of one transaction so far, each checked against the
@@ -237,6 +291,7 @@ struct Working {
 struct Batch<'a> {
     shared: &'a Shared,
     connection: &'a Connection,
+    orders: &'a mut Orders,
     working: HashMap<String, Working>,
     catalogs: HashMap<String, Versioned<Arc<CatalogRecord>>>,
     /// The catalogs to publish: written, or newer in the database than in memory.
@@ -248,10 +303,11 @@ struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    fn new(shared: &'a Shared, connection: &'a Connection) -> Batch<'a> {
+    fn new(shared: &'a Shared, connection: &'a Connection, orders: &'a mut Orders) -> Batch<'a> {
         Batch {
             shared,
             connection,
+            orders,
             working: HashMap::new(),
             catalogs: HashMap::new(),
             catalogs_changed: HashSet::new(),
@@ -276,8 +332,8 @@ impl<'a> Batch<'a> {
             Request::Swap { expected, record, catalog, reply } => {
                 Reply::Version(reply, self.swap(expected, record, catalog))
             }
-            Request::Update { project, environment, key, change, reply } => {
-                Reply::Settled(reply, self.update(&project, &environment, &key, change))
+            Request::Update { project, environment, key, change, prepared, reply } => {
+                Reply::Settled(reply, self.update(&project, &environment, &key, change, prepared))
             }
             Request::SaveWorld { world, document, reply } => {
                 let saved = save_world(self.connection, &document).map(|()| self.world = Some(*world));
@@ -355,21 +411,16 @@ impl<'a> Batch<'a> {
     /// version, else read from the database.
     fn working(&mut self, key: String) -> Result<Option<&mut Working>, StoreError> {
         if !self.working.contains_key(&key) {
-            let mut parts = key.split('\0');
-            let (project, environment, experiment) =
-                (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let row: Option<(i64, i64)> = self
-                .connection
-                .prepare_cached(
-                    "SELECT created_order, version FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
-                )
-                .and_then(|mut statement| {
-                    statement
-                        .query_row(params![project, environment, experiment], |row| Ok((row.get(0)?, row.get(1)?)))
-                        .optional()
-                })
-                .map_err(StoreError::unavailable)?;
+            let row = match self.orders.get(&key) {
+                Some(order) => self.found_at(&key, order)?,
+                None => None,
+            };
+            let row = match row {
+                Some(row) => Some(row),
+                None => self.found_by_key(&key)?,
+            };
             let Some((order, version)) = row else { return Ok(None) };
+            self.orders.remember(&key, order);
             let version = u64::try_from(version).map_err(StoreError::unavailable)?;
             let cached = self.shared.cached(&key).filter(|cached| cached.version == version);
             let held = match cached {
@@ -383,9 +434,53 @@ impl<'a> Batch<'a> {
                     Held::Owned(Box::new(serde_json::from_str(&json).map_err(StoreError::unavailable)?))
                 }
             };
-            self.working.insert(key.clone(), Working { order, version, held, dirty: false, written: false });
+            self.working.insert(
+                key.clone(),
+                Working {
+                    order,
+                    version,
+                    stored: Summary::of(&held.record().experiment),
+                    held,
+                    dirty: false,
+                    written: false,
+                    columns: None,
+                },
+            );
         }
         Ok(self.working.get_mut(&key))
+    }
+
+    /// The version of the row at `order` if it still holds the experiment at `key`.
+    fn found_at(&self, key: &str, order: i64) -> Result<Option<(i64, i64)>, StoreError> {
+        let row: Option<(i64, String, String, String)> = self
+            .connection
+            .prepare_cached(
+                "SELECT version, project, environment, key FROM experiments WHERE created_order = ?1",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![order], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+                    .optional()
+            })
+            .map_err(StoreError::unavailable)?;
+        Ok(row.filter(|(_, p, e, k)| cache_key(p, e, k) == key).map(|(version, ..)| (order, version)))
+    }
+
+    /// The creation order and version of the experiment at `key`, through the key's index.
+    fn found_by_key(&self, key: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let mut parts = key.split('\0');
+        let (project, environment, experiment) =
+            (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        self.connection
+            .prepare_cached(
+                "SELECT created_order, version FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![project, environment, experiment], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .map_err(StoreError::unavailable)
     }
 
     fn insert(
@@ -424,10 +519,22 @@ impl<'a> Batch<'a> {
             })
             .map_err(StoreError::unavailable)?;
         let order = self.connection.last_insert_rowid();
+        self.orders.remember(&key, order);
         self.bump(&record.project_key)?;
         let record = Arc::new(record);
         let held = Held::Shared(Arc::clone(&record));
-        self.working.insert(key, Working { order, version: 1, held, dirty: false, written: true });
+        self.working.insert(
+            key,
+            Working {
+                order,
+                version: 1,
+                stored: Summary::of(&held.record().experiment),
+                held,
+                dirty: false,
+                written: true,
+                columns: None,
+            },
+        );
         Ok(Versioned { version: 1, value: record })
     }
 
@@ -447,11 +554,13 @@ impl<'a> Batch<'a> {
         check_catalog_guard(catalog_version, catalog)?;
         let next = expected.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
         *working = Working {
+            order: working.order,
             held: Held::Owned(Box::new(record)),
             version: next,
             dirty: true,
             written: true,
-            ..*working
+            columns: None,
+            stored: working.stored,
         };
         self.bump(&project)?;
         Ok(next)
@@ -463,17 +572,35 @@ impl<'a> Batch<'a> {
         environment: &str,
         key: &str,
         mut change: Change,
+        prepared: Option<Box<Prepared>>,
     ) -> Result<Settled, StoreError> {
         let catalog = self.catalog(project)?;
         let working = self.working(cache_key(project, environment, key))?.ok_or(StoreError::NotFound)?;
         let version = working.version;
+        let next = version.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
+        if let Some(prepared) = prepared
+            && prepared.version == version
+            && prepared.catalog == catalog.version
+        {
+            let Prepared { record, json, plain, answer, .. } = *prepared;
+            *working = Working {
+                order: working.order,
+                held: Held::Owned(record),
+                version: next,
+                dirty: true,
+                written: true,
+                columns: Some((json, plain)),
+                stored: working.stored,
+            };
+            self.bump(project)?;
+            return Ok(Settled { version: next, written: true, answer });
+        }
         let decision =
             change.decide(version, &working.held.record().experiment, catalog.version, &catalog.value);
         let (edit, answer) = match decision {
             Decision::Refuse(answer) => return Ok(Settled { version, written: false, answer }),
             Decision::Write { edit, answer } => (edit, answer),
         };
-        let next = version.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
         match &mut working.held {
             Held::Owned(record) => edit.apply_to(&mut record.experiment),
             // Shared with the cache's readers: build the changed record
@@ -483,6 +610,7 @@ impl<'a> Batch<'a> {
         working.version = next;
         working.dirty = true;
         working.written = true;
+        working.columns = None;
         self.bump(project)?;
         Ok(Settled { version: next, written: true, answer })
     }
@@ -539,6 +667,7 @@ impl<'a> Batch<'a> {
             }
         }
         let known_catalogs = self.shared.known().catalogs.clone();
+        self.orders.forget_all();
         self.connection
             .execute_batch("DELETE FROM experiments; DELETE FROM catalogs; DELETE FROM generations;")
             .map_err(StoreError::unavailable)?;
@@ -595,22 +724,35 @@ impl<'a> Batch<'a> {
             rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(err.to_string())))
         };
         for working in self.working.values_mut().filter(|w| w.dirty) {
-            let json = record_json(working.held.record()).map_err(conversion)?;
             let (archived, holdout, status) = summary_columns(Summary::of(&working.held.record().experiment));
-            let plain = match &mut working.held {
-                Held::Owned(record) => plain_text(&mut record.experiment),
-                Held::Shared(record) => plain_text(&mut record.experiment.clone()),
-            }
-            .map_err(conversion)?;
+            let (json, plain) = match working.columns.take() {
+                Some(columns) => columns,
+                None => {
+                    let json = record_json(working.held.record()).map_err(conversion)?;
+                    let plain = match &mut working.held {
+                        Held::Owned(record) => plain_text(&mut record.experiment),
+                        Held::Shared(record) => plain_text(&mut record.experiment.clone()),
+                    }
+                    .map_err(conversion)?;
+                    (json, plain)
+                }
+            };
             let version = i64::try_from(working.version)
                 .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
-            let changed = self
-                .connection
-                .prepare_cached(
-                    "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6, \
-                     plain = ?7 WHERE created_order = ?1",
-                )?
-                .execute(params![working.order, version, json, archived, holdout, status, plain])?;
+            let summary = Summary::of(&working.held.record().experiment);
+            let changed = if summary == working.stored {
+                self.connection
+                    .prepare_cached("UPDATE experiments SET version = ?2, record = ?3, plain = ?4 WHERE created_order = ?1")?
+                    .execute(params![working.order, version, json, plain])?
+            } else {
+                working.stored = summary;
+                self.connection
+                    .prepare_cached(
+                        "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6, \
+                         plain = ?7 WHERE created_order = ?1",
+                    )?
+                    .execute(params![working.order, version, json, archived, holdout, status, plain])?
+            };
             if changed != 1 {
                 return Err(rusqlite::Error::QueryReturnedNoRows);
             }
