@@ -429,6 +429,12 @@ impl SqliteStore {
         })
     }
 
+    /// The page `query` selects, from every record of the project: for a
+    /// query with a [`PageQuery::keep`], which only a whole record answers.
+    fn page_of_whole_list(&self, project: &str, query: &PageQuery<'_>) -> Result<Page, StoreError> {
+        self.list_now(project, query.environment).map(|listed| Page::of(listed, query))
+    }
+
     /// The page `query` selects, from the project's listing index (built
     /// now if this is the project's first list) and the page's rows.
     fn page_now<T>(
@@ -580,7 +586,7 @@ impl Store for SqliteStore {
 
     fn page<'a>(&'a self, project: &'a str, query: PageQuery<'a>) -> StoreFuture<'a, Page> {
         if query.keep.is_some() {
-            return ready(self.list_now(project, query.environment).map(|listed| Page::of(listed, &query)));
+            return ready(self.page_of_whole_list(project, &query));
         }
         ready(self.page_now(project, &query, "record", |version, json| parse_row(version, &json)))
     }
@@ -596,8 +602,7 @@ impl Store for SqliteStore {
 
     fn page_plain<'a>(&'a self, project: &'a str, query: PageQuery<'a>) -> StoreFuture<'a, Page<Bytes>> {
         if query.keep.is_some() {
-            let page = self.list_now(project, query.environment).map(|listed| Page::of(listed, &query));
-            return ready(page.map(|page| page.plain()));
+            return ready(self.page_of_whole_list(project, &query).map(|page| page.plain()));
         }
         ready(self.page_now(project, &query, "plain", |_, plain| Ok(Bytes::from(plain))))
     }

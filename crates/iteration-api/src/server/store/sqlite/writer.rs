@@ -498,7 +498,8 @@ impl<'a> Batch<'a> {
         }
         check_catalog_guard(self.catalog(&record.project_key)?.version, catalog)?;
         let json = record_json(&record)?;
-        let (archived, holdout, status) = summary_columns(Summary::of(&record.experiment));
+        let summary = Summary::of(&record.experiment);
+        let (archived, holdout, status) = summary_columns(summary);
         let plain = plain_text(&mut record.experiment)?;
         self.connection
             .prepare_cached(
@@ -525,15 +526,7 @@ impl<'a> Batch<'a> {
         let held = Held::Shared(Arc::clone(&record));
         self.working.insert(
             key,
-            Working {
-                order,
-                version: 1,
-                stored: Summary::of(&held.record().experiment),
-                held,
-                dirty: false,
-                written: true,
-                columns: None,
-            },
+            Working { order, version: 1, stored: summary, held, dirty: false, written: true, columns: None },
         );
         Ok(Versioned { version: 1, value: record })
     }
@@ -724,7 +717,7 @@ impl<'a> Batch<'a> {
             rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(err.to_string())))
         };
         for working in self.working.values_mut().filter(|w| w.dirty) {
-            let (archived, holdout, status) = summary_columns(Summary::of(&working.held.record().experiment));
+            let summary = Summary::of(&working.held.record().experiment);
             let (json, plain) = match working.columns.take() {
                 Some(columns) => columns,
                 None => {
@@ -739,13 +732,13 @@ impl<'a> Batch<'a> {
             };
             let version = i64::try_from(working.version)
                 .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
-            let summary = Summary::of(&working.held.record().experiment);
             let changed = if summary == working.stored {
                 self.connection
                     .prepare_cached("UPDATE experiments SET version = ?2, record = ?3, plain = ?4 WHERE created_order = ?1")?
                     .execute(params![working.order, version, json, plain])?
             } else {
                 working.stored = summary;
+                let (archived, holdout, status) = summary_columns(summary);
                 self.connection
                     .prepare_cached(
                         "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6, \
