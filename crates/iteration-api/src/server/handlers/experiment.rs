@@ -28,12 +28,7 @@ pub(super) async fn get(
 ) -> Result<Response<Bytes>, ApiError> {
     let expand = Expand::parse(&ctx.query("expand").unwrap_or_default());
     if expand.is_empty() {
-        // The common read: the store may hand out the answer's bytes as
-        // they are, without reading the record.
-        ctx.environment(project, environment)?;
-        let plain = ctx.app.store.get_plain(project, environment, key).await.map_err(super::store_error)?;
-        let plain = plain.ok_or_else(|| super::experiment_not_found(project, environment, key))?;
-        return Ok(json_bytes(StatusCode::OK, plain.value));
+        return Ok(json_bytes(StatusCode::OK, ctx.load_plain(project, environment, key).await?));
     }
     let record = ctx.load(project, environment, key).await?;
     Ok(json(StatusCode::OK, &expand.apply(Arc::unwrap_or_clone(record.value).experiment)))

@@ -192,6 +192,20 @@ impl Context<'_> {
             .ok_or_else(|| experiment_not_found(project, environment, key))
     }
 
+    /// The stored experiment as a read without `expand` answers it (the
+    /// store may hand out those bytes without reading the record), or 404
+    /// as [`Context::load`] answers it.
+    pub(crate) async fn load_plain(
+        &self,
+        project: &str,
+        environment: &str,
+        key: &str,
+    ) -> Result<Bytes, ApiError> {
+        self.environment(project, environment)?;
+        let plain = self.app.store.get_plain(project, environment, key).await.map_err(store_error)?;
+        Ok(plain.ok_or_else(|| experiment_not_found(project, environment, key))?.value)
+    }
+
     /// Changes the experiment with `decide`, which decides on the
     /// experiment and the project's catalog as they are, and returns the
     /// [`Edit`] and the answer, or the error to answer with. It decides
@@ -285,7 +299,7 @@ pub(crate) fn kept_changing(key: &str) -> String {
     format!("experiment `{key}` kept changing while this request tried {MAX_WRITE_ATTEMPTS} times; retry")
 }
 
-pub(crate) fn experiment_not_found(project: &str, environment: &str, key: &str) -> ApiError {
+fn experiment_not_found(project: &str, environment: &str, key: &str) -> ApiError {
     ApiError::not_found(format!(
         "experiment `{key}` not found in project `{project}`, environment `{environment}`"
     ))
