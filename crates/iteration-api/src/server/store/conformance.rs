@@ -807,6 +807,59 @@ async fn sqlite_applied_edits_survive_reopening() {
 }
 
 #[cfg(feature = "sqlite")]
+#[test]
+fn a_record_written_around_its_drafts_json_reads_back_as_the_record() {
+    let with_draft = full_record();
+    let mut without = full_record();
+    without.experiment.draft_iteration = None;
+    let mut given = without.clone();
+    given.experiment.draft_iteration = Some(new_draft(&with_draft));
+    for mut record in [with_draft, given] {
+        let draft_json = iteration_model::to_json_vec(record.experiment.draft_iteration.as_ref().unwrap());
+        let json = super::sqlite::record_json_with_draft(&mut record, &draft_json).unwrap();
+        // The record is as it was, and its JSON reads back as it.
+        assert_eq!(serde_json::from_str::<ExperimentRecord>(&json).unwrap(), record);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json).unwrap(),
+            serde_json::to_value(&record).unwrap()
+        );
+    }
+}
+
+/// A create iteration as the server sends it: decided already on the
+/// version the caller read, so that a caching store writes it out on the
+/// caller's task, around the draft's JSON.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_draft_decided_on_the_cached_version_survives_reopening() {
+    let dir = TempDir::new();
+    let record = full_record();
+    let key = record.key().to_owned();
+    let draft = new_draft(&record);
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let inserted = store.insert(record.clone(), None).await.unwrap();
+        let catalog = store.catalog("p").await.unwrap().map_or(0, |c| c.version);
+        let decision = Decision::Write { edit: Edit::replace_draft(draft.clone()).0, answer: Box::new(()) };
+        // Deciding again would refuse: the decision made already is taken.
+        let replacing = Change::new(|_, _| Decision::Refuse(Box::new(()))).decided_on(
+            inserted.version,
+            catalog,
+            decision,
+        );
+        let settled = store.update("p", "production", &key, replacing).await.unwrap();
+        assert!(settled.written);
+        assert_eq!(settled.version, 2);
+    }
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut expected = record;
+    expected.experiment.draft_iteration = Some(draft);
+    let got = store.get("p", "production", &key).await.unwrap().unwrap();
+    assert_eq!(got, Versioned { version: 2, value: Arc::new(expected) });
+}
+
+#[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writes_queued_together_share_one_commit() {
     let dir = TempDir::new();

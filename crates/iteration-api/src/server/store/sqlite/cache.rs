@@ -40,9 +40,28 @@ pub(super) struct Cache {
     published: u64,
 }
 
-/// What a cache rotation or replacement let go of, to be dropped after
-/// the cache's lock is released.
-pub(super) type Evicted = HashMap<String, Versioned<Arc<ExperimentRecord>>>;
+/// What the cache let go of (a generation dropped by a rotation, the
+/// versions a commit replaced), to be dropped after the cache's lock is
+/// released: dropping a record frees every part of it, and under the lock
+/// every reader of the cache would wait for that.
+#[derive(Debug, Default)]
+#[must_use = "dropped under the cache's lock, it makes every reader wait"]
+pub(super) struct Evicted {
+    generations: Vec<HashMap<String, Versioned<Arc<ExperimentRecord>>>>,
+    records: Vec<Versioned<Arc<ExperimentRecord>>>,
+}
+
+impl Evicted {
+    pub(super) fn new() -> Evicted {
+        Evicted::default()
+    }
+
+    /// Adds what `other` let go of.
+    pub(super) fn extend(&mut self, other: Evicted) {
+        self.generations.extend(other.generations);
+        self.records.extend(other.records);
+    }
+}
 
 impl Cache {
     pub(super) fn new(capacity: usize) -> Cache {
@@ -85,8 +104,10 @@ impl Cache {
 
     /// Caches a record a commit wrote (replacing any older version).
     pub(super) fn publish(&mut self, key: String, record: Versioned<Arc<ExperimentRecord>>) -> Evicted {
-        self.old.remove(&key);
-        self.put_young(key, record)
+        let older = self.old.remove(&key);
+        let mut evicted = self.put_young(key, record);
+        evicted.records.extend(older);
+        evicted
     }
 
     /// Counts a commit as published, once its records are.
@@ -96,21 +117,25 @@ impl Cache {
 
     /// Forgets every record (the store was replaced), and counts that as a
     /// commit; returns them, to be dropped after the lock is released.
-    pub(super) fn clear(&mut self) -> (Evicted, Evicted) {
+    pub(super) fn clear(&mut self) -> Evicted {
         self.published += 1;
-        (mem::take(&mut self.young), mem::take(&mut self.old))
+        Evicted {
+            generations: vec![mem::take(&mut self.young), mem::take(&mut self.old)],
+            records: Vec::new(),
+        }
     }
 
     fn put_young(&mut self, key: String, record: Versioned<Arc<ExperimentRecord>>) -> Evicted {
         if self.capacity == 0 {
             return Evicted::new();
         }
-        self.young.insert(key, record);
+        let replaced = self.young.insert(key, record);
+        let mut evicted = Evicted { generations: Vec::new(), records: replaced.into_iter().collect() };
         if self.young.len() >= self.capacity.div_ceil(2) {
             let young = mem::take(&mut self.young);
-            return mem::replace(&mut self.old, young);
+            evicted.generations.push(mem::replace(&mut self.old, young));
         }
-        Evicted::new()
+        evicted
     }
 }
 

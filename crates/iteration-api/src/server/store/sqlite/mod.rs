@@ -60,8 +60,8 @@ use tokio::sync::oneshot;
 
 use super::records::Catalogs;
 use super::{
-    CatalogExpectation, CatalogRecord, Change, Decision, ExperimentRecord, Page, PageQuery, Settled, Store,
-    StoreError, StoreFuture, Versioned,
+    CatalogExpectation, CatalogRecord, Change, Decision, Edit, ExperimentRecord, Page, PageQuery, Settled,
+    Store, StoreError, StoreFuture, Versioned,
 };
 use crate::server::world::World;
 
@@ -69,7 +69,7 @@ mod cache;
 mod schema;
 mod writer;
 
-use cache::{Cache, Listing, cache_key};
+use cache::{Cache, Evicted, Listing, cache_key};
 use writer::{Prepared, Published, Replacement, Request, Writer};
 
 /// The file in the data directory that holds the database.
@@ -168,15 +168,17 @@ impl Shared {
     }
 
     /// Makes what a commit wrote visible to reads, before it is answered.
-    fn publish(&self, published: Published) {
+    /// Returns the records it replaced in the cache, for the writer to drop
+    /// once it has answered: freeing them is work no answer waits for.
+    fn publish(&self, published: Published) -> Evicted {
         let Published { records, catalogs, generations, world, replaced } = published;
         if let Some(replaced) = replaced {
             let (catalogs, world) = *replaced;
             let cleared = lock(&self.cache).clear();
             let listings = std::mem::take(&mut *lock(&self.listings));
             *self.known() = Known { catalogs, world: Some(world) };
-            drop((cleared, listings));
-            return;
+            drop(listings);
+            return cleared;
         }
         {
             let mut listings = lock(&self.listings);
@@ -202,15 +204,14 @@ impl Shared {
                 known.world = Some(world);
             }
         }
-        let mut evicted = Vec::new();
+        let mut evicted = Evicted::new();
         let mut cache = lock(&self.cache);
         for (_, record) in records {
             let key = cache_key(&record.value.project_key, &record.value.environment_key, record.value.key());
-            evicted.push(cache.publish(key, record));
+            evicted.extend(cache.publish(key, record));
         }
         cache.published_one();
-        drop(cache);
-        drop(evicted);
+        evicted
     }
 }
 
@@ -304,6 +305,18 @@ impl SqliteStore {
         &self,
         request: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Request,
     ) -> StoreFuture<'static, T> {
+        self.submit_keeping((), request)
+    }
+
+    /// [`SqliteStore::submit`], holding `keep` until the answer arrives:
+    /// for a record the write replaces, so that its last reference is the
+    /// caller's and it is freed on the caller's thread, not in the writer
+    /// thread that every write waits for.
+    fn submit_keeping<T: Send + 'static, K: Send + 'static>(
+        &self,
+        keep: K,
+        request: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Request,
+    ) -> StoreFuture<'static, T> {
         let (reply, answer) = oneshot::channel();
         let sent = match &self.requests {
             Some(requests) => requests.send(request(reply)).is_ok(),
@@ -313,9 +326,11 @@ impl SqliteStore {
             if !sent {
                 return Err(StoreError::unavailable("the database writer has stopped"));
             }
-            answer
+            let answered = answer
                 .await
-                .map_err(|_| StoreError::unavailable("the database writer stopped before answering"))?
+                .map_err(|_| StoreError::unavailable("the database writer stopped before answering"))?;
+            drop(keep);
+            answered
         })
     }
 
@@ -376,14 +391,15 @@ impl SqliteStore {
 
     /// The change's own decision applied to the cached record it was made
     /// on, with both columns written, when the cache holds that version;
-    /// otherwise the decision stays with the change, for the writer.
+    /// otherwise the decision stays with the change, for the writer. With
+    /// it, the record it replaces, for the caller to hold until answered.
     fn prepare(
         &self,
         project: &str,
         environment: &str,
         key: &str,
         change: &mut Change,
-    ) -> Option<Box<Prepared>> {
+    ) -> Option<(Box<Prepared>, Arc<ExperimentRecord>)> {
         let (version, catalog, decision) = change.take_decided()?;
         let cached =
             self.shared.cached(&cache_key(project, environment, key)).filter(|c| c.version == version);
@@ -395,11 +411,19 @@ impl SqliteStore {
                 return None;
             }
         };
+        // The new draft's JSON, written once already for the answer.
+        let draft_json = match &edit {
+            Edit::ReplaceDraft(replacement) => Some(replacement.json().clone()),
+            Edit::With(_) => None,
+        };
         let mut record = Box::new(edit.applied(&cached.value));
-        drop(cached);
-        let json = record_json(&record).ok()?;
+        let json = match draft_json {
+            Some(draft_json) => record_json_with_draft(&mut record, &draft_json),
+            None => record_json(&record),
+        }
+        .ok()?;
         let plain = schema::plain_text(&mut record.experiment).ok()?;
-        Some(Box::new(Prepared { version, catalog, record, json, plain, answer }))
+        Some((Box::new(Prepared { version, catalog, record, json, plain, answer }), cached.value))
     }
 
     /// Every experiment of `project` (of `environment` when given), read
@@ -562,6 +586,30 @@ pub(super) fn record_json(record: &ExperimentRecord) -> Result<String, StoreErro
     String::from_utf8(json).map_err(StoreError::unavailable)
 }
 
+/// [`record_json`] of a record whose draft is `draft_json` already: the
+/// draft, most of a new experiment's record, is not written again. It goes
+/// last in the experiment's object instead of in its usual place, which
+/// reads back the same (a JSON object's members have no order).
+pub(super) fn record_json_with_draft(
+    record: &mut ExperimentRecord,
+    draft_json: &[u8],
+) -> Result<String, StoreError> {
+    let draft = record.experiment.draft_iteration.take();
+    let mut json = Vec::with_capacity(RECORD_JSON_CAPACITY);
+    record.write_json(&mut json);
+    record.experiment.draft_iteration = draft;
+    // The record ends with the experiment's `}` and its own; the
+    // experiment's object is never empty (it has a key at least).
+    if !json.ends_with(b"}}") {
+        return Err(StoreError::unavailable("a record's JSON does not end its experiment's object"));
+    }
+    json.truncate(json.len() - 2);
+    json.extend_from_slice(b",\"draftIteration\":");
+    json.extend_from_slice(draft_json);
+    json.extend_from_slice(b"}}");
+    String::from_utf8(json).map_err(StoreError::unavailable)
+}
+
 fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> {
     Box::pin(std::future::ready(result))
 }
@@ -632,9 +680,16 @@ impl Store for SqliteStore {
         change: Change,
     ) -> StoreFuture<'a, Settled> {
         let mut change = change;
-        let prepared = self.prepare(project, environment, key, &mut change);
+        let (prepared, replaced) = self.prepare(project, environment, key, &mut change).unzip();
         let (project, environment, key) = (project.to_owned(), environment.to_owned(), key.to_owned());
-        self.submit(|reply| Request::Update { project, environment, key, change, prepared, reply })
+        self.submit_keeping(replaced, |reply| Request::Update {
+            project,
+            environment,
+            key,
+            change,
+            prepared,
+            reply,
+        })
     }
 
     fn load_world(&self) -> StoreFuture<'_, Option<World>> {

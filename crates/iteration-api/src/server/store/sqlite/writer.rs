@@ -200,8 +200,10 @@ impl Writer {
             Ok(()) => {
                 self.shared.counts.commits.fetch_add(1, Ordering::Relaxed);
                 self.shared.counts.writes.fetch_add(count, Ordering::Relaxed);
-                self.shared.publish(published);
+                let replaced = self.shared.publish(published);
                 replies.into_iter().for_each(Reply::send);
+                // Freed after the answers: no caller waits for it.
+                drop(replaced);
             }
             Err(err) => {
                 tracing::error!(error = %err, "SQLite commit failed");
@@ -236,6 +238,12 @@ impl Orders {
     fn forget_all(&mut self) {
         self.0.clear();
     }
+}
+
+/// The project, environment and experiment key a [`cache_key`] joins.
+fn key_parts(key: &str) -> (&str, &str, &str) {
+    let mut parts = key.split('\0');
+    (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""))
 }
 
 /// What a commit changed, for the store to publish to its memory.
@@ -463,14 +471,14 @@ impl<'a> Batch<'a> {
                     .optional()
             })
             .map_err(StoreError::unavailable)?;
-        Ok(row.filter(|(_, p, e, k)| cache_key(p, e, k) == key).map(|(version, ..)| (order, version)))
+        Ok(row
+            .filter(|(_, p, e, k)| key_parts(key) == (p.as_str(), e.as_str(), k.as_str()))
+            .map(|(version, ..)| (order, version)))
     }
 
     /// The creation order and version of the experiment at `key`, through the key's index.
     fn found_by_key(&self, key: &str) -> Result<Option<(i64, i64)>, StoreError> {
-        let mut parts = key.split('\0');
-        let (project, environment, experiment) =
-            (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (project, environment, experiment) = key_parts(key);
         self.connection
             .prepare_cached(
                 "SELECT created_order, version FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
