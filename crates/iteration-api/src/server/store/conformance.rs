@@ -627,8 +627,44 @@ async fn a_plain_read_is_the_record_as_a_read_without_expand_answers_it(store: A
 
     store.update("p", "production", &key, renaming("Renamed")).await.unwrap();
     let got = store.get_plain("p", "production", &key).await.unwrap().unwrap();
-    assert_eq!((got.version, got.value.to_vec()), (2, plain(&renamed(record, "Renamed"))));
+    assert_eq!((got.version, got.value.to_vec()), (2, plain(&renamed(record.clone(), "Renamed"))));
     assert_eq!(store.get_plain("p", "production", "missing").await.unwrap(), None);
+
+    // A new draft leaves the plain answer as it was (a store may keep it
+    // unwritten); other edits queued with it change it. Decided already on
+    // the current version, as the server sends it, and decided by the store.
+    let replacing = |draft: iteration_model::IterationRep| {
+        Change::new(move |_, _| Decision::Write {
+            edit: Edit::replace_draft(draft.clone()).0,
+            answer: Box::new(()),
+        })
+    };
+    let draft = new_draft(&record);
+    let catalog = store.catalog("p").await.unwrap().map_or(0, |c| c.version);
+    let decision = Decision::Write { edit: Edit::replace_draft(draft.clone()).0, answer: Box::new(()) };
+    let decided = replacing(draft.clone()).decided_on(2, catalog, decision);
+    store.update("p", "production", &key, decided).await.unwrap();
+    let (renamed_again, replaced) = tokio::join!(
+        store.update("p", "production", &key, renaming("Renamed again")),
+        store.update("p", "production", &key, replacing(draft)),
+    );
+    renamed_again.unwrap();
+    replaced.unwrap();
+    let got = store.get("p", "production", &key).await.unwrap().unwrap();
+    let got_plain = store.get_plain("p", "production", &key).await.unwrap().unwrap();
+    assert_eq!(got.value.experiment.name, "Renamed again");
+    assert_eq!((got_plain.version, got_plain.value.to_vec()), (5, plain(&got.value)));
+}
+
+#[test]
+fn a_new_draft_leaves_the_plain_answer_as_it_was() {
+    let record = full_record();
+    let (edit, _) = Edit::replace_draft(new_draft(&record));
+    assert!(!edit.changes_plain());
+    let replaced = edit.applied(&record);
+    assert_ne!(replaced, record);
+    assert_eq!(super::plain_json(&replaced.experiment), super::plain_json(&record.experiment));
+    assert!(Edit::with(|_| ()).changes_plain());
 }
 
 /// Every page of every query is the slice of the whole list the query

@@ -217,6 +217,13 @@ impl Edit {
         Edit::With(Box::new(change))
     }
 
+    /// Whether the edit can change what a read without `expand` answers
+    /// ([`plain_json`]). Replacing the draft cannot: that answer leaves the
+    /// draft out. A store that keeps the plain answer need not write it again.
+    pub fn changes_plain(&self) -> bool {
+        !matches!(self, Edit::ReplaceDraft(_))
+    }
+
     /// Applies the edit to `experiment` in place.
     pub fn apply_to(self, experiment: &mut Experiment) {
         match self {

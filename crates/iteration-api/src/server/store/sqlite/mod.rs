@@ -416,13 +416,14 @@ impl SqliteStore {
             Edit::ReplaceDraft(replacement) => Some(replacement.json().clone()),
             Edit::With(_) => None,
         };
+        let changes_plain = edit.changes_plain();
         let mut record = Box::new(edit.applied(&cached.value));
         let json = match draft_json {
             Some(draft_json) => record_json_with_draft(&mut record, &draft_json),
             None => record_json(&record),
         }
         .ok()?;
-        let plain = schema::plain_text(&mut record.experiment).ok()?;
+        let plain = if changes_plain { Some(schema::plain_text(&mut record.experiment).ok()?) } else { None };
         Some((Box::new(Prepared { version, catalog, record, json, plain, answer }), cached.value))
     }
 

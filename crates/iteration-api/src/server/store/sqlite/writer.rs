@@ -75,7 +75,8 @@ pub(super) struct Prepared {
     pub(super) catalog: u64,
     pub(super) record: Box<ExperimentRecord>,
     pub(super) json: String,
-    pub(super) plain: String,
+    /// The `plain` column, or `None` when the decision cannot change it.
+    pub(super) plain: Option<String>,
     pub(super) answer: super::super::Answer,
 }
 
@@ -287,8 +288,12 @@ struct Working {
     dirty: bool,
     /// Written in this batch (to publish once committed).
     written: bool,
-    /// The record's `record` and `plain` columns, when written out already.
-    columns: Option<(String, String)>,
+    /// The record's `record` column, when written out already, with its
+    /// `plain` column when that was written too.
+    columns: Option<(String, Option<String>)>,
+    /// The row's `plain` column no longer answers for the record: an edit
+    /// since it was written can change it ([`Edit::changes_plain`]).
+    plain_stale: bool,
     /// The summary the row's columns hold: they are written only when it
     /// changes, which spares the listing index an update per write.
     stored: Summary,
@@ -452,6 +457,7 @@ impl<'a> Batch<'a> {
                     dirty: false,
                     written: false,
                     columns: None,
+                    plain_stale: false,
                 },
             );
         }
@@ -534,7 +540,16 @@ impl<'a> Batch<'a> {
         let held = Held::Shared(Arc::clone(&record));
         self.working.insert(
             key,
-            Working { order, version: 1, stored: summary, held, dirty: false, written: true, columns: None },
+            Working {
+                order,
+                version: 1,
+                stored: summary,
+                held,
+                dirty: false,
+                written: true,
+                columns: None,
+                plain_stale: false,
+            },
         );
         Ok(Versioned { version: 1, value: record })
     }
@@ -561,6 +576,7 @@ impl<'a> Batch<'a> {
             dirty: true,
             written: true,
             columns: None,
+            plain_stale: true,
             stored: working.stored,
         };
         self.bump(&project)?;
@@ -584,6 +600,9 @@ impl<'a> Batch<'a> {
             && prepared.catalog == catalog.version
         {
             let Prepared { record, json, plain, answer, .. } = *prepared;
+            // Without a new `plain`, the row's still answers, unless an
+            // earlier write of the batch changed it.
+            let plain_stale = plain.is_some() || working.plain_stale;
             *working = Working {
                 order: working.order,
                 held: Held::Owned(record),
@@ -591,6 +610,7 @@ impl<'a> Batch<'a> {
                 dirty: true,
                 written: true,
                 columns: Some((json, plain)),
+                plain_stale,
                 stored: working.stored,
             };
             self.bump(project)?;
@@ -602,6 +622,7 @@ impl<'a> Batch<'a> {
             Decision::Refuse(answer) => return Ok(Settled { version, written: false, answer }),
             Decision::Write { edit, answer } => (edit, answer),
         };
+        working.plain_stale |= edit.changes_plain();
         match &mut working.held {
             Held::Owned(record) => edit.apply_to(&mut record.experiment),
             // Shared with the cache's readers: build the changed record
@@ -728,32 +749,53 @@ impl<'a> Batch<'a> {
             let summary = Summary::of(&working.held.record().experiment);
             let (json, plain) = match working.columns.take() {
                 Some(columns) => columns,
-                None => {
-                    let json = record_json(working.held.record()).map_err(conversion)?;
-                    let plain = match &mut working.held {
+                None => (record_json(working.held.record()).map_err(conversion)?, None),
+            };
+            let plain = match plain {
+                Some(plain) if working.plain_stale => Some(plain),
+                _ if working.plain_stale => Some(
+                    match &mut working.held {
                         Held::Owned(record) => plain_text(&mut record.experiment),
                         Held::Shared(record) => plain_text(&mut record.experiment.clone()),
                     }
-                    .map_err(conversion)?;
-                    (json, plain)
-                }
+                    .map_err(conversion)?,
+                ),
+                _ => None,
             };
+            working.plain_stale = false;
             let version = i64::try_from(working.version)
                 .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
-            let changed = if summary == working.stored {
-                self.connection
-                    .prepare_cached("UPDATE experiments SET version = ?2, record = ?3, plain = ?4 WHERE created_order = ?1")?
-                    .execute(params![working.order, version, json, plain])?
-            } else {
+            let summary = (summary != working.stored).then_some(summary);
+            if let Some(summary) = summary {
                 working.stored = summary;
-                let (archived, holdout, status) = summary_columns(summary);
-                self.connection
-                    .prepare_cached(
-                        "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6, \
-                         plain = ?7 WHERE created_order = ?1",
-                    )?
-                    .execute(params![working.order, version, json, archived, holdout, status, plain])?
+            }
+            let (archived, holdout, status) = summary_columns(summary.unwrap_or(working.stored));
+            // The columns that changed, and only those: `record` always.
+            let statement = match (&plain, summary) {
+                (None, None) => "UPDATE experiments SET version = ?2, record = ?3 WHERE created_order = ?1",
+                (Some(_), None) => {
+                    "UPDATE experiments SET version = ?2, record = ?3, plain = ?7 WHERE created_order = ?1"
+                }
+                (None, Some(_)) => {
+                    "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6 \
+                     WHERE created_order = ?1"
+                }
+                (Some(_), Some(_)) => {
+                    "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6, \
+                     plain = ?7 WHERE created_order = ?1"
+                }
             };
+            let mut statement = self.connection.prepare_cached(statement)?;
+            // SQLite counts parameters up to the highest number used.
+            let changed = match (plain, summary) {
+                (None, None) => statement.execute(params![working.order, version, json]),
+                (None, Some(_)) => {
+                    statement.execute(params![working.order, version, json, archived, holdout, status])
+                }
+                (Some(plain), _) => {
+                    statement.execute(params![working.order, version, json, archived, holdout, status, plain])
+                }
+            }?;
             if changed != 1 {
                 return Err(rusqlite::Error::QueryReturnedNoRows);
             }
