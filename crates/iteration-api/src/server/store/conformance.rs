@@ -1142,6 +1142,61 @@ async fn sqlite_changes_to_one_experiment_queued_together_share_one_commit() {
     assert_eq!(got.value.experiment.name, expected);
 }
 
+/// The tables, columns and indexes of `path`'s database, each table's
+/// columns in their order.
+#[cfg(feature = "sqlite")]
+fn schema_of(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    let connection = rusqlite::Connection::open(path.join("iteration.sqlite3")).unwrap();
+    let mut names = connection
+        .prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap();
+    let objects: Vec<(String, String)> =
+        names.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect();
+    objects
+        .into_iter()
+        .map(|(kind, name)| {
+            let pragma = if kind == "table" { "table_info" } else { "index_info" };
+            let mut columns = connection.prepare(&format!("SELECT name FROM pragma_{pragma}(?1)")).unwrap();
+            let columns = columns.query_map([&name], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
+            (format!("{kind} {name}"), columns)
+        })
+        .collect()
+}
+
+/// A new database has the tables, columns and indexes an old one moved up
+/// to the current version has, with `plain` before `record` in a row (so
+/// that reading it does not read the record's overflow pages).
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_new_database_has_the_schema_an_old_one_moves_up_to() {
+    let (new, old) = (TempDir::new(), TempDir::new());
+    drop(SqliteStore::open(new.path()).unwrap());
+    std::fs::create_dir_all(old.path()).unwrap();
+    rusqlite::Connection::open(old.path().join("iteration.sqlite3"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE experiments (
+                created_order INTEGER PRIMARY KEY, project TEXT NOT NULL, environment TEXT NOT NULL,
+                key TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1), record TEXT NOT NULL,
+                UNIQUE (project, environment, key));
+             CREATE TABLE world (id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL);
+             PRAGMA user_version = 1;
+             PRAGMA application_id = 1767138674;",
+        )
+        .unwrap();
+    drop(SqliteStore::open(old.path()).unwrap());
+
+    let sorted = |mut schema: Vec<(String, Vec<String>)>| {
+        schema.iter_mut().for_each(|(_, columns)| columns.sort());
+        schema
+    };
+    let new_schema = schema_of(new.path());
+    assert_eq!(sorted(new_schema.clone()), sorted(schema_of(old.path())));
+    let experiments = &new_schema.iter().find(|(name, _)| name == "table experiments").unwrap().1;
+    let position = |column: &str| experiments.iter().position(|c| c == column).unwrap();
+    assert!(position("plain") < position("record"), "{experiments:?}");
+}
+
 /// A database of schema version 2 (before summaries) moves to version 3 on
 /// opening: its records get their summaries, so a list selects them.
 #[cfg(feature = "sqlite")]

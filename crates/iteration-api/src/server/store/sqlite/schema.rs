@@ -121,26 +121,10 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
              use a newer version of the program"
         )));
     }
-    if version < 1 {
-        transaction
-            .execute_batch(
-                "CREATE TABLE experiments (
-                    created_order INTEGER PRIMARY KEY,
-                    project TEXT NOT NULL,
-                    environment TEXT NOT NULL,
-                    key TEXT NOT NULL,
-                    version INTEGER NOT NULL CHECK (version >= 1),
-                    record TEXT NOT NULL,
-                    UNIQUE (project, environment, key)
-                );
-                CREATE TABLE world (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    document TEXT NOT NULL
-                );",
-            )
-            .map_err(StoreError::unavailable)?;
+    if version == 0 {
+        create_tables(&transaction)?;
     }
-    if version < 2 {
+    if version == 1 {
         // A database of version 1 has no catalogs: serving it seeds them
         // from the stored world, as for a new directory.
         transaction
@@ -153,12 +137,55 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             )
             .map_err(StoreError::unavailable)?;
     }
-    if version < 3 {
+    if (1..3).contains(&version) {
         add_summaries(&transaction)?;
     }
     transaction.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(StoreError::unavailable)?;
     transaction.pragma_update(None, "application_id", APPLICATION_ID).map_err(StoreError::unavailable)?;
     transaction.commit().map_err(StoreError::unavailable)
+}
+
+/// The tables of a new database, at [`SCHEMA_VERSION`].
+///
+/// The same tables, columns and indexes as an older database moved up by
+/// the steps below, with one difference: `plain` comes before `record` in
+/// a row. SQLite stores a row's columns in order and a long row's tail in
+/// overflow pages, so a read of `plain` (a get, a list page) does not go
+/// through the pages of the record, which it does not need. (An older
+/// database keeps its order: reordering means rewriting every row.)
+fn create_tables(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    transaction
+        .execute_batch(
+            "CREATE TABLE experiments (
+                created_order INTEGER PRIMARY KEY,
+                project TEXT NOT NULL,
+                environment TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version INTEGER NOT NULL CHECK (version >= 1),
+                archived INTEGER NOT NULL DEFAULT 0,
+                holdout INTEGER NOT NULL DEFAULT 0,
+                status INTEGER NOT NULL DEFAULT 0,
+                plain TEXT NOT NULL DEFAULT '',
+                record TEXT NOT NULL,
+                UNIQUE (project, environment, key)
+            );
+            CREATE INDEX experiments_listing
+                ON experiments (project, created_order, environment, archived, holdout, status);
+            CREATE TABLE world (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                document TEXT NOT NULL
+            );
+            CREATE TABLE catalogs (
+                project TEXT PRIMARY KEY,
+                version INTEGER NOT NULL CHECK (version >= 1),
+                document TEXT NOT NULL
+            );
+            CREATE TABLE generations (
+                project TEXT PRIMARY KEY,
+                generation INTEGER NOT NULL
+            );",
+        )
+        .map_err(StoreError::unavailable)
 }
 
 /// Schema version 3: each experiment's [`Summary`] in columns of its own,
