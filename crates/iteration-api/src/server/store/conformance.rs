@@ -633,20 +633,13 @@ async fn a_plain_read_is_the_record_as_a_read_without_expand_answers_it(store: A
     // A new draft leaves the plain answer as it was (a store may keep it
     // unwritten); other edits queued with it change it. Decided already on
     // the current version, as the server sends it, and decided by the store.
-    let replacing = |draft: iteration_model::IterationRep| {
-        Change::new(move |_, _| Decision::Write {
-            edit: Edit::replace_draft(draft.clone()).0,
-            answer: Box::new(()),
-        })
-    };
     let draft = new_draft(&record);
     let catalog = store.catalog("p").await.unwrap().map_or(0, |c| c.version);
-    let decision = Decision::Write { edit: Edit::replace_draft(draft.clone()).0, answer: Box::new(()) };
-    let decided = replacing(draft.clone()).decided_on(2, catalog, decision);
+    let decided = replacing_draft(draft.clone()).decided_on(2, catalog, draft_decision(&draft));
     store.update("p", "production", &key, decided).await.unwrap();
     let (renamed_again, replaced) = tokio::join!(
         store.update("p", "production", &key, renaming("Renamed again")),
-        store.update("p", "production", &key, replacing(draft)),
+        store.update("p", "production", &key, replacing_draft(draft)),
     );
     renamed_again.unwrap();
     replaced.unwrap();
@@ -732,6 +725,16 @@ fn full_record() -> ExperimentRecord {
     ExperimentRecord { project_key: "p".to_owned(), environment_key: "production".to_owned(), experiment }
 }
 
+/// The decision to make `draft` the draft.
+fn draft_decision(draft: &iteration_model::IterationRep) -> Decision {
+    Decision::Write { edit: Edit::replace_draft(draft.clone()).0, answer: Box::new(()) }
+}
+
+/// A change that makes `draft` the draft, decided by the store.
+fn replacing_draft(draft: iteration_model::IterationRep) -> Change {
+    Change::new(move |_, _| draft_decision(&draft))
+}
+
 /// A draft unlike the fixture's.
 fn new_draft(record: &ExperimentRecord) -> iteration_model::IterationRep {
     let mut draft = record.experiment.current_iteration.clone().expect("the fixture has one");
@@ -769,13 +772,7 @@ async fn update_replace_draft_changes_only_the_draft(store: Arc<dyn Store>) {
     store.insert(record.clone(), None).await.unwrap();
 
     let draft = new_draft(&record);
-    let replacing = {
-        let draft = draft.clone();
-        Change::new(move |_, _| Decision::Write {
-            edit: Edit::replace_draft(draft.clone()).0,
-            answer: Box::new(()),
-        })
-    };
+    let replacing = replacing_draft(draft.clone());
     store.update("p", "production", &key, replacing).await.unwrap();
 
     let mut expected = record;
@@ -823,13 +820,7 @@ async fn sqlite_applied_edits_survive_reopening() {
     {
         let store = SqliteStore::open(dir.path()).unwrap();
         store.insert(record.clone(), None).await.unwrap();
-        let replacing = {
-            let draft = draft.clone();
-            Change::new(move |_, _| Decision::Write {
-                edit: Edit::replace_draft(draft.clone()).0,
-                answer: Box::new(()),
-            })
-        };
+        let replacing = replacing_draft(draft.clone());
         store.update("p", "production", &key, replacing).await.unwrap();
         store.update("p", "production", &key, renaming("Renamed")).await.unwrap();
     }
@@ -876,12 +867,11 @@ async fn sqlite_a_draft_decided_on_the_cached_version_survives_reopening() {
         let store = SqliteStore::open(dir.path()).unwrap();
         let inserted = store.insert(record.clone(), None).await.unwrap();
         let catalog = store.catalog("p").await.unwrap().map_or(0, |c| c.version);
-        let decision = Decision::Write { edit: Edit::replace_draft(draft.clone()).0, answer: Box::new(()) };
         // Deciding again would refuse: the decision made already is taken.
         let replacing = Change::new(|_, _| Decision::Refuse(Box::new(()))).decided_on(
             inserted.version,
             catalog,
-            decision,
+            draft_decision(&draft),
         );
         let settled = store.update("p", "production", &key, replacing).await.unwrap();
         assert!(settled.written);
