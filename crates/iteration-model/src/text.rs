@@ -75,6 +75,12 @@ impl Text {
             Repr::Shared(text) => text,
         }
     }
+
+    /// Whether the text is static, for tests of what allocates.
+    #[cfg(test)]
+    pub(crate) fn is_static(&self) -> bool {
+        matches!(self.0, Repr::Static(_))
+    }
 }
 
 impl Default for Text {

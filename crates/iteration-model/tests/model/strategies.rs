@@ -19,7 +19,7 @@ use iteration_model::{
     LayerEnvironment, LayerInstruction, LayerPatch, LayerSnapshotRep, Link, Links, Methodology,
     MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
     MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, ProjectCatalog, Rollout,
-    TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
+    Text, TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
     WeightedVariation, demo_catalog, demo_experiment,
 };
 use proptest::collection::{btree_map, vec};
@@ -49,6 +49,11 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
 /// A key as the API accepts it.
 pub(crate) fn key() -> impl Strategy<Value = String> {
     "[A-Za-z0-9._-]{1,16}"
+}
+
+/// [`text`] as a [`Text`].
+pub(crate) fn shared_text() -> impl Strategy<Value = Text> {
+    text().prop_map(Text::from)
 }
 
 /// Any timestamp, including negative ones.
@@ -141,7 +146,11 @@ wire_enum_strategy!(correction_scope, MultipleComparisonCorrectionScope);
 wire_enum_strategy!(field_operation, FieldOperation);
 
 pub(crate) fn link() -> impl Strategy<Value = Link> {
-    (maybe(text()), maybe(text()), extra()).prop_map(|(href, r#type, extra)| Link { href, r#type, extra })
+    (maybe(shared_text()), maybe(shared_text()), extra()).prop_map(|(href, r#type, extra)| Link {
+        href,
+        r#type,
+        extra,
+    })
 }
 
 pub(crate) fn links() -> impl Strategy<Value = Links> {
