@@ -626,7 +626,7 @@ impl FeatureFlag {
                 .variations
                 .iter()
                 .map(|v| Variation {
-                    id: v.id.clone().unwrap_or_default(),
+                    id: v.id.as_deref().map(Text::from).unwrap_or_default(),
                     name: v.name.clone(),
                     value: v.value.clone(),
                 })
@@ -639,8 +639,8 @@ impl FeatureFlag {
                 .flatten()
                 .filter_map(|rule| {
                     Some(TargetingRule {
-                        id: rule.id.clone()?,
-                        description: rule.description.clone(),
+                        id: Text::from(rule.id.as_deref()?),
+                        description: rule.description.as_deref().map(Text::from),
                         clauses: rule.clauses.iter().map(crate::wire::to_json_value).collect(),
                     })
                 })

@@ -81,6 +81,27 @@ impl Text {
     pub(crate) fn is_static(&self) -> bool {
         matches!(self.0, Repr::Static(_))
     }
+
+    /// The parts joined, in one allocation: no intermediate `String` is
+    /// built when the parts fit in a small buffer on the stack.
+    pub(crate) fn concat(parts: &[&str]) -> Text {
+        const STACK: usize = 256;
+        let len: usize = parts.iter().map(|part| part.len()).sum();
+        if len <= STACK {
+            let mut buffer = [0u8; STACK];
+            let mut at = 0;
+            for part in parts {
+                buffer[at..at + part.len()].copy_from_slice(part.as_bytes());
+                at += part.len();
+            }
+            // The parts are each UTF-8, so their concatenation is too; the
+            // check is a scan of a few dozen bytes.
+            if let Ok(joined) = std::str::from_utf8(&buffer[..len]) {
+                return Text::from(joined);
+            }
+        }
+        Text::from(parts.concat())
+    }
 }
 
 impl Default for Text {
@@ -354,5 +375,16 @@ mod tests {
         assert_eq!(serde_json::from_value::<Text>(serde_json::json!("owned")).unwrap(), "owned");
         let err = serde_json::from_str::<Text>("12").unwrap_err();
         assert!(err.to_string().contains("a string"), "{err}");
+    }
+
+    #[test]
+    fn concat_joins_in_one_piece_long_or_short() {
+        assert_eq!(
+            Text::concat(&["/api/v2/metrics/", "my-project", "/", "key"]),
+            "/api/v2/metrics/my-project/key"
+        );
+        assert_eq!(Text::concat(&[]), "");
+        let long = "x".repeat(300);
+        assert_eq!(Text::concat(&["/", &long, "é"]), format!("/{long}é"));
     }
 }

@@ -327,7 +327,7 @@ fn seed_group(project: &Project, group: &MetricGroup) -> MetricGroupRep {
         .iter()
         .filter_map(|member| {
             let metric = project.metrics.iter().find(|m| m.key == member.key)?;
-            Some(seed_metric(&project.key, metric).in_group(member.name_in_group.clone()))
+            Some(seed_metric(&project.key, metric).in_group(member.name_in_group.as_deref().map(Text::from)))
         })
         .collect();
     MetricGroupRep {
