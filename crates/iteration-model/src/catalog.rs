@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::{Experiment, ExperimentType};
 use crate::iteration::CovariateInfoRep;
 use crate::metric::{MetricKind, UnitAggregationType};
+use crate::shared_list::SharedList;
 use crate::text::Text;
 
 pub mod demo;
@@ -110,7 +111,7 @@ pub struct TargetingRule {
     pub description: Option<Text>,
     /// The rule's clauses, as the flag holds them.
     #[serde(default)]
-    pub clauses: Vec<serde_json::Value>,
+    pub clauses: SharedList<serde_json::Value>,
 }
 
 /// A single metric of the project.

@@ -6,6 +6,7 @@ use crate::allocation::AllocationPercent;
 use crate::link::Links;
 use crate::metric::{DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricV2Rep};
 use crate::millis::UnixMillis;
+use crate::shared_list::SharedList;
 use crate::text::Text;
 use crate::wire::{representation, wire_enum};
 
@@ -79,7 +80,7 @@ representation! {
         /// The rule's description.
         opt targeting_rule_description: Text = "targetingRuleDescription",
         /// The rule's clauses.
-        opt targeting_rule_clauses: Vec<serde_json::Value> = "targetingRuleClauses",
+        opt targeting_rule_clauses: SharedList<serde_json::Value> = "targetingRuleClauses",
         /// The flag's version.
         opt flag_config_version: i64 = "flagConfigVersion",
         /// Where traffic outside the experiment goes.

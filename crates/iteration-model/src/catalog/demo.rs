@@ -16,6 +16,7 @@ use crate::experiment::ExperimentType;
 use crate::iteration::CovariateInfoRep;
 use crate::metric::{MetricKind, UnitAggregationType};
 use crate::millis::UnixMillis;
+use crate::shared_list::SharedList;
 use crate::text::Text;
 
 /// The demo project's key.
@@ -37,13 +38,13 @@ pub fn demo_catalog(environment_key: &str) -> Catalog {
         let rule = TargetingRule {
             id: Text::from("e432f62b-55f6-49dd-a02f-eb24acf39d05"),
             description: Some(Text::from("Customers who live in Canada")),
-            clauses: vec![json!({
+            clauses: SharedList::from(vec![json!({
                 "contextKind": "user",
                 "attribute": "country",
                 "op": "in",
                 "values": ["CA"],
                 "negate": false
-            })],
+            })]),
         };
         (true, 12, vec![rule])
     } else {

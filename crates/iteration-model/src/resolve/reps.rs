@@ -13,6 +13,7 @@ use crate::link::{Links, links};
 use crate::metric::{
     DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep, MetricV2Rep,
 };
+use crate::shared_list::SharedList;
 use crate::text::Text;
 
 /// The description LaunchDarkly gives a flag's default rule.
@@ -61,11 +62,11 @@ pub(super) fn treatment(input: &TreatmentInput, ids: &mut dyn IdSource) -> Treat
 pub(super) fn flag(project: &str, resolved: &ResolvedFlag<'_>, default_variation: Option<&str>) -> FlagRep {
     let rule_id = resolved.input.rule_id.as_str();
     let (rule, description, clauses) = if rule_id == FALLTHROUGH {
-        (Text::from_static(FALLTHROUGH), Some(FALLTHROUGH_DESCRIPTION), Vec::new())
+        (Text::from_static(FALLTHROUGH), Some(FALLTHROUGH_DESCRIPTION), SharedList::new())
     } else {
         match resolved.flag.rule(rule_id) {
             Some(rule) => (rule.id.clone(), rule.description.clone(), rule.clauses.clone()),
-            None => (Text::from(rule_id), None, Vec::new()),
+            None => (Text::from(rule_id), None, SharedList::new()),
         }
     };
     let not_in_experiment = resolved.input.not_in_experiment_variation_id.as_deref().or(default_variation);

@@ -218,6 +218,9 @@ fn the_iteration_shares_the_catalogs_strings() {
     ));
     let control = &catalog.flags["example-flag-for-experiment"].variations[0];
     assert!(same(flag.not_in_experiment_variation_id.as_deref().unwrap_or_default(), &control.id));
+    let clauses = flag.targeting_rule_clauses.as_ref().expect("clauses");
+    assert_eq!(*clauses, rule.clauses);
+    assert!(std::ptr::eq(clauses.as_ptr(), rule.clauses.as_ptr()));
 }
 
 #[test]

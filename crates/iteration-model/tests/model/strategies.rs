@@ -19,7 +19,7 @@ use iteration_model::{
     LayerEnvironment, LayerInstruction, LayerPatch, LayerSnapshotRep, Link, Links, Methodology,
     MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
     MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, ProjectCatalog, Rollout,
-    Text, TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
+    SharedList, Text, TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
     WeightedVariation, demo_catalog, demo_experiment,
 };
 use proptest::collection::{btree_map, vec};
@@ -299,7 +299,7 @@ pub(crate) fn flag_rep() -> BoxedStrategy<FlagRep> {
     (
         maybe(shared_text()),
         maybe(shared_text()),
-        maybe(vec(json_value(), 0..3)),
+        maybe(vec(json_value(), 0..3).prop_map(SharedList::from)),
         maybe(any::<i64>()),
         maybe(shared_text()),
         links(),
