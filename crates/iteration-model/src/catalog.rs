@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::{Experiment, ExperimentType};
 use crate::iteration::CovariateInfoRep;
 use crate::metric::{MetricKind, UnitAggregationType};
+use crate::shared_list::SharedList;
+use crate::text::Text;
 
 pub mod demo;
 
@@ -89,7 +91,7 @@ pub struct CatalogFlag {
 pub struct Variation {
     /// The variation ID, which treatments name in `variationId`.
     #[serde(rename = "_id")]
-    pub id: String,
+    pub id: Text,
     /// The variation's display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -103,13 +105,13 @@ pub struct Variation {
 pub struct TargetingRule {
     /// The rule ID, which an iteration names in `ruleId`.
     #[serde(rename = "_id")]
-    pub id: String,
+    pub id: Text,
     /// The rule's description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     /// The rule's clauses, as the flag holds them.
     #[serde(default)]
-    pub clauses: Vec<serde_json::Value>,
+    pub clauses: SharedList<serde_json::Value>,
 }
 
 /// A single metric of the project.
@@ -117,13 +119,13 @@ pub struct TargetingRule {
 #[serde(rename_all = "camelCase")]
 pub struct CatalogMetric {
     /// The metric key.
-    pub key: String,
+    pub key: Text,
     /// The metric name.
-    pub name: String,
+    pub name: Text,
     /// What the metric tracks (`pageview`, `click`, `custom`).
     pub kind: MetricKind,
     /// The metric's current version ID.
-    pub version_id: String,
+    pub version_id: Text,
     /// For custom metrics, whether it tracks a numeric value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_numeric: Option<bool>,
@@ -132,10 +134,10 @@ pub struct CatalogMetric {
     pub unit_aggregation_type: Option<UnitAggregationType>,
     /// The event key of a custom metric.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_key: Option<String>,
+    pub event_key: Option<Text>,
     /// The context kinds the metric can be measured by.
     #[serde(default)]
-    pub randomization_units: Vec<String>,
+    pub randomization_units: Vec<Text>,
     /// How results are analysed: the mean (absent) or a percentile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis_type: Option<crate::metric::AnalysisType>,
@@ -146,13 +148,13 @@ pub struct CatalogMetric {
 #[serde(rename_all = "camelCase")]
 pub struct CatalogMetricGroup {
     /// The group key.
-    pub key: String,
+    pub key: Text,
     /// The group name.
-    pub name: String,
+    pub name: Text,
     /// `funnel` (ordered steps) or `standard`.
     pub kind: MetricKind,
     /// The group's current version ID.
-    pub version_id: String,
+    pub version_id: Text,
     /// The group's metrics, in order; each names a [`CatalogMetric`].
     pub members: Vec<GroupMember>,
 }
@@ -165,7 +167,7 @@ pub struct GroupMember {
     pub key: String,
     /// The metric's name within the group (a funnel's step name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name_in_group: Option<String>,
+    pub name_in_group: Option<Text>,
 }
 
 /// What resolution needs to know about the experiment that gets the iteration.

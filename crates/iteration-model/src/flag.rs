@@ -22,6 +22,7 @@ use crate::key::is_valid_key;
 use crate::link::{Link, Links, links};
 use crate::millis::UnixMillis;
 use crate::reader::Reader;
+use crate::text::Text;
 use crate::violation::{ViolationCode, Violations, pointer};
 use crate::wire::{representation, wire_enum};
 
@@ -437,8 +438,8 @@ impl FeatureFlag {
                     off_variation: Some(defaults.off_variation),
                     prerequisites: Some(Vec::new()),
                     site: Link {
-                        href: Some(format!("/{project}/{}/features/{}", environment.key, body.key)),
-                        r#type: Some("text/html".to_owned()),
+                        href: Some(format!("/{project}/{}/features/{}", environment.key, body.key).into()),
+                        r#type: Some(Text::from_static("text/html")),
                         extra: Map::new(),
                     },
                     environment_name: environment.name.clone(),
@@ -625,7 +626,7 @@ impl FeatureFlag {
                 .variations
                 .iter()
                 .map(|v| Variation {
-                    id: v.id.clone().unwrap_or_default(),
+                    id: v.id.as_deref().map(Text::from).unwrap_or_default(),
                     name: v.name.clone(),
                     value: v.value.clone(),
                 })
@@ -638,8 +639,8 @@ impl FeatureFlag {
                 .flatten()
                 .filter_map(|rule| {
                     Some(TargetingRule {
-                        id: rule.id.clone()?,
-                        description: rule.description.clone(),
+                        id: Text::from(rule.id.as_deref()?),
+                        description: rule.description.as_deref().map(Text::from),
                         clauses: rule.clauses.iter().map(crate::wire::to_json_value).collect(),
                     })
                 })

@@ -6,6 +6,8 @@ use crate::allocation::AllocationPercent;
 use crate::link::Links;
 use crate::metric::{DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricV2Rep};
 use crate::millis::UnixMillis;
+use crate::shared_list::SharedList;
+use crate::text::Text;
 use crate::wire::{representation, wire_enum};
 
 wire_enum! {
@@ -74,15 +76,15 @@ representation! {
     /// A flag as an iteration uses it (`FlagRep`).
     pub struct FlagRep {
         /// The targeting rule's ID, or `fallthrough`.
-        opt targeting_rule: String = "targetingRule",
+        opt targeting_rule: Text = "targetingRule",
         /// The rule's description.
-        opt targeting_rule_description: String = "targetingRuleDescription",
+        opt targeting_rule_description: Text = "targetingRuleDescription",
         /// The rule's clauses.
-        opt targeting_rule_clauses: Vec<serde_json::Value> = "targetingRuleClauses",
+        opt targeting_rule_clauses: SharedList<serde_json::Value> = "targetingRuleClauses",
         /// The flag's version.
         opt flag_config_version: i64 = "flagConfigVersion",
         /// Where traffic outside the experiment goes.
-        opt not_in_experiment_variation_id: String = "notInExperimentVariationId",
+        opt not_in_experiment_variation_id: Text = "notInExperimentVariationId",
         /// Related resources.
         req links: Links = "_links",
     }

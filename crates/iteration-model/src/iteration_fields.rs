@@ -101,7 +101,11 @@ impl IterationRep {
             .metrics
             .iter()
             .flatten()
-            .map(|m| MetricInput { key: m.key.clone(), is_group: m.is_group.then_some(true), primary: None })
+            .map(|m| MetricInput {
+                key: m.key.to_string(),
+                is_group: m.is_group.then_some(true),
+                primary: None,
+            })
             .collect();
         let treatments: Vec<Option<TreatmentInput>> = (self.treatments.iter().flatten().enumerate())
             .map(|(i, t)| treatment_input(&mut r, t, &pointer("/treatments", i)))
@@ -116,8 +120,8 @@ impl IterationRep {
             hypothesis: self.hypothesis.clone(),
             can_reshuffle_traffic: self.can_reshuffle_traffic,
             metrics,
-            primary_single_metric_key: self.primary_single_metric.as_ref().map(|m| m.key.clone()),
-            primary_funnel_key: self.primary_funnel.as_ref().map(|m| m.key.clone()),
+            primary_single_metric_key: self.primary_single_metric.as_ref().map(|m| m.key.to_string()),
+            primary_funnel_key: self.primary_funnel.as_ref().map(|m| m.key.to_string()),
             treatments: treatments.into_iter().collect::<Option<_>>().unwrap_or_default(),
             flags,
             randomization_unit: self.randomization_unit.clone(),
@@ -165,9 +169,9 @@ fn flag_input(r: &mut Reader, flag: &FlagRep, path: &str) -> Option<FlagInput> {
     let rule_id = required(r, &flag.targeting_rule, path, "ruleId");
     let version = required(r, &flag.flag_config_version, path, "flagConfigVersion");
     Some(FlagInput {
-        rule_id: rule_id?,
+        rule_id: rule_id?.to_string(),
         flag_config_version: version?,
-        not_in_experiment_variation_id: flag.not_in_experiment_variation_id.clone(),
+        not_in_experiment_variation_id: flag.not_in_experiment_variation_id.as_deref().map(str::to_owned),
     })
 }
 

@@ -120,15 +120,20 @@ impl WriteJson for i64 {
 
 impl<T: WriteJson> WriteJson for Vec<T> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.push(b'[');
-        for (i, item) in self.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            item.write_json(out);
-        }
-        out.push(b']');
+        write_items(out, self);
     }
+}
+
+/// An array of `items`, in their order.
+pub(crate) fn write_items<T: WriteJson>(out: &mut Vec<u8>, items: &[T]) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item.write_json(out);
+    }
+    out.push(b']');
 }
 
 impl<T: WriteJson> WriteJson for BTreeMap<String, T> {

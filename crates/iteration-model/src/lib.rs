@@ -109,6 +109,8 @@ mod patch;
 mod project;
 mod reader;
 mod resolve;
+mod shared_list;
+mod text;
 mod validate;
 mod violation;
 
@@ -179,5 +181,7 @@ pub use project::{
     RandomizationUnitRep, live_iterations, uses_flag, uses_metric,
 };
 pub use resolve::{FALLTHROUGH, ResolveError, VersionConflict, resolve_iteration};
+pub use shared_list::SharedList;
+pub use text::Text;
 pub use validate::{EXPERIMENT_FIELDS, ITERATION_FIELDS};
 pub use violation::{Violation, ViolationCode, Violations, pointer};

@@ -12,6 +12,7 @@ use crate::experiment::{Experiment, ExperimentType};
 use crate::iteration::{IterationRep, IterationStatus, LayerSnapshotRep};
 use crate::layer::is_running;
 use crate::millis::UnixMillis;
+use crate::text::Text;
 use crate::violation::{Violation, ViolationCode};
 
 /// A flag's state in the experiment's environment, as starting needs it.
@@ -214,7 +215,7 @@ pub fn one_running_bandit_per_rule<'e>(
     if experiment.r#type != Some(ExperimentType::Mab) {
         return Ok(());
     }
-    let rules = |iteration: &IterationRep| -> BTreeSet<(String, String)> {
+    let rules = |iteration: &IterationRep| -> BTreeSet<(String, Text)> {
         iteration
             .flags
             .iter()

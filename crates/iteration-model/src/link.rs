@@ -1,16 +1,41 @@
 //! Links between resources (`_links`).
+//!
+//! Every new iteration carries about ten `_links`. Their relation names and
+//! content type are the same few strings each time, held as static
+//! [`Text`]s, so that building a link allocates only its `href`.
 
 use std::collections::BTreeMap;
 
+use crate::text::Text;
 use crate::wire::representation;
+
+/// The content type of every link the model builds.
+const APPLICATION_JSON: Text = Text::from_static("application/json");
+
+/// The relation names the API uses, shared rather than allocated when a
+/// link is read or built.
+const RELATIONS: [Text; 7] = [
+    Text::from_static("self"),
+    Text::from_static("parent"),
+    Text::from_static("first"),
+    Text::from_static("last"),
+    Text::from_static("next"),
+    Text::from_static("prev"),
+    Text::from_static("filter"),
+];
+
+/// `name` as a relation: a static text when it is one the API uses.
+fn relation(name: &str) -> Text {
+    RELATIONS.iter().find(|known| known.as_str() == name).cloned().unwrap_or_else(|| Text::from(name))
+}
 
 representation! {
     /// The location and content type of a related resource (`Link`).
     pub struct Link {
         /// The resource's path, such as `/api/v2/flags/my-project/my-flag`.
-        opt href: String = "href",
+        opt href: Text = "href",
         /// The content type, `application/json`.
-        opt r#type: String = "type",
+        opt r#type: Text = "type",
     }
 }
 
@@ -21,7 +46,7 @@ representation! {
 /// iteration builds about ten of these, so they live in one small vector
 /// rather than a B-tree, whose first node alone takes about 1 KiB.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Links(Vec<(String, Link)>);
+pub struct Links(Vec<(Text, Link)>);
 
 impl Links {
     /// No links.
@@ -49,7 +74,10 @@ impl Links {
     }
 
     /// Sets the link named `rel`, and returns the one it replaced.
-    pub fn insert(&mut self, rel: impl Into<String>, link: Link) -> Option<Link> {
+    ///
+    /// A literal name is best given as [`Text::from_static`], which
+    /// allocates nothing.
+    pub fn insert(&mut self, rel: impl Into<Text>, link: Link) -> Option<Link> {
         let rel = rel.into();
         match self.position(&rel) {
             Ok(at) => Some(std::mem::replace(&mut self.0[at].1, link)),
@@ -87,8 +115,8 @@ impl Links {
 }
 
 /// Later pairs replace earlier ones of the same name, as in a map.
-impl FromIterator<(String, Link)> for Links {
-    fn from_iter<I: IntoIterator<Item = (String, Link)>>(pairs: I) -> Links {
+impl<R: Into<Text>> FromIterator<(R, Link)> for Links {
+    fn from_iter<I: IntoIterator<Item = (R, Link)>>(pairs: I) -> Links {
         let mut links = Links::new();
         for (rel, link) in pairs {
             links.insert(rel, link);
@@ -100,14 +128,14 @@ impl FromIterator<(String, Link)> for Links {
 impl From<BTreeMap<String, Link>> for Links {
     fn from(map: BTreeMap<String, Link>) -> Links {
         // Already ordered and unique.
-        Links(map.into_iter().collect())
+        Links(map.into_iter().map(|(rel, link)| (relation(&rel), link)).collect())
     }
 }
 
 impl<'a> IntoIterator for &'a Links {
     type Item = (&'a str, &'a Link);
     type IntoIter =
-        std::iter::Map<std::slice::Iter<'a, (String, Link)>, fn(&'a (String, Link)) -> (&'a str, &'a Link)>;
+        std::iter::Map<std::slice::Iter<'a, (Text, Link)>, fn(&'a (Text, Link)) -> (&'a str, &'a Link)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(name, link)| (name.as_str(), link))
@@ -128,8 +156,8 @@ impl std::ops::Index<&str> for Links {
 }
 
 impl IntoIterator for Links {
-    type Item = (String, Link);
-    type IntoIter = std::vec::IntoIter<(String, Link)>;
+    type Item = (Text, Link);
+    type IntoIter = std::vec::IntoIter<(Text, Link)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
@@ -160,8 +188,8 @@ impl<'de> serde::Deserialize<'de> for Links {
 
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Links, A::Error> {
                 let mut links = Links(Vec::with_capacity(map.size_hint().unwrap_or(0).min(8)));
-                while let Some((rel, link)) = map.next_entry::<String, Link>()? {
-                    links.insert(rel, link);
+                while let Some(rel) = map.next_key_seed(Relation)? {
+                    links.insert(rel, map.next_value::<Link>()?);
                 }
                 Ok(links)
             }
@@ -170,22 +198,41 @@ impl<'de> serde::Deserialize<'de> for Links {
     }
 }
 
+/// Reads a relation name, shared when it is one the API uses.
+struct Relation;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Relation {
+    type Value = Text;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Text, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for Relation {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a link name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Text, E> {
+        Ok(relation(name))
+    }
+}
+
 impl Link {
     /// A JSON link to `href`.
-    pub fn json(href: impl Into<String>) -> Link {
-        Link {
-            href: Some(href.into()),
-            r#type: Some("application/json".to_owned()),
-            extra: Default::default(),
-        }
+    pub fn json(href: impl Into<Text>) -> Link {
+        Link { href: Some(href.into()), r#type: Some(APPLICATION_JSON), extra: Default::default() }
     }
 }
 
 /// Builds `_links` from `(relation, href)` pairs of JSON links.
-pub fn links<const N: usize>(pairs: [(&str, String); N]) -> Links {
+pub fn links<H: Into<Text>, const N: usize>(pairs: [(&'static str, H); N]) -> Links {
     let mut links = Links(Vec::with_capacity(N));
     for (rel, href) in pairs {
-        links.insert(rel.to_owned(), Link::json(href));
+        links.insert(Text::from_static(rel), Link::json(href));
     }
     links
 }
@@ -230,6 +277,23 @@ mod tests {
         assert_eq!(links.remove("first"), Some(Link::json("/0")));
         assert_eq!(links.get("first"), None);
         assert_eq!(links.len(), 1);
+    }
+
+    #[test]
+    fn known_relations_and_the_content_type_are_static_text() {
+        let built = links([("self", "/a"), ("parent", "/")]);
+        let read: Links =
+            serde_json::from_str(r#"{"self": {"href": "/a"}, "next": {"href": "/b"}, "custom": {}}"#)
+                .unwrap();
+        let from_map = Links::from(BTreeMap::from([("prev".to_owned(), Link::json("/c"))]));
+        for links in [&built, &read, &from_map] {
+            for (rel, _) in links.0.iter().filter(|(rel, _)| rel != "custom") {
+                assert!(rel.is_static(), "{rel}");
+            }
+        }
+        assert!(!read.0.iter().find(|(rel, _)| rel == "custom").unwrap().0.is_static());
+        assert!(built["self"].r#type.as_ref().is_some_and(Text::is_static));
+        assert_eq!(built["self"].href.as_deref(), Some("/a"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Metrics and metric groups as an iteration shows them.
 
 use crate::link::Links;
+use crate::text::Text;
 use crate::wire::{representation, wire_enum};
 
 wire_enum! {
@@ -47,11 +48,11 @@ representation! {
     /// A single metric (`MetricV2Rep`).
     pub struct MetricV2Rep {
         /// The metric key.
-        req key: String = "key",
+        req key: Text = "key",
         /// The version ID of the metric.
-        opt version_id: String = "_versionId",
+        opt version_id: Text = "_versionId",
         /// The metric name.
-        req name: String = "name",
+        req name: Text = "name",
         /// The kind of event the metric tracks.
         req kind: MetricKind = "kind",
         /// For custom metrics, whether it tracks a numeric value.
@@ -59,11 +60,11 @@ representation! {
         /// The unit aggregation of a numeric metric.
         opt unit_aggregation_type: UnitAggregationType = "unitAggregationType",
         /// The event key of a custom metric.
-        opt event_key: String = "eventKey",
+        opt event_key: Text = "eventKey",
         /// How the metric is analysed across units.
         opt analysis_type: AnalysisType = "analysisType",
         /// The context kind it is analysed by; absent: the iteration's randomization unit.
-        opt analysis_unit: String = "analysisUnit",
+        opt analysis_unit: Text = "analysisUnit",
         /// Related resources.
         req links: Links = "_links",
     }
@@ -73,11 +74,11 @@ representation! {
     /// A metric inside a metric group (`MetricInGroupRep`).
     pub struct MetricInGroupRep {
         /// The metric key.
-        req key: String = "key",
+        req key: Text = "key",
         /// The version ID of the metric.
-        opt version_id: String = "_versionId",
+        opt version_id: Text = "_versionId",
         /// The metric name.
-        req name: String = "name",
+        req name: Text = "name",
         /// The kind of event the metric tracks.
         req kind: MetricKind = "kind",
         /// For custom metrics, whether it tracks a numeric value.
@@ -85,19 +86,19 @@ representation! {
         /// The unit aggregation of a numeric metric.
         opt unit_aggregation_type: UnitAggregationType = "unitAggregationType",
         /// The event key of a custom metric.
-        opt event_key: String = "eventKey",
+        opt event_key: Text = "eventKey",
         /// Related resources.
         req links: Links = "_links",
         /// The metric's name within the group (funnels only).
-        opt name_in_group: String = "nameInGroup",
+        opt name_in_group: Text = "nameInGroup",
         /// The randomization units the metric supports.
-        opt randomization_units: Vec<String> = "randomizationUnits",
+        opt randomization_units: Vec<Text> = "randomizationUnits",
         /// How the metric is analysed across units.
         opt analysis_type: AnalysisType = "analysisType",
         /// The context kinds the metric can be analysed by.
-        opt analysis_units: Vec<String> = "analysisUnits",
+        opt analysis_units: Vec<Text> = "analysisUnits",
         /// The context kind it is analysed by; absent: the iteration's randomization unit.
-        opt analysis_unit: String = "analysisUnit",
+        opt analysis_unit: Text = "analysisUnit",
     }
 }
 
@@ -105,17 +106,17 @@ representation! {
     /// A metric or a metric group that an iteration uses (`DependentMetricOrMetricGroupRep`).
     pub struct DependentMetricOrMetricGroupRep {
         /// The metric or group key.
-        req key: String = "key",
+        req key: Text = "key",
         /// The version ID.
-        req version_id: String = "_versionId",
+        req version_id: Text = "_versionId",
         /// The name.
-        req name: String = "name",
+        req name: Text = "name",
         /// For a metric, the event kind; for a group, the group kind.
         req kind: MetricKind = "kind",
         /// For custom metrics, whether it tracks a numeric value.
         opt is_numeric: bool = "isNumeric",
         /// The event key of a custom metric.
-        opt event_key: String = "eventKey",
+        opt event_key: Text = "eventKey",
         /// Related resources.
         req links: Links = "_links",
         /// Whether this is a metric group.
@@ -125,7 +126,7 @@ representation! {
         /// How a metric is analysed across units.
         opt analysis_type: AnalysisType = "analysisType",
         /// The context kind it is analysed by; absent: the iteration's randomization unit.
-        opt analysis_unit: String = "analysisUnit",
+        opt analysis_unit: Text = "analysisUnit",
     }
 }
 
@@ -133,9 +134,9 @@ representation! {
     /// A metric group with its metrics (`DependentMetricGroupRepWithMetrics`).
     pub struct DependentMetricGroupRepWithMetrics {
         /// The group key.
-        req key: String = "key",
+        req key: Text = "key",
         /// The group name.
-        req name: String = "name",
+        req name: Text = "name",
         /// The group kind (`funnel` or `standard`).
         req kind: MetricKind = "kind",
         /// Related resources.

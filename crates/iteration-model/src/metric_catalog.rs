@@ -13,6 +13,7 @@ use crate::link::{Links, links};
 use crate::metric::{AnalysisType, MetricInGroupRep, MetricKind, UnitAggregationType};
 use crate::millis::UnixMillis;
 use crate::reader::Reader;
+use crate::text::Text;
 use crate::violation::{ViolationCode, Violations, pointer};
 use crate::wire::representation;
 
@@ -440,20 +441,22 @@ impl MetricRep {
     }
 
     /// The metric as a group member shows it.
-    pub fn in_group(&self, name_in_group: Option<String>) -> MetricInGroupRep {
+    pub fn in_group(&self, name_in_group: Option<Text>) -> MetricInGroupRep {
+        let texts =
+            |list: &Option<Vec<String>>| list.as_ref().map(|list| list.iter().map(Text::from).collect());
         MetricInGroupRep {
-            key: self.key.clone(),
-            version_id: Some(self.version_id.clone()),
-            name: self.name.clone(),
+            key: Text::from(&self.key),
+            version_id: Some(Text::from(&self.version_id)),
+            name: Text::from(&self.name),
             kind: self.kind.clone(),
             is_numeric: self.is_numeric,
             unit_aggregation_type: self.unit_aggregation_type.clone(),
-            event_key: self.event_key.clone(),
+            event_key: self.event_key.as_deref().map(Text::from),
             links: self.links.clone(),
             name_in_group,
-            randomization_units: self.randomization_units.clone(),
+            randomization_units: texts(&self.randomization_units),
             analysis_type: self.analysis_type.clone(),
-            analysis_units: self.analysis_units.clone(),
+            analysis_units: texts(&self.analysis_units),
             analysis_unit: None,
             extra: Map::new(),
         }
@@ -564,7 +567,7 @@ impl MetricGroupRep {
                 continue;
             }
             match metric(&member.key) {
-                Some(found) => metrics.push(found.in_group(member.name_in_group.clone())),
+                Some(found) => metrics.push(found.in_group(member.name_in_group.as_deref().map(Text::from))),
                 None => v.push(
                     pointer(&pointer("/metrics", i), "key"),
                     ViolationCode::UnknownMetric,
@@ -580,7 +583,10 @@ impl MetricGroupRep {
     pub fn member_inputs(&self) -> Vec<GroupMemberInput> {
         self.metrics
             .iter()
-            .map(|m| GroupMemberInput { key: m.key.clone(), name_in_group: m.name_in_group.clone() })
+            .map(|m| GroupMemberInput {
+                key: m.key.to_string(),
+                name_in_group: m.name_in_group.as_deref().map(str::to_owned),
+            })
             .collect()
     }
 
@@ -588,10 +594,11 @@ impl MetricGroupRep {
     pub fn randomization_units(&self) -> Vec<String> {
         let mut members = self.metrics.iter();
         let Some(first) = members.next() else { return Vec::new() };
-        let mut units = first.randomization_units.clone().unwrap_or_default();
+        let mut units: Vec<String> =
+            first.randomization_units.iter().flatten().map(|unit| unit.to_string()).collect();
         for member in members {
             let theirs = member.randomization_units.as_deref().unwrap_or_default();
-            units.retain(|unit| theirs.contains(unit));
+            units.retain(|unit| theirs.iter().any(|their| their == unit));
         }
         units
     }

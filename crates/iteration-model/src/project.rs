@@ -24,6 +24,7 @@ use crate::link::{Links, links};
 use crate::metric_catalog::{MetricContext, MetricGroupRep, MetricRep};
 use crate::millis::UnixMillis;
 use crate::reader::Reader;
+use crate::text::Text;
 use crate::violation::{ViolationCode, Violations, pointer};
 use crate::wire::representation;
 
@@ -341,28 +342,31 @@ impl ProjectCatalog {
 
 fn catalog_metric(metric: &MetricRep) -> CatalogMetric {
     CatalogMetric {
-        key: metric.key.clone(),
-        name: metric.name.clone(),
+        key: Text::from(&metric.key),
+        name: Text::from(&metric.name),
         kind: metric.kind.clone(),
-        version_id: metric.version_id.clone(),
+        version_id: Text::from(&metric.version_id),
         is_numeric: metric.is_numeric,
         unit_aggregation_type: metric.unit_aggregation_type.clone(),
-        event_key: metric.event_key.clone(),
-        randomization_units: metric.randomization_units.clone().unwrap_or_default(),
+        event_key: metric.event_key.as_deref().map(Text::from),
+        randomization_units: metric.randomization_units.iter().flatten().map(Text::from).collect(),
         analysis_type: metric.analysis_type.clone(),
     }
 }
 
 fn catalog_group(group: &MetricGroupRep) -> CatalogMetricGroup {
     CatalogMetricGroup {
-        key: group.key.clone(),
-        name: group.name.clone(),
+        key: Text::from(&group.key),
+        name: Text::from(&group.name),
         kind: group.kind.clone(),
-        version_id: group.version_id.clone().unwrap_or_else(|| group.version.to_string()),
+        version_id: match &group.version_id {
+            Some(id) => Text::from(id),
+            None => Text::from(group.version.to_string()),
+        },
         members: group
             .metrics
             .iter()
-            .map(|m| GroupMember { key: m.key.clone(), name_in_group: m.name_in_group.clone() })
+            .map(|m| GroupMember { key: m.key.to_string(), name_in_group: m.name_in_group.clone() })
             .collect(),
     }
 }

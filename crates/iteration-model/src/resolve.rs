@@ -158,7 +158,7 @@ fn new_iteration(
     let mut flag_reps = BTreeMap::new();
     for flag in flags {
         let default_variation = baseline.and_then(|t| {
-            t.parameters.iter().find(|p| p.flag_key == flag.key).map(|p| p.variation_id.clone())
+            t.parameters.iter().find(|p| p.flag_key == flag.key).map(|p| p.variation_id.as_str())
         });
         flag_reps.insert(flag.key.to_owned(), reps::flag(project, flag, default_variation));
     }

@@ -16,6 +16,8 @@ use crate::experiment::ExperimentType;
 use crate::iteration::CovariateInfoRep;
 use crate::metric::{MetricKind, UnitAggregationType};
 use crate::millis::UnixMillis;
+use crate::shared_list::SharedList;
+use crate::text::Text;
 
 /// The demo project's key.
 pub const PROJECT_KEY: &str = "my-project";
@@ -27,19 +29,22 @@ pub const PROJECT_KEY: &str = "my-project";
 /// key (the demo world has `test`) gets the demo's `test` configuration: that
 /// flag off at version 3 without rules, and no covariates.
 pub fn demo_catalog(environment_key: &str) -> Catalog {
+    // The strings are shared (`Text::from`), not static, as in a catalog read
+    // from a world file or a database: what is measured and tested against
+    // the demo is what a server resolves against.
     let production = environment_key == "production";
     let mut flags = BTreeMap::new();
     let (on, version, rules) = if production {
         let rule = TargetingRule {
-            id: "e432f62b-55f6-49dd-a02f-eb24acf39d05".to_owned(),
-            description: Some("Customers who live in Canada".to_owned()),
-            clauses: vec![json!({
+            id: Text::from("e432f62b-55f6-49dd-a02f-eb24acf39d05"),
+            description: Some(Text::from("Customers who live in Canada")),
+            clauses: SharedList::from(vec![json!({
                 "contextKind": "user",
                 "attribute": "country",
                 "op": "in",
                 "values": ["CA"],
                 "negate": false
-            })],
+            })]),
         };
         (true, 12, vec![rule])
     } else {
@@ -72,72 +77,72 @@ pub fn demo_catalog(environment_key: &str) -> Catalog {
 
     let metrics = [
         CatalogMetric {
-            key: "metric-key-123abc".to_owned(),
-            name: "Example metric".to_owned(),
+            key: Text::from("metric-key-123abc"),
+            name: Text::from("Example metric"),
             kind: MetricKind::Custom,
-            version_id: "version-id-123abc".to_owned(),
+            version_id: Text::from("version-id-123abc"),
             is_numeric: Some(true),
             unit_aggregation_type: Some(UnitAggregationType::Sum),
-            event_key: Some("event-key-123abc".to_owned()),
-            randomization_units: vec!["user".to_owned()],
+            event_key: Some(Text::from("event-key-123abc")),
+            randomization_units: vec![Text::from("user")],
             analysis_type: None,
         },
         CatalogMetric {
-            key: "checkout-pageview".to_owned(),
-            name: "Checkout page viewed".to_owned(),
+            key: Text::from("checkout-pageview"),
+            name: Text::from("Checkout page viewed"),
             kind: MetricKind::Pageview,
-            version_id: "version-id-pageview-1".to_owned(),
+            version_id: Text::from("version-id-pageview-1"),
             is_numeric: Some(false),
             unit_aggregation_type: None,
             event_key: None,
-            randomization_units: vec!["user".to_owned(), "organization".to_owned()],
+            randomization_units: vec![Text::from("user"), Text::from("organization")],
             analysis_type: None,
         },
         CatalogMetric {
-            key: "buy-button-click".to_owned(),
-            name: "Buy button clicked".to_owned(),
+            key: Text::from("buy-button-click"),
+            name: Text::from("Buy button clicked"),
             kind: MetricKind::Click,
-            version_id: "version-id-click-1".to_owned(),
+            version_id: Text::from("version-id-click-1"),
             is_numeric: Some(false),
             unit_aggregation_type: None,
             event_key: None,
-            randomization_units: vec!["user".to_owned()],
+            randomization_units: vec![Text::from("user")],
             analysis_type: None,
         },
         CatalogMetric {
-            key: "org-revenue".to_owned(),
-            name: "Revenue per organization".to_owned(),
+            key: Text::from("org-revenue"),
+            name: Text::from("Revenue per organization"),
             kind: MetricKind::Custom,
-            version_id: "version-id-revenue-1".to_owned(),
+            version_id: Text::from("version-id-revenue-1"),
             is_numeric: Some(true),
             unit_aggregation_type: Some(UnitAggregationType::Average),
-            event_key: Some("org-revenue".to_owned()),
-            randomization_units: vec!["organization".to_owned()],
+            event_key: Some(Text::from("org-revenue")),
+            randomization_units: vec![Text::from("organization")],
             analysis_type: None,
         },
     ]
     .into_iter()
-    .map(|metric| (metric.key.clone(), metric))
+    .map(|metric| (metric.key.to_string(), metric))
     .collect();
 
     let metric_groups = [
         CatalogMetricGroup {
-            key: "metric-group-key-123abc".to_owned(),
-            name: "My metric group".to_owned(),
+            key: Text::from("metric-group-key-123abc"),
+            name: Text::from("My metric group"),
             kind: MetricKind::Funnel,
-            version_id: "version-id-group-123abc".to_owned(),
+            version_id: Text::from("version-id-group-123abc"),
             members: vec![member("metric-key-123abc", "Step 1"), member("buy-button-click", "Step 2")],
         },
         CatalogMetricGroup {
-            key: "checkout-guardrails".to_owned(),
-            name: "Checkout guardrails".to_owned(),
+            key: Text::from("checkout-guardrails"),
+            name: Text::from("Checkout guardrails"),
             kind: MetricKind::Standard,
-            version_id: "version-id-guardrails-1".to_owned(),
+            version_id: Text::from("version-id-guardrails-1"),
             members: vec![member("checkout-pageview", "Page view"), member("buy-button-click", "Click")],
         },
     ]
     .into_iter()
-    .map(|group| (group.key.clone(), group))
+    .map(|group| (group.key.to_string(), group))
     .collect();
 
     let mut covariates = BTreeMap::new();
@@ -184,7 +189,7 @@ pub fn demo_experiment(key: &str) -> ExperimentContext {
 }
 
 fn variation(id: &str, name: &str, value: serde_json::Value) -> Variation {
-    Variation { id: id.to_owned(), name: Some(name.to_owned()), value }
+    Variation { id: Text::from(id), name: Some(name.to_owned()), value }
 }
 
 /// A boolean flag whose two variations' IDs end in the given suffixes, as
@@ -196,8 +201,8 @@ fn boolean_flag(key: &str, name: &str, archived: bool, on: bool, suffixes: [&str
         name: name.to_owned(),
         archived,
         variations: vec![
-            Variation { id: id(suffixes[0]), name: None, value: json!(true) },
-            Variation { id: id(suffixes[1]), name: None, value: json!(false) },
+            Variation { id: Text::from(id(suffixes[0])), name: None, value: json!(true) },
+            Variation { id: Text::from(id(suffixes[1])), name: None, value: json!(false) },
         ],
         on,
         version: 1,
@@ -206,7 +211,7 @@ fn boolean_flag(key: &str, name: &str, archived: bool, on: bool, suffixes: [&str
 }
 
 fn member(key: &str, name_in_group: &str) -> GroupMember {
-    GroupMember { key: key.to_owned(), name_in_group: Some(name_in_group.to_owned()) }
+    GroupMember { key: key.to_owned(), name_in_group: Some(Text::from(name_in_group)) }
 }
 
 fn context_kind(key: &str, name: &str, enabled_for_experiments: bool) -> ContextKind {

@@ -1,5 +1,8 @@
 //! The representations a resolved iteration is made of, built from what the
-//! catalog rules found. Nothing here looks anything up.
+//! catalog rules found. Nothing here looks anything up that could fail.
+//!
+//! The strings come from the catalog as [`Text`]s, so that copying them into
+//! a new iteration shares them; only the links' `href`s are new.
 
 use super::{FALLTHROUGH, ResolvedFlag, ResolvedMetric};
 use crate::catalog::{CatalogMetric, GroupMember};
@@ -10,26 +13,23 @@ use crate::link::{Links, links};
 use crate::metric::{
     DependentMetricGroupRepWithMetrics, DependentMetricOrMetricGroupRep, MetricInGroupRep, MetricV2Rep,
 };
+use crate::shared_list::SharedList;
+use crate::text::Text;
 
 /// The description LaunchDarkly gives a flag's default rule.
-const FALLTHROUGH_DESCRIPTION: &str = "Default rule";
+const FALLTHROUGH_DESCRIPTION: Text = Text::from_static("Default rule");
 
-/// The parts joined into one string, allocated once: links are built for
-/// every metric of every new iteration.
-fn concat(parts: &[&str]) -> String {
-    let mut joined = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    parts.iter().for_each(|part| joined.push_str(part));
-    joined
-}
+// Links are built for every metric of every new iteration: each `href` is
+// joined in one allocation (`Text::concat`).
 
 fn metric_links(project: &str, key: &str) -> Links {
-    links([("self", concat(&["/api/v2/metrics/", project, "/", key]))])
+    links([("self", Text::concat(&["/api/v2/metrics/", project, "/", key]))])
 }
 
 fn group_links(project: &str, key: &str) -> Links {
     links([
-        ("self", concat(&["/api/v2/projects/", project, "/metric-groups/", key])),
-        ("parent", concat(&["/api/v2/projects/", project])),
+        ("self", Text::concat(&["/api/v2/projects/", project, "/metric-groups/", key])),
+        ("parent", Text::concat(&["/api/v2/projects/", project])),
     ])
 }
 
@@ -54,27 +54,32 @@ pub(super) fn treatment(input: &TreatmentInput, ids: &mut dyn IdSource) -> Treat
     }
 }
 
-pub(super) fn flag(project: &str, resolved: &ResolvedFlag<'_>, default_variation: Option<String>) -> FlagRep {
+/// The flag as the iteration uses it. `default_variation` is the variation
+/// the baseline treatment serves, for when the input names no
+/// `notInExperimentVariationId`. The rule and the variation are the
+/// catalog's (the rules checked that they are there), so that their IDs are
+/// shared rather than copied from the input.
+pub(super) fn flag(project: &str, resolved: &ResolvedFlag<'_>, default_variation: Option<&str>) -> FlagRep {
     let rule_id = resolved.input.rule_id.as_str();
-    let (description, clauses) = if rule_id == FALLTHROUGH {
-        (Some(FALLTHROUGH_DESCRIPTION.to_owned()), Vec::new())
+    let (rule, description, clauses) = if rule_id == FALLTHROUGH {
+        (Text::from_static(FALLTHROUGH), Some(FALLTHROUGH_DESCRIPTION), SharedList::new())
     } else {
         match resolved.flag.rule(rule_id) {
-            Some(rule) => (rule.description.clone(), rule.clauses.clone()),
-            None => (None, Vec::new()),
+            Some(rule) => (rule.id.clone(), rule.description.clone(), rule.clauses.clone()),
+            None => (Text::from(rule_id), None, SharedList::new()),
         }
     };
+    let not_in_experiment = resolved.input.not_in_experiment_variation_id.as_deref().or(default_variation);
     FlagRep {
-        targeting_rule: Some(rule_id.to_owned()),
+        targeting_rule: Some(rule),
         targeting_rule_description: description,
         targeting_rule_clauses: Some(clauses),
         flag_config_version: Some(resolved.input.flag_config_version),
-        not_in_experiment_variation_id: resolved
-            .input
-            .not_in_experiment_variation_id
-            .clone()
-            .or(default_variation),
-        links: links([("self", concat(&["/api/v2/flags/", project, "/", resolved.key]))]),
+        not_in_experiment_variation_id: not_in_experiment.map(|id| match resolved.flag.variation(id) {
+            Some(variation) => variation.id.clone(),
+            None => Text::from(id),
+        }),
+        links: links([("self", Text::concat(&["/api/v2/flags/", project, "/", resolved.key]))]),
         extra: Default::default(),
     }
 }

@@ -185,6 +185,44 @@ fn the_demo_world_request_resolves_field_by_field() {
     assert!(extra.is_empty(), "unexpected fields {extra:?}");
 }
 
+/// The new iteration's strings are the catalog's, shared: no copy per iteration.
+#[test]
+fn the_iteration_shares_the_catalogs_strings() {
+    let catalog = demo_catalog("production");
+    let iteration = resolve_in(&catalog, "example-experiment", &valid()).expect("the body resolves");
+    let same = |a: &str, b: &str| a == b && std::ptr::eq(a, b);
+    let metric = &catalog.metrics["metric-key-123abc"];
+    let metrics = iteration.metrics.as_deref().unwrap_or_default();
+    assert!(same(&metrics[0].key, &metric.key));
+    assert!(same(&metrics[0].name, &metric.name));
+    assert!(same(&metrics[0].version_id, &metric.version_id));
+    let single = iteration.primary_single_metric.as_ref().expect("a primary single metric");
+    assert!(same(single.event_key.as_deref().unwrap_or_default(), metric.event_key.as_deref().unwrap_or("")));
+    let group = &catalog.metric_groups["metric-group-key-123abc"];
+    assert!(same(&metrics[1].name, &group.name));
+    let member = &metrics[1].metrics.as_deref().unwrap_or_default()[1];
+    assert!(same(
+        member.name_in_group.as_deref().unwrap_or_default(),
+        group.members[1].name_in_group.as_deref().unwrap_or("")
+    ));
+    assert!(same(
+        &member.randomization_units.as_deref().unwrap_or_default()[0],
+        &catalog.metrics["buy-button-click"].randomization_units[0]
+    ));
+    let flag = &iteration.flags.as_ref().expect("flags")["example-flag-for-experiment"];
+    let rule = &catalog.flags["example-flag-for-experiment"].rules[0];
+    assert!(same(flag.targeting_rule.as_deref().unwrap_or_default(), &rule.id));
+    assert!(same(
+        flag.targeting_rule_description.as_deref().unwrap_or_default(),
+        rule.description.as_deref().unwrap_or("")
+    ));
+    let control = &catalog.flags["example-flag-for-experiment"].variations[0];
+    assert!(same(flag.not_in_experiment_variation_id.as_deref().unwrap_or_default(), &control.id));
+    let clauses = flag.targeting_rule_clauses.as_ref().expect("clauses");
+    assert_eq!(*clauses, rule.clauses);
+    assert!(std::ptr::eq(clauses.as_ptr(), rule.clauses.as_ptr()));
+}
+
 #[test]
 fn the_docs_request_lists_every_reason_and_not_the_version_conflict() {
     let body: Value =

@@ -19,7 +19,7 @@ use iteration_model::{
     LayerEnvironment, LayerInstruction, LayerPatch, LayerSnapshotRep, Link, Links, Methodology,
     MetricInGroupRep, MetricInput, MetricKind, MetricV2Rep, MultipleComparisonCorrectionMethod,
     MultipleComparisonCorrectionScope, ParameterRep, PatchForm, PatchOperation, ProjectCatalog, Rollout,
-    TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
+    SharedList, Text, TreatmentInput, TreatmentParameterInput, TreatmentRep, UnitAggregationType, UnixMillis,
     WeightedVariation, demo_catalog, demo_experiment,
 };
 use proptest::collection::{btree_map, vec};
@@ -49,6 +49,16 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
 /// A key as the API accepts it.
 pub(crate) fn key() -> impl Strategy<Value = String> {
     "[A-Za-z0-9._-]{1,16}"
+}
+
+/// [`text`] as a [`Text`].
+pub(crate) fn shared_text() -> impl Strategy<Value = Text> {
+    text().prop_map(Text::from)
+}
+
+/// [`key`] as a [`Text`].
+pub(crate) fn shared_key() -> impl Strategy<Value = Text> {
+    key().prop_map(Text::from)
 }
 
 /// Any timestamp, including negative ones.
@@ -141,7 +151,11 @@ wire_enum_strategy!(correction_scope, MultipleComparisonCorrectionScope);
 wire_enum_strategy!(field_operation, FieldOperation);
 
 pub(crate) fn link() -> impl Strategy<Value = Link> {
-    (maybe(text()), maybe(text()), extra()).prop_map(|(href, r#type, extra)| Link { href, r#type, extra })
+    (maybe(shared_text()), maybe(shared_text()), extra()).prop_map(|(href, r#type, extra)| Link {
+        href,
+        r#type,
+        extra,
+    })
 }
 
 pub(crate) fn links() -> impl Strategy<Value = Links> {
@@ -151,9 +165,9 @@ pub(crate) fn links() -> impl Strategy<Value = Links> {
 
 pub(crate) fn metric_v2_rep() -> BoxedStrategy<MetricV2Rep> {
     (
-        (key(), maybe(text()), text(), metric_kind(), maybe(any::<bool>())),
-        (maybe(unit_aggregation_type()), maybe(key()), links(), extra()),
-        (maybe(analysis_type()), maybe(key())),
+        (shared_key(), maybe(shared_text()), shared_text(), metric_kind(), maybe(any::<bool>())),
+        (maybe(unit_aggregation_type()), maybe(shared_key()), links(), extra()),
+        (maybe(analysis_type()), maybe(shared_key())),
     )
         .prop_map(
             |(
@@ -189,7 +203,7 @@ fn analysis_type() -> impl Strategy<Value = AnalysisType> {
 }
 
 pub(crate) fn metric_in_group_rep() -> BoxedStrategy<MetricInGroupRep> {
-    (metric_v2_rep(), maybe(text()), maybe(vec(key(), 0..3)), maybe(vec(key(), 0..3)))
+    (metric_v2_rep(), maybe(shared_text()), maybe(vec(shared_key(), 0..3)), maybe(vec(shared_key(), 0..3)))
         .prop_map(|(m, name_in_group, randomization_units, analysis_units)| MetricInGroupRep {
             key: m.key,
             version_id: m.version_id,
@@ -211,9 +225,9 @@ pub(crate) fn metric_in_group_rep() -> BoxedStrategy<MetricInGroupRep> {
 
 pub(crate) fn dependent_metric_rep() -> BoxedStrategy<DependentMetricOrMetricGroupRep> {
     (
-        (key(), text(), text(), metric_kind(), maybe(any::<bool>())),
-        (maybe(key()), links(), any::<bool>(), maybe(vec(metric_in_group_rep(), 0..3)), extra()),
-        (maybe(analysis_type()), maybe(key())),
+        (shared_key(), shared_text(), shared_text(), metric_kind(), maybe(any::<bool>())),
+        (maybe(shared_key()), links(), any::<bool>(), maybe(vec(metric_in_group_rep(), 0..3)), extra()),
+        (maybe(analysis_type()), maybe(shared_key())),
     )
         .prop_map(
             |(
@@ -241,7 +255,7 @@ pub(crate) fn dependent_metric_rep() -> BoxedStrategy<DependentMetricOrMetricGro
 }
 
 pub(crate) fn group_with_metrics() -> BoxedStrategy<DependentMetricGroupRepWithMetrics> {
-    (key(), text(), metric_kind(), links(), maybe(vec(metric_in_group_rep(), 0..3)), extra())
+    (shared_key(), shared_text(), metric_kind(), links(), maybe(vec(metric_in_group_rep(), 0..3)), extra())
         .prop_map(|(key, name, kind, links, metrics, extra)| DependentMetricGroupRepWithMetrics {
             key,
             name,
@@ -283,11 +297,11 @@ pub(crate) fn treatment_rep() -> BoxedStrategy<TreatmentRep> {
 
 pub(crate) fn flag_rep() -> BoxedStrategy<FlagRep> {
     (
-        maybe(text()),
-        maybe(text()),
-        maybe(vec(json_value(), 0..3)),
+        maybe(shared_text()),
+        maybe(shared_text()),
+        maybe(vec(json_value(), 0..3).prop_map(SharedList::from)),
         maybe(any::<i64>()),
-        maybe(text()),
+        maybe(shared_text()),
         links(),
         extra(),
     )
@@ -827,14 +841,17 @@ pub(crate) fn valid_request() -> BoxedStrategy<(ExperimentContext, IterationInpu
             let resolved_unit =
                 unit.clone().unwrap_or_else(|| catalog.default_randomization_unit().to_owned());
             let supports = |key: &str| {
-                catalog.metrics.get(key).is_some_and(|m| m.randomization_units.contains(&resolved_unit))
+                catalog
+                    .metrics
+                    .get(key)
+                    .is_some_and(|m| m.randomization_units.iter().any(|u| *u == resolved_unit))
             };
             let singles: Vec<String> = catalog.metrics.keys().filter(|k| supports(k)).cloned().collect();
             let groups: Vec<(String, bool)> = catalog
                 .metric_groups
                 .values()
                 .filter(|g| g.members.iter().all(|m| supports(&m.key)))
-                .map(|g| (g.key.clone(), g.kind == MetricKind::Funnel))
+                .map(|g| (g.key.to_string(), g.kind == MetricKind::Funnel))
                 .collect();
             let mut metrics: Vec<MetricInput> = singles
                 .iter()
@@ -952,14 +969,14 @@ fn build_valid(parts: ValidParts) -> Option<(ExperimentContext, IterationInput)>
             });
         }
         let rule = roll(flag.rules.len() + 1);
-        let rule_id = flag.rules.get(rule).map_or_else(|| "fallthrough".to_owned(), |r| r.id.clone());
+        let rule_id = flag.rules.get(rule).map_or_else(|| "fallthrough".to_owned(), |r| r.id.to_string());
         let outside = roll(flag.variations.len() + 1);
         flag_inputs.insert(
             flag.key.clone(),
             FlagInput {
                 rule_id,
                 flag_config_version: flag.version,
-                not_in_experiment_variation_id: flag.variations.get(outside).map(|v| v.id.clone()),
+                not_in_experiment_variation_id: flag.variations.get(outside).map(|v| v.id.to_string()),
             },
         );
     }

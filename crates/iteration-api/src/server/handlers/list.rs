@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Link, Links, WriteJson};
+use iteration_model::{Experiment, ExperimentCollectionRep, IterationRep, Link, Links, Text, WriteJson};
 
 use std::sync::Arc;
 
@@ -206,14 +206,14 @@ pub(super) fn page_links(
     };
     let last = if total == 0 { 0 } else { (total - 1) / limit * limit };
     let mut links = Links::new();
-    links.insert("self".to_owned(), page(offset));
-    links.insert("first".to_owned(), page(0));
-    links.insert("last".to_owned(), page(last));
+    links.insert(Text::from_static("self"), page(offset));
+    links.insert(Text::from_static("first"), page(0));
+    links.insert(Text::from_static("last"), page(last));
     if offset > 0 {
-        links.insert("prev".to_owned(), page(offset.saturating_sub(limit)));
+        links.insert(Text::from_static("prev"), page(offset.saturating_sub(limit)));
     }
     if offset + limit < total {
-        links.insert("next".to_owned(), page(offset + limit));
+        links.insert(Text::from_static("next"), page(offset + limit));
     }
     links
 }
@@ -243,8 +243,8 @@ mod tests {
         )
         .unwrap();
         let mut links = Links::new();
-        links.insert("self".to_owned(), Link::json("/api/v2/x?limit=20&offset=0"));
-        links.insert("next".to_owned(), Link::json("/api/v2/x?limit=20&offset=20"));
+        links.insert(Text::from_static("self"), Link::json("/api/v2/x?limit=20&offset=0"));
+        links.insert(Text::from_static("next"), Link::json("/api/v2/x?limit=20&offset=20"));
         for count in [0, 1, 3] {
             let items = vec![experiment.clone(); count];
             let plain: Vec<Bytes> = items.iter().map(crate::server::store::plain_json).collect();

@@ -8,7 +8,7 @@ use iteration_model::{
     Experiment, ExperimentInfoRep, FeatureFlag, FeatureFlagConfig, FlagDefaults, FlagKind, FlagRule,
     FlagVariation, Holdout, HoldoutMetric, Layer, LayerReservation, Link, MaintainerRep,
     MetricDataSourceRefRep, MetricGroupRep, MetricRep, Modification, ProjectCatalog, RandomizationUnit,
-    SequentialIds, UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
+    SequentialIds, Text, UnixMillis, VariationOrRollout, flag_path, links, metric_group_path, metric_path,
 };
 use serde_json::Map;
 
@@ -239,8 +239,8 @@ fn seed_flag(project: &str, environments: &[EnvironmentName], flag: &Flag) -> Fe
                 off_variation: Some(off_variation),
                 prerequisites: Some(Vec::new()),
                 site: Link {
-                    href: Some(format!("/{project}/{}/features/{}", environment.key, flag.key)),
-                    r#type: Some("text/html".to_owned()),
+                    href: Some(format!("/{project}/{}/features/{}", environment.key, flag.key).into()),
+                    r#type: Some(Text::from_static("text/html")),
                     extra: Map::new(),
                 },
                 environment_name: environment.name.clone(),
@@ -327,7 +327,7 @@ fn seed_group(project: &Project, group: &MetricGroup) -> MetricGroupRep {
         .iter()
         .filter_map(|member| {
             let metric = project.metrics.iter().find(|m| m.key == member.key)?;
-            Some(seed_metric(&project.key, metric).in_group(member.name_in_group.clone()))
+            Some(seed_metric(&project.key, metric).in_group(member.name_in_group.as_deref().map(Text::from)))
         })
         .collect();
     MetricGroupRep {
