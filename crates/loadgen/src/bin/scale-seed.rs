@@ -7,9 +7,10 @@
 //! created (so its record is in the server's own format); each copy is that
 //! record with the template's key replaced by `scale-{i}`, `i` from 0 to
 //! N - 1, with the template's summary columns (archived, holdout, status),
-//! which a list selects by, and its `plain` answer, with the key replaced too. It relies only on the `experiments` table's
-//! columns; if those change, the scale check (`cargo xtask bench
-//! --scale-check`) fails loudly.
+//! which a list selects by, and its plain answer (in `plain_answers`), with
+//! the key replaced too. It relies only on the columns of those two tables;
+//! if they change, the scale check (`cargo xtask bench --scale-check`)
+//! fails loudly.
 //!
 //! Usage: `scale-seed --data-dir DIR --template KEY --count N`.
 
@@ -44,9 +45,20 @@ fn main() -> Result<()> {
     type Template = (String, String, String, i64, i64, i64, String);
     let (project, environment, record, archived, holdout, status, plain): Template = connection
         .query_row(
-            "SELECT project, environment, record, archived, holdout, status, plain FROM experiments WHERE key = ?1",
+            "SELECT project, environment, record, archived, holdout, status, plain \
+             FROM experiments JOIN plain_answers USING (created_order) WHERE key = ?1",
             params![template],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?)),
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                ))
+            },
         )
         .with_context(|| format!("no template experiment {template:?} in {}", path.display()))?;
     let mut written = 0;
@@ -54,23 +66,17 @@ fn main() -> Result<()> {
         let transaction = connection.transaction()?;
         {
             let mut insert = transaction.prepare(
-                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status, plain) \
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)",
             )?;
+            let mut insert_plain =
+                transaction.prepare("INSERT INTO plain_answers (created_order, plain) VALUES (?1, ?2)")?;
             let end = (written + ROWS_PER_COMMIT).min(count);
             for i in written..end {
                 let key = format!("scale-{i}");
                 let (record, plain) = (record.replace(&template, &key), plain.replace(&template, &key));
-                insert.execute(params![
-                    project,
-                    environment,
-                    key,
-                    record,
-                    archived,
-                    holdout,
-                    status,
-                    plain
-                ])?;
+                insert.execute(params![project, environment, key, record, archived, holdout, status])?;
+                insert_plain.execute(params![transaction.last_insert_rowid(), plain])?;
             }
             written = end;
         }

@@ -938,14 +938,14 @@ async fn sqlite_refuses_a_newer_schema() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.path()).unwrap());
     let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
-    connection.pragma_update(None, "user_version", 4).unwrap();
+    connection.pragma_update(None, "user_version", 5).unwrap();
     drop(connection);
 
     let err = SqliteStore::open(dir.path()).unwrap_err();
     let StoreError::Unavailable(source) = err else { panic!("not Unavailable: {err:?}") };
     assert_eq!(
         source.to_string(),
-        "the database has schema version 4, newer than this program's 3; use a newer version of the program"
+        "the database has schema version 5, newer than this program's 4; use a newer version of the program"
     );
 }
 
@@ -1154,8 +1154,9 @@ fn schema_of(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
 }
 
 /// A new database has the tables, columns and indexes an old one moved up
-/// to the current version has, with `plain` before `record` in a row (so
-/// that reading it does not read the record's overflow pages).
+/// to the current version has, with `record` last in a row (so that
+/// reading the version or the summary does not read the record's overflow
+/// pages).
 #[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_new_database_has_the_schema_an_old_one_moves_up_to() {
@@ -1183,8 +1184,60 @@ async fn sqlite_a_new_database_has_the_schema_an_old_one_moves_up_to() {
     let new_schema = schema_of(new.path());
     assert_eq!(sorted(new_schema.clone()), sorted(schema_of(old.path())));
     let experiments = &new_schema.iter().find(|(name, _)| name == "table experiments").unwrap().1;
-    let position = |column: &str| experiments.iter().position(|c| c == column).unwrap();
-    assert!(position("plain") < position("record"), "{experiments:?}");
+    assert_eq!(experiments.last().map(String::as_str), Some("record"), "{experiments:?}");
+}
+
+/// A database of schema version 3 (the plain answer in a column of the
+/// experiment's row) moves to version 4 on opening: each answer moves to
+/// `plain_answers`, reads answer it as before, and a write changes it there.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_moves_a_version_3_database_to_version_4() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE experiments (
+                created_order INTEGER PRIMARY KEY, project TEXT NOT NULL, environment TEXT NOT NULL,
+                key TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1),
+                archived INTEGER NOT NULL DEFAULT 0, holdout INTEGER NOT NULL DEFAULT 0,
+                status INTEGER NOT NULL DEFAULT 0, plain TEXT NOT NULL DEFAULT '', record TEXT NOT NULL,
+                UNIQUE (project, environment, key));
+             CREATE INDEX experiments_listing
+                ON experiments (project, created_order, environment, archived, holdout, status);
+             CREATE TABLE world (id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL);
+             CREATE TABLE catalogs (project TEXT PRIMARY KEY, version INTEGER NOT NULL, document TEXT NOT NULL);
+             CREATE TABLE generations (project TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+             PRAGMA user_version = 3;
+             PRAGMA application_id = 1767138674;",
+        )
+        .unwrap();
+    let stored = record("p", "production", "x");
+    let plain = String::from_utf8(plain_json(&stored.experiment).to_vec()).unwrap();
+    connection
+        .execute(
+            "INSERT INTO experiments (project, environment, key, version, plain, record) \
+             VALUES ('p', 'production', 'x', 2, ?1, ?2)",
+            rusqlite::params![plain, serde_json::to_string(&stored).unwrap()],
+        )
+        .unwrap();
+    drop(connection);
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let got = store.get_plain("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!((got.version, &got.value[..]), (2, plain.as_bytes()));
+    let page = store.page_plain("p", everything()).await.unwrap();
+    assert_eq!(page.items, [bytes::Bytes::from(plain.clone())]);
+    store.compare_and_swap(2, renamed(stored.clone(), "moved"), None).await.unwrap();
+    drop(store);
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let got = store.get_plain("p", "production", "x").await.unwrap().unwrap();
+    assert_eq!(got.version, 3);
+    assert_eq!(got.value, plain_json(&renamed(stored, "moved").experiment));
+    let columns = &schema_of(dir.path()).into_iter().find(|(name, _)| name == "table experiments").unwrap().1;
+    assert!(!columns.iter().any(|c| c == "plain"), "{columns:?}");
 }
 
 /// A database of schema version 2 (before summaries) moves to version 3 on

@@ -1,14 +1,18 @@
 //! A durable store in one SQLite database.
 //!
-//! Layout of `<dir>/iteration.sqlite3` (schema version 3, kept in
+//! Layout of `<dir>/iteration.sqlite3` (schema version 4, kept in
 //! `PRAGMA user_version`; see `schema.rs`):
 //!
-//! - `experiments(created_order, project, environment, key, version, record,
-//!   archived, holdout, status)`: one row per experiment, `record` the JSON
-//!   of its [`ExperimentRecord`], the last three its [`Summary`].
-//!   `created_order` is the rowid; rows are never deleted except by
-//!   [`Store::replace_all`], so it orders `list`. The index
+//! - `experiments(created_order, project, environment, key, version,
+//!   archived, holdout, status, record)`: one row per experiment, `record`
+//!   the JSON of its [`ExperimentRecord`], the three before it its
+//!   [`Summary`]. `created_order` is the rowid; rows are never deleted
+//!   except by [`Store::replace_all`], so it orders `list`. The index
 //!   `experiments_listing` holds every column a list selects by.
+//! - `plain_answers(created_order, plain)`: each experiment as a read
+//!   without `expand` answers it, so that gets and list pages parse
+//!   nothing. It has a table of its own because SQLite rewrites a changed
+//!   row whole: most writes (a new draft) do not change it.
 //! - `catalogs(project, version, document)`: one row per project, its live
 //!   [`ProjectCatalog`](iteration_model::ProjectCatalog) as JSON.
 //! - `generations(project, generation)`: how many experiment writes each
@@ -363,7 +367,7 @@ impl SqliteStore {
         Ok(Some(record))
     }
 
-    /// The `plain` column of experiment `key`.
+    /// The plain answer of experiment `key`.
     fn get_plain_now(
         &self,
         project: &str,
@@ -373,10 +377,13 @@ impl SqliteStore {
         let row: Option<(i64, String)> = self.shared.read(|connection| {
             connection
                 .prepare_cached(
-                    "SELECT version, plain FROM experiments WHERE project = ?1 AND environment = ?2 AND key = ?3",
+                    "SELECT version, plain FROM experiments JOIN plain_answers USING (created_order) \
+                     WHERE project = ?1 AND environment = ?2 AND key = ?3",
                 )
                 .and_then(|mut statement| {
-                    statement.query_row(params![project, environment, key], |row| Ok((row.get(0)?, row.get(1)?))).optional()
+                    statement
+                        .query_row(params![project, environment, key], |row| Ok((row.get(0)?, row.get(1)?)))
+                        .optional()
                 })
                 .map_err(StoreError::unavailable)
         })?;
@@ -461,12 +468,14 @@ impl SqliteStore {
     }
 
     /// The page `query` selects, from the project's listing index (built
-    /// now if this is the project's first list) and the page's rows.
+    /// now if this is the project's first list) and the page's rows, each
+    /// read by `select` (a version and a text for `?1`, the row's
+    /// `created_order`).
     fn page_now<T>(
         &self,
         project: &str,
         query: &PageQuery<'_>,
-        column: &str,
+        select: &str,
         item: impl Fn(i64, String) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
         let (orders, total) = {
@@ -482,11 +491,7 @@ impl SqliteStore {
             listings[project].page(query)
         };
         let items = self.shared.read(|connection| {
-            let mut statement = connection
-                .prepare_cached(&format!(
-                    "SELECT version, {column} FROM experiments WHERE created_order = ?1"
-                ))
-                .map_err(StoreError::unavailable)?;
+            let mut statement = connection.prepare_cached(select).map_err(StoreError::unavailable)?;
             let mut items = Vec::with_capacity(orders.len());
             for order in orders {
                 // A row replaced since the index was read is skipped.
@@ -503,6 +508,12 @@ impl SqliteStore {
         Ok(Page { items, total })
     }
 }
+
+/// An experiment's version and record, by `created_order`.
+const SELECT_RECORD: &str = "SELECT version, record FROM experiments WHERE created_order = ?1";
+
+/// An experiment's version and plain answer, by `created_order`.
+const SELECT_PLAIN: &str = "SELECT version, plain FROM experiments JOIN plain_answers USING (created_order) WHERE created_order = ?1";
 
 /// A row's version and record.
 fn parse_row(version: i64, json: &str) -> Result<Versioned<Arc<ExperimentRecord>>, StoreError> {
@@ -637,7 +648,7 @@ impl Store for SqliteStore {
         if query.keep.is_some() {
             return ready(self.page_of_whole_list(project, &query));
         }
-        ready(self.page_now(project, &query, "record", |version, json| parse_row(version, &json)))
+        ready(self.page_now(project, &query, SELECT_RECORD, |version, json| parse_row(version, &json)))
     }
 
     fn get_plain<'a>(
@@ -653,7 +664,7 @@ impl Store for SqliteStore {
         if query.keep.is_some() {
             return ready(self.page_of_whole_list(project, &query).map(|page| page.plain()));
         }
-        ready(self.page_now(project, &query, "plain", |_, plain| Ok(Bytes::from(plain))))
+        ready(self.page_now(project, &query, SELECT_PLAIN, |_, plain| Ok(Bytes::from(plain))))
     }
 
     fn insert(

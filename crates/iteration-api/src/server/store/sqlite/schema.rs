@@ -11,7 +11,7 @@ use super::super::{CatalogRecord, ExperimentRecord, Status, StoreError, Summary,
 use crate::server::world::World;
 
 /// The schema version this code reads and writes (`PRAGMA user_version`).
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 /// How long a connection waits for a lock held by another connection
 /// before failing with "database is locked".
@@ -51,7 +51,7 @@ pub(super) fn connect_reader(path: &Path) -> rusqlite::Result<Connection> {
 /// Marks the database as this program's (`PRAGMA application_id`): "iTer".
 const APPLICATION_ID: i64 = 0x6954_6572;
 
-/// The tables a database of schema version 1 or later has.
+/// The tables every database of schema version 1 or later has.
 const TABLES: [&str; 2] = ["experiments", "world"];
 
 /// A database file of 0 bytes is not one this program left: it writes the
@@ -140,6 +140,9 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     if (1..3).contains(&version) {
         add_summaries(&transaction)?;
     }
+    if (1..4).contains(&version) {
+        move_plain_to_its_table(&transaction)?;
+    }
     transaction.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(StoreError::unavailable)?;
     transaction.pragma_update(None, "application_id", APPLICATION_ID).map_err(StoreError::unavailable)?;
     transaction.commit().map_err(StoreError::unavailable)
@@ -148,11 +151,11 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 /// The tables of a new database, at [`SCHEMA_VERSION`].
 ///
 /// The same tables, columns and indexes as an older database moved up by
-/// the steps below, with one difference: `plain` comes before `record` in
-/// a row. SQLite stores a row's columns in order and a long row's tail in
-/// overflow pages, so a read of `plain` (a get, a list page) does not go
-/// through the pages of the record, which it does not need. (An older
-/// database keeps its order: reordering means rewriting every row.)
+/// the steps below, with one difference: `record` is the last column of
+/// `experiments`. SQLite stores a row's columns in order and a long row's
+/// tail in overflow pages, so reading the version or the summary does not
+/// go through the record's pages. (An older database keeps its order:
+/// reordering means rewriting every row.)
 fn create_tables(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     transaction
         .execute_batch(
@@ -165,12 +168,15 @@ fn create_tables(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreErr
                 archived INTEGER NOT NULL DEFAULT 0,
                 holdout INTEGER NOT NULL DEFAULT 0,
                 status INTEGER NOT NULL DEFAULT 0,
-                plain TEXT NOT NULL DEFAULT '',
                 record TEXT NOT NULL,
                 UNIQUE (project, environment, key)
             );
             CREATE INDEX experiments_listing
                 ON experiments (project, created_order, environment, archived, holdout, status);
+            CREATE TABLE plain_answers (
+                created_order INTEGER PRIMARY KEY,
+                plain TEXT NOT NULL
+            );
             CREATE TABLE world (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 document TEXT NOT NULL
@@ -230,7 +236,26 @@ fn add_summaries(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The `plain` column of `experiment` (see [`plain_json_of`]).
+/// Schema version 4: each experiment's `plain` answer in a table of its
+/// own (`plain_answers`, by the experiment's `created_order`) instead of a
+/// column of its row. SQLite writes a changed row whole, so with `plain`
+/// in the row every write of the record wrote the unchanged answer (about
+/// 3 KiB for the demo request) again, and synced it: most writes (a new
+/// draft, say) do not change it.
+fn move_plain_to_its_table(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    transaction
+        .execute_batch(
+            "CREATE TABLE plain_answers (
+                 created_order INTEGER PRIMARY KEY,
+                 plain TEXT NOT NULL
+             );
+             INSERT INTO plain_answers (created_order, plain) SELECT created_order, plain FROM experiments;
+             ALTER TABLE experiments DROP COLUMN plain;",
+        )
+        .map_err(StoreError::unavailable)
+}
+
+/// The `plain` answer of `experiment` (see [`plain_json_of`]).
 pub(super) fn plain_text(experiment: &mut iteration_model::Experiment) -> Result<String, StoreError> {
     String::from_utf8(plain_json_of(experiment).to_vec()).map_err(StoreError::unavailable)
 }

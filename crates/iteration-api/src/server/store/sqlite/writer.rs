@@ -517,8 +517,8 @@ impl<'a> Batch<'a> {
         let plain = plain_text(&mut record.experiment)?;
         self.connection
             .prepare_cached(
-                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status, plain) \
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -528,12 +528,12 @@ impl<'a> Batch<'a> {
                     json,
                     archived,
                     holdout,
-                    status,
-                    plain
+                    status
                 ])
             })
             .map_err(StoreError::unavailable)?;
         let order = self.connection.last_insert_rowid();
+        insert_plain(self.connection, order, &plain).map_err(StoreError::unavailable)?;
         self.orders.remember(&key, order);
         self.bump(&record.project_key)?;
         let record = Arc::new(record);
@@ -691,7 +691,9 @@ impl<'a> Batch<'a> {
         let known_catalogs = self.shared.known().catalogs.clone();
         self.orders.forget_all();
         self.connection
-            .execute_batch("DELETE FROM experiments; DELETE FROM catalogs; DELETE FROM generations;")
+            .execute_batch(
+                "DELETE FROM experiments; DELETE FROM plain_answers; DELETE FROM catalogs; DELETE FROM generations;",
+            )
             .map_err(StoreError::unavailable)?;
         for (record, json) in &mut experiments {
             let key = cache_key(&record.project_key, &record.environment_key, record.key());
@@ -700,8 +702,8 @@ impl<'a> Batch<'a> {
             let plain = plain_text(&mut record.experiment)?;
             self.connection
                 .prepare_cached(
-                    "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status, plain) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .and_then(|mut statement| {
                     statement.execute(params![
@@ -712,10 +714,11 @@ impl<'a> Batch<'a> {
                         &*json,
                         archived,
                         holdout,
-                        status,
-                        plain
+                        status
                     ])
                 })
+                .map_err(StoreError::unavailable)?;
+            insert_plain(self.connection, self.connection.last_insert_rowid(), &plain)
                 .map_err(StoreError::unavailable)?;
         }
         let catalogs = known_catalogs.replacement(catalogs.into_iter().map(|(record, _)| record).collect());
@@ -770,34 +773,34 @@ impl<'a> Batch<'a> {
                 working.stored = summary;
             }
             let (archived, holdout, status) = summary_columns(summary.unwrap_or(working.stored));
-            // The columns that changed, and only those: `record` always.
-            let statement = match (&plain, summary) {
-                (None, None) => "UPDATE experiments SET version = ?2, record = ?3 WHERE created_order = ?1",
-                (Some(_), None) => {
-                    "UPDATE experiments SET version = ?2, record = ?3, plain = ?7 WHERE created_order = ?1"
-                }
-                (None, Some(_)) => {
-                    "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6 \
-                     WHERE created_order = ?1"
-                }
-                (Some(_), Some(_)) => {
-                    "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, status = ?6, \
-                     plain = ?7 WHERE created_order = ?1"
-                }
+            // The columns that changed, and only those: `record` always,
+            // the plain answer (in its own table) only when it changed.
+            let changed = match summary {
+                None => self
+                    .connection
+                    .prepare_cached(
+                        "UPDATE experiments SET version = ?2, record = ?3 WHERE created_order = ?1",
+                    )?
+                    .execute(params![working.order, version, json])?,
+                Some(_) => self
+                    .connection
+                    .prepare_cached(
+                        "UPDATE experiments SET version = ?2, record = ?3, archived = ?4, holdout = ?5, \
+                         status = ?6 WHERE created_order = ?1",
+                    )?
+                    .execute(params![working.order, version, json, archived, holdout, status])?,
             };
-            let mut statement = self.connection.prepare_cached(statement)?;
-            // SQLite counts parameters up to the highest number used.
-            let changed = match (plain, summary) {
-                (None, None) => statement.execute(params![working.order, version, json]),
-                (None, Some(_)) => {
-                    statement.execute(params![working.order, version, json, archived, holdout, status])
-                }
-                (Some(plain), _) => {
-                    statement.execute(params![working.order, version, json, archived, holdout, status, plain])
-                }
-            }?;
             if changed != 1 {
                 return Err(rusqlite::Error::QueryReturnedNoRows);
+            }
+            if let Some(plain) = plain {
+                let changed = self
+                    .connection
+                    .prepare_cached("UPDATE plain_answers SET plain = ?2 WHERE created_order = ?1")?
+                    .execute(params![working.order, plain])?;
+                if changed != 1 {
+                    return Err(rusqlite::Error::QueryReturnedNoRows);
+                }
             }
         }
         for (project, (generation, moved)) in &self.generations {
@@ -836,4 +839,12 @@ impl<'a> Batch<'a> {
             self.generations.into_iter().map(|(project, (generation, _))| (project, generation)).collect();
         Published { records, catalogs, generations, world: self.world, replaced: self.replaced }
     }
+}
+
+/// Stores the plain answer of the experiment just inserted at `order`.
+fn insert_plain(connection: &Connection, order: i64, plain: &str) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached("INSERT INTO plain_answers (created_order, plain) VALUES (?1, ?2)")?
+        .execute(params![order, plain])?;
+    Ok(())
 }
