@@ -1187,6 +1187,16 @@ async fn sqlite_a_new_database_has_the_schema_an_old_one_moves_up_to() {
     assert_eq!(experiments.last().map(String::as_str), Some("record"), "{experiments:?}");
 }
 
+/// A data directory holding the database `schema` (SQL) creates, as an
+/// earlier version of this program left it, and a connection to add rows.
+#[cfg(feature = "sqlite")]
+fn old_database(dir: &TempDir, schema: &str) -> rusqlite::Connection {
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
+    connection.execute_batch(schema).unwrap();
+    connection
+}
+
 /// A database of schema version 3 (the plain answer in a column of the
 /// experiment's row) moves to version 4 on opening: each answer moves to
 /// `plain_answers`, reads answer it as before, and a write changes it there.
@@ -1194,11 +1204,9 @@ async fn sqlite_a_new_database_has_the_schema_an_old_one_moves_up_to() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_moves_a_version_3_database_to_version_4() {
     let dir = TempDir::new();
-    std::fs::create_dir_all(dir.path()).unwrap();
-    let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
-    connection
-        .execute_batch(
-            "CREATE TABLE experiments (
+    let connection = old_database(
+        &dir,
+        "CREATE TABLE experiments (
                 created_order INTEGER PRIMARY KEY, project TEXT NOT NULL, environment TEXT NOT NULL,
                 key TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1),
                 archived INTEGER NOT NULL DEFAULT 0, holdout INTEGER NOT NULL DEFAULT 0,
@@ -1211,8 +1219,7 @@ async fn sqlite_moves_a_version_3_database_to_version_4() {
              CREATE TABLE generations (project TEXT PRIMARY KEY, generation INTEGER NOT NULL);
              PRAGMA user_version = 3;
              PRAGMA application_id = 1767138674;",
-        )
-        .unwrap();
+    );
     let stored = record("p", "production", "x");
     let plain = String::from_utf8(plain_json(&stored.experiment).to_vec()).unwrap();
     connection
@@ -1246,11 +1253,9 @@ async fn sqlite_moves_a_version_3_database_to_version_4() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_moves_a_version_2_database_to_version_3() {
     let dir = TempDir::new();
-    std::fs::create_dir_all(dir.path()).unwrap();
-    let connection = rusqlite::Connection::open(dir.path().join("iteration.sqlite3")).unwrap();
-    connection
-        .execute_batch(
-            "CREATE TABLE experiments (
+    let connection = old_database(
+        &dir,
+        "CREATE TABLE experiments (
                 created_order INTEGER PRIMARY KEY, project TEXT NOT NULL, environment TEXT NOT NULL,
                 key TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1), record TEXT NOT NULL,
                 UNIQUE (project, environment, key));
@@ -1258,8 +1263,7 @@ async fn sqlite_moves_a_version_2_database_to_version_3() {
              CREATE TABLE catalogs (project TEXT PRIMARY KEY, version INTEGER NOT NULL, document TEXT NOT NULL);
              PRAGMA user_version = 2;
              PRAGMA application_id = 1767138674;",
-        )
-        .unwrap();
+    );
     let mut archived = record("p", "production", "archived");
     archived.experiment.archived_date = Some(iteration_model::UnixMillis(1));
     for record in [record("p", "production", "active"), archived] {
