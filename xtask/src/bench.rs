@@ -539,8 +539,8 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
                     }
                 }
             };
-            // Odd rounds run in the reverse order of even ones. The earlier version's phase
-            // sits next to this version's.
+            // Odd rounds run in the reverse order of even ones. The earlier
+            // version's phase sits next to this version's.
             let order: &[usize] = match (round % 2 == 1, before.is_some()) {
                 (false, false) => &[0, 1, 2, 3],
                 (true, false) => &[3, 2, 1, 0],

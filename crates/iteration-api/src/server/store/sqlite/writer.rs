@@ -513,27 +513,7 @@ impl<'a> Batch<'a> {
         check_catalog_guard(self.catalog(&record.project_key)?.version, catalog)?;
         let json = record_json(&record)?;
         let summary = Summary::of(&record.experiment);
-        let (archived, holdout, status) = summary_columns(summary);
-        let plain = plain_text(&mut record.experiment)?;
-        self.connection
-            .prepare_cached(
-                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    record.project_key,
-                    record.environment_key,
-                    record.key(),
-                    json,
-                    archived,
-                    holdout,
-                    status
-                ])
-            })
-            .map_err(StoreError::unavailable)?;
-        let order = self.connection.last_insert_rowid();
-        insert_plain(self.connection, order, &plain).map_err(StoreError::unavailable)?;
+        let order = insert_row(self.connection, &mut record, 1, &json)?;
         self.orders.remember(&key, order);
         self.bump(&record.project_key)?;
         let record = Arc::new(record);
@@ -698,28 +678,7 @@ impl<'a> Batch<'a> {
         for (record, json) in &mut experiments {
             let key = cache_key(&record.project_key, &record.environment_key, record.key());
             let version = stored_version(versions.get(&key).map_or(1, |v| v.saturating_add(1)))?;
-            let (archived, holdout, status) = summary_columns(Summary::of(&record.experiment));
-            let plain = plain_text(&mut record.experiment)?;
-            self.connection
-                .prepare_cached(
-                    "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .and_then(|mut statement| {
-                    statement.execute(params![
-                        record.project_key,
-                        record.environment_key,
-                        record.key(),
-                        version,
-                        &*json,
-                        archived,
-                        holdout,
-                        status
-                    ])
-                })
-                .map_err(StoreError::unavailable)?;
-            insert_plain(self.connection, self.connection.last_insert_rowid(), &plain)
-                .map_err(StoreError::unavailable)?;
+            insert_row(self.connection, record, version, json)?;
         }
         let catalogs = known_catalogs.replacement(catalogs.into_iter().map(|(record, _)| record).collect());
         for (project, catalog) in catalogs.iter() {
@@ -841,10 +800,38 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// Stores the plain answer of the experiment just inserted at `order`.
-fn insert_plain(connection: &Connection, order: i64, plain: &str) -> rusqlite::Result<()> {
-    connection
-        .prepare_cached("INSERT INTO plain_answers (created_order, plain) VALUES (?1, ?2)")?
-        .execute(params![order, plain])?;
-    Ok(())
+/// Inserts a new experiment's row at `version`, `json` its record's JSON,
+/// with its summary columns, and its plain answer; returns its
+/// `created_order`.
+fn insert_row(
+    connection: &Connection,
+    record: &mut ExperimentRecord,
+    version: i64,
+    json: &str,
+) -> Result<i64, StoreError> {
+    let (archived, holdout, status) = summary_columns(Summary::of(&record.experiment));
+    let plain = plain_text(&mut record.experiment)?;
+    let inserted = |connection: &Connection| -> rusqlite::Result<i64> {
+        connection
+            .prepare_cached(
+                "INSERT INTO experiments (project, environment, key, version, record, archived, holdout, status) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                record.project_key,
+                record.environment_key,
+                record.key(),
+                version,
+                json,
+                archived,
+                holdout,
+                status
+            ])?;
+        let order = connection.last_insert_rowid();
+        connection
+            .prepare_cached("INSERT INTO plain_answers (created_order, plain) VALUES (?1, ?2)")?
+            .execute(params![order, plain])?;
+        Ok(order)
+    };
+    inserted(connection).map_err(StoreError::unavailable)
 }
