@@ -111,21 +111,23 @@ impl Store for MemoryStore {
         key: &'a str,
         mut change: Change,
     ) -> StoreFuture<'a, Settled> {
-        let mut state = self.state();
         let key = (project.to_owned(), environment.to_owned(), key.to_owned());
+        let mut state = self.state();
         let catalog = state.catalogs.get(project);
         let (catalog_version, catalog) = match &catalog {
             Some(catalog) => (catalog.version, Arc::clone(&catalog.value)),
             None => (0, Arc::new(CatalogRecord::empty(project))),
         };
-        let settled = state.records.update(&key, |version, experiment| {
+        let updated = state.records.update(&key, |version, experiment| {
             change.decide(version, experiment, catalog_version, &catalog)
         });
-        if settled.as_ref().is_ok_and(|s| s.written) {
+        if updated.as_ref().is_ok_and(|(settled, _)| settled.written) {
             state.catalogs.bump(project);
         }
         drop(state);
-        ready(settled)
+        // The replaced draft is freed after the lock is let go, so that
+        // writers to other experiments do not wait on it.
+        ready(updated.map(|(settled, _replaced)| settled))
     }
 
     fn catalog(&self, project: &str) -> StoreFuture<'_, Option<Versioned<Arc<CatalogRecord>>>> {

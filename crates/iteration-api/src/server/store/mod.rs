@@ -224,11 +224,16 @@ impl Edit {
         !matches!(self, Edit::ReplaceDraft(_))
     }
 
-    /// Applies the edit to `experiment` in place.
-    pub fn apply_to(self, experiment: &mut Experiment) {
+    /// Applies the edit to `experiment` in place, and hands back the draft
+    /// it replaced, so that a caller holding a lock can drop it after
+    /// letting go (freeing a draft is a few hundred small frees).
+    pub fn apply_to(self, experiment: &mut Experiment) -> Option<IterationRep> {
         match self {
-            Edit::ReplaceDraft(replacement) => experiment.draft_iteration = Some(*replacement.draft),
-            Edit::With(change) => change(experiment),
+            Edit::ReplaceDraft(replacement) => experiment.draft_iteration.replace(*replacement.draft),
+            Edit::With(change) => {
+                change(experiment);
+                None
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iteration_model::Experiment;
+use iteration_model::{Experiment, IterationRep};
 
 use super::{CatalogExpectation, CatalogRecord, Decision, ExperimentRecord, Settled, StoreError, Versioned};
 
@@ -125,22 +125,24 @@ impl Records {
 
     /// Has `decide` decide on the record at `key` as it is, and applies the
     /// edit it decides on in place. The record is copied first only while a
-    /// reader still holds it, so that readers never see a change.
+    /// reader still holds it, so that readers never see a change. The draft
+    /// the edit replaced comes back beside the settlement, for the caller
+    /// to drop once it has let go of its lock.
     pub(crate) fn update(
         &mut self,
         key: &RecordKey,
         decide: impl FnOnce(u64, &Experiment) -> Decision,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<(Settled, Option<IterationRep>), StoreError> {
         let (at, version) = self.version_of(key).ok_or(StoreError::NotFound)?;
         let stored = &mut self.records[at];
         match decide(version, &stored.value.experiment) {
-            Decision::Refuse(answer) => Ok(Settled { version, written: false, answer }),
+            Decision::Refuse(answer) => Ok((Settled { version, written: false, answer }, None)),
             Decision::Write { edit, answer } => {
                 let next =
                     version.checked_add(1).ok_or_else(|| StoreError::unavailable("version overflow"))?;
-                edit.apply_to(&mut Arc::make_mut(&mut stored.value).experiment);
+                let replaced = edit.apply_to(&mut Arc::make_mut(&mut stored.value).experiment);
                 stored.version = next;
-                Ok(Settled { version: next, written: true, answer })
+                Ok((Settled { version: next, written: true, answer }, replaced))
             }
         }
     }

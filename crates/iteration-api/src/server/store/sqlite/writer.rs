@@ -604,7 +604,7 @@ impl<'a> Batch<'a> {
         };
         working.plain_stale |= edit.changes_plain();
         match &mut working.held {
-            Held::Owned(record) => edit.apply_to(&mut record.experiment),
+            Held::Owned(record) => drop(edit.apply_to(&mut record.experiment)),
             // Shared with the cache's readers: build the changed record
             // without copying what the edit replaces.
             Held::Shared(record) => working.held = Held::Owned(Box::new(edit.applied(record))),
