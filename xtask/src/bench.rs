@@ -13,6 +13,9 @@
 //!   hyper server answering a body of the same size (`bare-hyper`), beside
 //!   the server's own fixed-body route, in rounds of alternating order, the
 //!   ratio being the median round's;
+//! - server, counted (`--before` only): instructions per create iteration
+//!   under callgrind, this version against the earlier binary, a figure the
+//!   machine's other load does not move;
 //! - server at scale: N experiments written straight into a SQLite data
 //!   directory, then restart-to-ready time, peak RSS, read latencies under
 //!   load and create iteration against the empty store's figure;
@@ -35,6 +38,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::{cargo, no_more_options, project_root};
 
+mod instructions;
 mod scale;
 
 const START_MARKER: &str = "<!-- bench:start -->";
@@ -68,7 +72,7 @@ const SCALE_CHECK: u32 = 300;
 impl Options {
     pub(crate) fn parse(options: &[String]) -> Result<Options> {
         let mut parsed = Options {
-            seconds: 6,
+            seconds: 10,
             connections: 32,
             write: true,
             quick: false,
@@ -103,7 +107,7 @@ impl Options {
             }
         }
         no_more_options("bench", &rest)?;
-        parsed.seconds = seconds.unwrap_or(if parsed.quick { 3 } else { 6 });
+        parsed.seconds = seconds.unwrap_or(if parsed.quick { 5 } else { 10 });
         parsed.scale = scale.unwrap_or(if parsed.scale_check {
             SCALE_CHECK
         } else if parsed.quick {
@@ -376,7 +380,7 @@ impl<'a> Load<'a> {
 /// Rounds of phases per store; their order alternates and each ratio is the
 /// median of the rounds' ratios, so that a burst of other load on the
 /// shared machine during one phase moves one round, not the result.
-const ROUNDS: u32 = 3;
+const ROUNDS: u32 = 5;
 
 fn run_load(loadgen: &Path, addr: &str, load: &Load<'_>, options: &Options) -> Result<LoadResult> {
     let mut command = Command::new(loadgen);
@@ -647,6 +651,9 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
     }
     if let Some(bare) = bare {
         bare.stop()?;
+    }
+    if let Some(before) = &options.before {
+        rows.extend(instructions::benchmark(&binaries, before, &work, &request, &experiment_body_file)?);
     }
     let empty_rps = sqlite_many_rps.context("the SQLite phases did not run")?;
     rows.extend(scale::benchmark(root, &binaries, &work, &request, empty_rps, options)?);

@@ -13,6 +13,10 @@
 //! `--path` is replaced, per request, by a number drawn uniformly below
 //! `--random N`, so that reads spread over N resources.
 //!
+//! With `--requests N` each connection sends exactly N requests instead,
+//! all of them counted, and stops: a run of a known size, for counting
+//! instructions per request under a profiler, where time means little.
+//!
 //! Latencies go into a [`histogram::Histogram`], so that a long run keeps
 //! no more than its counts.
 
@@ -44,6 +48,8 @@ usage: iteration-loadgen --addr HOST:PORT --path PATH [options]
   --connections N        concurrent keep-alive connections (default 32)
   --duration SECS        measured time (default 5)
   --warmup SECS          time before measuring (default 1)
+  --requests N           send exactly N requests per connection, all counted,
+                         instead of --warmup and --duration
 ";
 
 struct Options {
@@ -58,6 +64,8 @@ struct Options {
     duration: Duration,
     warmup: Duration,
     random: u64,
+    /// Requests per connection, when the run is counted rather than timed.
+    requests: Option<u64>,
 }
 
 fn parse_options() -> Result<Options> {
@@ -75,6 +83,7 @@ fn parse_options() -> Result<Options> {
         duration: Duration::from_secs(5),
         warmup: Duration::from_secs(1),
         random: 1,
+        requests: None,
     };
     let mut setup_path = None;
     let mut setup_body = Bytes::new();
@@ -97,6 +106,7 @@ fn parse_options() -> Result<Options> {
             Long("duration") => options.duration = secs(parser.value()?.string()?)?,
             Long("warmup") => options.warmup = secs(parser.value()?.string()?)?,
             Long("random") => options.random = parser.value()?.parse::<u64>()?.max(1),
+            Long("requests") => options.requests = Some(parser.value()?.parse()?),
             Long("help") | Short('h') => {
                 print!("{USAGE}");
                 std::process::exit(0);
@@ -153,12 +163,14 @@ async fn run(options: Options) -> Result<()> {
     }
     let ok = all.latencies.count();
     let percentile = |p: f64| all.latencies.percentile(p) / 1000.0;
-    let rps = ok as f64 / options.duration.as_secs_f64();
+    // A counted run lasts as long as it takes.
+    let measured = if options.requests.is_some() { start.elapsed() } else { options.duration };
+    let rps = ok as f64 / measured.as_secs_f64();
     println!(
         "BENCH_RESULT {{\"name\":\"{}\",\"connections\":{},\"duration_s\":{},\"requests\":{},\"failures\":{},\"rps\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"response_bytes\":{}}}",
         options.name,
         options.connections,
-        options.duration.as_secs_f64(),
+        measured.as_secs_f64(),
         ok,
         all.failures,
         rps,
@@ -223,10 +235,14 @@ async fn connection(
     };
     tokio::time::sleep_until(start.into()).await;
     let mut tally = Tally::default();
+    let mut count = 0;
     loop {
         let sent = Instant::now();
-        if sent >= stop_at {
-            break;
+        match options.requests {
+            Some(n) if count == n => break,
+            Some(_) => count += 1,
+            None if sent >= stop_at => break,
+            None => {}
         }
         let uri = if random { path.replace("{random}", &draw().to_string()) } else { path.clone() };
         let req = request(options, options.method.clone(), &uri, options.body.clone())?;
@@ -235,7 +251,7 @@ async fn connection(
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         let done = Instant::now();
-        if done < measure_from || done > stop_at {
+        if options.requests.is_none() && (done < measure_from || done > stop_at) {
             continue;
         }
         if status.is_success() {

@@ -1,0 +1,128 @@
+//! Instructions per create iteration, counted under callgrind, on this
+//! version and on the `--before` binary.
+//!
+//! Throughput on a shared machine moves by a tenth between runs minutes
+//! apart, which is as large as the differences the `--before` comparison is
+//! there to catch. An instruction count does not move with the machine's
+//! other load: callgrind counts the same for the same binary and requests.
+//! It misses what time would show of cache misses and waiting, so it backs
+//! the throughput ratio up rather than replacing it.
+//!
+//! Each binary serves one connection that sends a counted run of create
+//! iteration requests (`iteration-loadgen --requests`), under callgrind.
+//! One connection keeps SQLite's group commit at one request per
+//! transaction, so that the count does not depend on how requests happened
+//! to batch. A short and a long run are counted, and their difference
+//! divided by the difference in requests is the cost of one request,
+//! without the server's start and shutdown.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use super::{Binaries, EXPERIMENTS, Row, ServerProcess, Target, json_number, serve_args};
+
+/// The requests of the short and of the long counted run.
+const SHORT: u64 = 200;
+const LONG: u64 = 1200;
+
+/// Whether callgrind can run here.
+fn valgrind_found() -> bool {
+    Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// The rows comparing this version's instructions per create iteration
+/// with `before`'s, on each store; one row saying why when valgrind is
+/// missing.
+pub(super) fn benchmark(
+    binaries: &Binaries,
+    before: &Path,
+    work: &Path,
+    request: &Path,
+    experiment_body: &Path,
+) -> Result<Vec<Row>> {
+    if !valgrind_found() {
+        return Ok(vec![Row {
+            section: "server",
+            name: "create iteration, instructions per request, to the `--before` binary".to_owned(),
+            figure: "not counted: valgrind was not found".to_owned(),
+            ratio: None,
+            target: None,
+        }]);
+    }
+    let mut rows = Vec::new();
+    for store in ["in-memory", "SQLite"] {
+        let count = |binary: &Path, name: &str| -> Result<f64> {
+            let run = |requests: u64| -> Result<f64> {
+                let dir = work.join(format!("callgrind-{name}-{store}-{requests}"));
+                std::fs::create_dir_all(&dir)?;
+                counted_run(binaries, binary, store, &dir, requests, request, experiment_body)
+            };
+            let (short, long) = (run(SHORT)?, run(LONG)?);
+            Ok((long - short) / (LONG - SHORT) as f64)
+        };
+        let this = count(&binaries.server, "this")?;
+        let earlier = count(before, "before")?;
+        rows.push(Row {
+            section: "server",
+            name: format!(
+                "{store}: create iteration, instructions per request (callgrind), to the `--before` binary"
+            ),
+            figure: format!("{this:.0} against {earlier:.0} instructions; the ratio is theirs over ours"),
+            ratio: Some(earlier / this),
+            target: Some(Target::AtLeast(0.9)),
+        });
+    }
+    Ok(rows)
+}
+
+/// The instructions `binary` executed, from start to shutdown, answering
+/// `requests` create iterations on `store` over one connection.
+fn counted_run(
+    binaries: &Binaries,
+    binary: &Path,
+    store: &str,
+    dir: &Path,
+    requests: u64,
+    request: &Path,
+    experiment_body: &Path,
+) -> Result<f64> {
+    let out = dir.join("callgrind.out");
+    let data = dir.join("data");
+    let (out_arg, data_arg) =
+        (format!("--callgrind-out-file={}", out.display()), data.to_string_lossy().into_owned());
+    let binary_arg = binary.to_string_lossy();
+    let store_args = if store == "SQLite" { vec!["--data-dir", &data_arg] } else { vec!["--in-memory"] };
+    let mut args = vec!["--tool=callgrind", &out_arg, binary_arg.as_ref()];
+    args.extend(serve_args(&store_args));
+    args.extend(["--listen", "127.0.0.1:0"]);
+    let server = ServerProcess::start(Path::new("valgrind"), &args)?;
+    let output = Command::new(&binaries.loadgen)
+        .args(["--name", "counted", "--addr", &server.addr, "--connections", "1"])
+        .args(["--path", &format!("{EXPERIMENTS}/bench-{{conn}}/iterations")])
+        .args(["--header", "Authorization: api-demo-writer", "--header", "Content-Type: application/json"])
+        .arg("--body-file")
+        .arg(request)
+        .args(["--setup-path", EXPERIMENTS])
+        .arg("--setup-body-file")
+        .arg(experiment_body)
+        .args(["--requests", &requests.to_string()])
+        .output()?;
+    server.stop()?;
+    if !output.status.success() {
+        bail!("iteration-loadgen under callgrind: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().find_map(|l| l.strip_prefix("BENCH_RESULT ")).context("no BENCH_RESULT")?;
+    let answered = json_number(line, "requests").context("BENCH_RESULT without requests")?;
+    if answered as u64 != requests || json_number(line, "failures") != Some(0.0) {
+        bail!("{store}: {answered} of {requests} counted create iterations succeeded");
+    }
+    let profile = std::fs::read_to_string(&out).with_context(|| format!("read {}", out.display()))?;
+    profile
+        .lines()
+        .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("no instruction total in {}", out.display()))
+}
