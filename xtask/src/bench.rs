@@ -12,10 +12,12 @@
 //!   connection and all connections on one hot experiment, against a bare
 //!   hyper server answering a body of the same size (`bare-hyper`), beside
 //!   the server's own fixed-body route, in rounds of alternating order, the
-//!   ratio being the median round's;
+//!   ratio being the median round's; with `--before`, the same create
+//!   phase on the earlier binary and on a second server of this one (whose
+//!   ratio is the noise floor of a ratio between phases);
 //! - server, counted (`--before` only): instructions per create iteration
-//!   under callgrind, this version against the earlier binary, a figure the
-//!   machine's other load does not move;
+//!   under callgrind, this version against the earlier binary, at the load
+//!   phases' concurrency, a figure the machine's other load hardly moves;
 //! - server at scale: N experiments written straight into a SQLite data
 //!   directory, then restart-to-ready time, peak RSS, read latencies under
 //!   load and create iteration against the empty store's figure;
@@ -435,6 +437,8 @@ struct Round {
     hot: LoadResult,
     /// Create iteration, one experiment per connection, on the `--before` binary.
     before: Option<LoadResult>,
+    /// The same on a second server of this binary (with `--before` only).
+    twin: Option<LoadResult>,
 }
 
 /// Picks one phase's figures out of a round.
@@ -501,20 +505,24 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
         // The earlier version, on its own data directory, set up the same way.
         let before_dir = work.join("data-before");
         let before_dir_arg = before_dir.to_string_lossy().into_owned();
-        let before = match &options.before {
+        // And a second server of this version, set up the same way: the
+        // ratio of two servers of one binary is what the machine's noise
+        // alone does to a ratio between phases.
+        let twin_dir_arg = work.join("data-twin").to_string_lossy().into_owned();
+        let (before, twin) = match &options.before {
             Some(binary) => {
-                let store_args = if store == "SQLite" {
-                    vec!["--data-dir", before_dir_arg.as_str()]
-                } else {
-                    store_args.clone()
+                let start = |binary: &Path, dir: &str| -> Result<ServerProcess> {
+                    let store_args =
+                        if store == "SQLite" { vec!["--data-dir", dir] } else { store_args.clone() };
+                    let mut args = serve_args(&store_args);
+                    args.extend(["--listen", "127.0.0.1:0"]);
+                    let server = ServerProcess::start(binary, &args)?;
+                    check_create(store, &run_load(&binaries.loadgen, &server.addr, &many, options)?)?;
+                    Ok(server)
                 };
-                let mut args = serve_args(&store_args);
-                args.extend(["--listen", "127.0.0.1:0"]);
-                let before = ServerProcess::start(binary, &args)?;
-                check_create(store, &run_load(&binaries.loadgen, &before.addr, &many, options)?)?;
-                Some(before)
+                (Some(start(binary, &before_dir_arg)?), Some(start(&binaries.server, &twin_dir_arg)?))
             }
-            None => None,
+            None => (None, None),
         };
         let size = first.response_bytes;
         if bare.is_none() {
@@ -537,25 +545,30 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
                     1 => run_load(&binaries.loadgen, &server.addr, &route, options),
                     2 => run_load(&binaries.loadgen, &server.addr, &many, options),
                     3 => run_load(&binaries.loadgen, &server.addr, &hot, options),
-                    _ => {
+                    4 => {
                         let before = before.as_ref().context("no --before server")?;
                         run_load(&binaries.loadgen, &before.addr, &many, options)
+                    }
+                    _ => {
+                        let twin = twin.as_ref().context("no second server")?;
+                        run_load(&binaries.loadgen, &twin.addr, &many, options)
                     }
                 }
             };
             // Odd rounds run in the reverse order of even ones. The earlier
-            // version's phase sits next to this version's.
+            // version's phase and the second server's sit on either side
+            // of this version's.
             let order: &[usize] = match (round % 2 == 1, before.is_some()) {
                 (false, false) => &[0, 1, 2, 3],
                 (true, false) => &[3, 2, 1, 0],
-                (false, true) => &[0, 1, 4, 2, 3],
-                (true, true) => &[3, 2, 4, 1, 0],
+                (false, true) => &[0, 1, 4, 2, 5, 3],
+                (true, true) => &[3, 5, 2, 4, 1, 0],
             };
-            let mut results: [Option<LoadResult>; 5] = Default::default();
+            let mut results: [Option<LoadResult>; 6] = Default::default();
             for &which in order {
                 results[which] = Some(phase(which)?);
             }
-            let [Some(bare), Some(route), Some(many), Some(hot), earlier] = results else {
+            let [Some(bare), Some(route), Some(many), Some(hot), earlier, second] = results else {
                 bail!("a phase of round {round} did not run");
             };
             check_create(store, &many)?;
@@ -564,7 +577,7 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
                     "create iteration on one hot experiment ({store}) never succeeded; see the failure above"
                 );
             }
-            rounds.push(Round { bare, route, many, hot, before: earlier });
+            rounds.push(Round { bare, route, many, hot, before: earlier, twin: second });
         }
         let rss = server.peak_rss_kib();
         server.stop()?;
@@ -585,6 +598,26 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
                 ),
                 ratio: Some(ratio),
                 target: Some(Target::AtLeast(0.9)),
+            });
+        }
+        if let Some(twin) = twin {
+            twin.stop()?;
+            let (round, ratio, all) =
+                median_round(&rounds, |r| r.many.rps / r.twin.as_ref().map_or(f64::NAN, |t| t.rps));
+            rows.push(Row {
+                section: "server",
+                name: format!(
+                    "{store}: create iteration, one experiment per connection, to a second server of \
+                     this binary (the noise between phases)"
+                ),
+                figure: format!(
+                    "{:.0} to {:.0} req/s; median of rounds {}",
+                    round.many.rps,
+                    round.twin.as_ref().map_or(0.0, |t| t.rps),
+                    all.join(", ")
+                ),
+                ratio: Some(ratio),
+                target: None,
             });
         }
 
@@ -653,7 +686,14 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
         bare.stop()?;
     }
     if let Some(before) = &options.before {
-        rows.extend(instructions::benchmark(&binaries, before, &work, &request, &experiment_body_file)?);
+        rows.extend(instructions::benchmark(
+            &binaries,
+            before,
+            &work,
+            &request,
+            &experiment_body_file,
+            options.connections,
+        )?);
     }
     let empty_rps = sqlite_many_rps.context("the SQLite phases did not run")?;
     rows.extend(scale::benchmark(root, &binaries, &work, &request, empty_rps, options)?);
