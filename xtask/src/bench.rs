@@ -581,44 +581,34 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
         }
         let rss = server.peak_rss_kib();
         server.stop()?;
-        if let Some(before) = before {
-            before.stop()?;
-            let (round, ratio, all) =
-                median_round(&rounds, |r| r.many.rps / r.before.as_ref().map_or(f64::NAN, |b| b.rps));
-            rows.push(Row {
+        // This version's create phase against the same phase on another server.
+        let against = |other: fn(&Round) -> Option<&LoadResult>, to: &str, target| {
+            let rps = move |r: &Round| other(r).map_or(f64::NAN, |o| o.rps);
+            let (round, ratio, all) = median_round(&rounds, |r| r.many.rps / rps(r));
+            Row {
                 section: "server",
-                name: format!(
-                    "{store}: create iteration, one experiment per connection, to the `--before` binary"
-                ),
+                name: format!("{store}: create iteration, one experiment per connection, to {to}"),
                 figure: format!(
                     "{:.0} to {:.0} req/s; median of rounds {}",
                     round.many.rps,
-                    round.before.as_ref().map_or(0.0, |b| b.rps),
+                    rps(round),
                     all.join(", ")
                 ),
                 ratio: Some(ratio),
-                target: Some(Target::AtLeast(0.9)),
-            });
+                target,
+            }
+        };
+        if let Some(before) = before {
+            before.stop()?;
+            rows.push(against(|r| r.before.as_ref(), "the `--before` binary", Some(Target::AtLeast(0.9))));
         }
         if let Some(twin) = twin {
             twin.stop()?;
-            let (round, ratio, all) =
-                median_round(&rounds, |r| r.many.rps / r.twin.as_ref().map_or(f64::NAN, |t| t.rps));
-            rows.push(Row {
-                section: "server",
-                name: format!(
-                    "{store}: create iteration, one experiment per connection, to a second server of \
-                     this binary (the noise between phases)"
-                ),
-                figure: format!(
-                    "{:.0} to {:.0} req/s; median of rounds {}",
-                    round.many.rps,
-                    round.twin.as_ref().map_or(0.0, |t| t.rps),
-                    all.join(", ")
-                ),
-                ratio: Some(ratio),
-                target: None,
-            });
+            rows.push(against(
+                |r| r.twin.as_ref(),
+                "a second server of this binary (the noise between phases)",
+                None,
+            ));
         }
 
         let to_bare = |m: fn(&Round) -> &LoadResult| move |r: &Round| m(r).rps / r.bare.rps;
