@@ -113,16 +113,22 @@ impl Store for MemoryStore {
     ) -> StoreFuture<'a, Settled> {
         let key = (project.to_owned(), environment.to_owned(), key.to_owned());
         let mut state = self.state();
-        let catalog = state.catalogs.get(project);
-        let (catalog_version, catalog) = match &catalog {
-            Some(catalog) => (catalog.version, Arc::clone(&catalog.value)),
-            None => (0, Arc::new(CatalogRecord::empty(project))),
+        let State { records, catalogs, .. } = &mut *state;
+        // Borrowed, not cloned: the change reads the catalog only when the
+        // decision it carries is stale, and a clone would bounce the
+        // catalog's shared reference count between the cores on every write.
+        let empty;
+        let (catalog_version, catalog) = match catalogs.current(project) {
+            Some(catalog) => (catalog.version, &*catalog.value),
+            None => {
+                empty = CatalogRecord::empty(project);
+                (0, &empty)
+            }
         };
-        let updated = state.records.update(&key, |version, experiment| {
-            change.decide(version, experiment, catalog_version, &catalog)
-        });
+        let updated = records
+            .update(&key, |version, experiment| change.decide(version, experiment, catalog_version, catalog));
         if updated.as_ref().is_ok_and(|(settled, _)| settled.written) {
-            state.catalogs.bump(project);
+            catalogs.bump(project);
         }
         drop(state);
         // The replaced draft is freed after the lock is let go, so that

@@ -162,6 +162,11 @@ impl Catalogs {
         self.catalogs.get(project).cloned()
     }
 
+    /// The catalog of `project`, borrowed.
+    pub(crate) fn current(&self, project: &str) -> Option<&Versioned<Arc<CatalogRecord>>> {
+        self.catalogs.get(project)
+    }
+
     /// The version of the catalog of `project`; 0 when it has none.
     pub(crate) fn version(&self, project: &str) -> u64 {
         self.catalogs.get(project).map_or(0, |c| c.version)
