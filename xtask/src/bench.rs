@@ -344,6 +344,8 @@ struct LoadResult {
     p50: f64,
     p99: f64,
     p999: f64,
+    /// Successful requests counted (all of a counted run's).
+    requests: u64,
     failures: u64,
     /// The largest successful response body.
     response_bytes: usize,
@@ -371,11 +373,14 @@ struct Load<'a> {
     setup: Option<(&'a str, &'a Path)>,
     /// The range of `{random}` in the path.
     random: u32,
+    /// A counted run: this many requests per connection, instead of a
+    /// warm-up and a round's share of `--seconds`.
+    requests: Option<u64>,
 }
 
 impl<'a> Load<'a> {
     fn post(name: &'a str, path: String, body: &'a Path) -> Load<'a> {
-        Load { name, method: "POST", path, body: Some(body), setup: None, random: 1 }
+        Load { name, method: "POST", path, body: Some(body), setup: None, random: 1, requests: None }
     }
 }
 
@@ -389,8 +394,16 @@ fn run_load(loadgen: &Path, addr: &str, load: &Load<'_>, options: &Options) -> R
     command
         .args(["--name", load.name, "--addr", addr, "--method", load.method, "--path", &load.path])
         .args(["--header", "Authorization: api-demo-writer", "--header", "Content-Type: application/json"])
-        .args(["--connections", &options.connections.to_string(), "--random", &load.random.to_string()])
-        .args(["--duration", &(f64::from(options.seconds) / f64::from(ROUNDS)).to_string(), "--warmup", "1"]);
+        .args(["--connections", &options.connections.to_string(), "--random", &load.random.to_string()]);
+    match load.requests {
+        Some(requests) => command.args(["--requests", &requests.to_string()]),
+        None => command.args([
+            "--duration",
+            &(f64::from(options.seconds) / f64::from(ROUNDS)).to_string(),
+            "--warmup",
+            "1",
+        ]),
+    };
     if let Some(body) = load.body {
         command.arg("--body-file").arg(body);
     }
@@ -410,6 +423,7 @@ fn run_load(loadgen: &Path, addr: &str, load: &Load<'_>, options: &Options) -> R
         p50: number("p50_ms")?,
         p99: number("p99_ms")?,
         p999: number("p999_ms")?,
+        requests: number("requests")? as u64,
         failures: number("failures")? as u64,
         response_bytes: number("response_bytes")? as usize,
     })
@@ -682,7 +696,7 @@ fn server_benchmarks(root: &Path, options: &Options) -> Result<Vec<Row>> {
             &work,
             &request,
             &experiment_body_file,
-            options.connections,
+            options,
         )?);
     }
     let empty_rps = sqlite_many_rps.context("the SQLite phases did not run")?;

@@ -91,6 +91,7 @@ pub(super) fn benchmark(
         body: None,
         setup: None,
         random: n,
+        requests: None,
     };
     let list = Load {
         name: "list-page",
